@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+/// @title IAegisFeeds
+/// @notice The read side of the Aegis hub: what consumers (settlement contracts, Chainlink
+///         adapters, protocols) rely on. Reads never let a caller pick among several valid
+///         signed prices: state only moves forward, and every reverting read takes a maximum
+///         age from the caller.
+interface IAegisFeeds {
+    /// @notice Stored status of a feed. Staleness is derived from age, see `tryRead`.
+    enum FeedStatus {
+        Unknown,
+        Active,
+        Tripped,
+        Paused,
+        Stale
+    }
+
+    /// @notice The feed id is not configured on this hub.
+    error FeedUnknown(bytes32 feedId);
+    /// @notice The feed's deviation circuit breaker has tripped; the last served answer is held.
+    error FeedTripped(bytes32 feedId);
+    /// @notice The guardian paused the feed.
+    error FeedPaused(bytes32 feedId);
+    /// @notice The latest answer is older than the caller's (or the feed's) maximum age.
+    error FeedStale(bytes32 feedId, uint256 age, uint256 maxAge);
+    /// @notice No such round in the feed's bounded history (never existed or overwritten).
+    error RoundNotFound(bytes32 feedId, uint256 roundId);
+
+    /// @notice The latest served answer; reverts with a named error when the feed is unknown,
+    ///         paused, tripped, or older than `maxAge` seconds (0 = the feed's configured
+    ///         maximum staleness; the smaller of the two always applies).
+    function read(bytes32 feedId, uint256 maxAge)
+        external
+        view
+        returns (int256 answer, uint256 observedAt, uint256 spreadBps, uint256 roundId);
+
+    /// @notice The latest served answer and the feed's status, never reverting.
+    function tryRead(bytes32 feedId)
+        external
+        view
+        returns (int256 answer, uint256 observedAt, uint256 spreadBps, uint256 roundId, FeedStatus status);
+
+    /// @notice A served round from the bounded history; reverts `RoundNotFound` otherwise.
+    function getRound(bytes32 feedId, uint256 roundId)
+        external
+        view
+        returns (int256 answer, uint256 observedAt, uint256 spreadBps);
+
+    /// @notice The id of the latest served round (0 before the first). Round ids are
+    ///         continuous per feed: `roundId - 1` is the previous round while in the history.
+    function latestRoundId(bytes32 feedId) external view returns (uint256);
+
+    /// @notice The feed's fixed-point decimals.
+    function decimals(bytes32 feedId) external view returns (uint8);
+
+    /// @notice The feed's human-readable description, e.g. "BTC / USD".
+    function description(bytes32 feedId) external view returns (string memory);
+}
