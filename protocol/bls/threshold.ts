@@ -1,0 +1,253 @@
+/**
+ * Threshold BLS (min-signature) over BLS12-381: Shamir shares of the group secret with
+ * Feldman commitments in G2, partial signatures σ_i = s_i·H(m) in G1, and combination of
+ * any t partials by Lagrange interpolation at 0 into σ = s·H(m), which verifies against the
+ * group key PK = s·G2 like any ordinary BLS signature.
+ *
+ * Partials are checked before they are combined. `batchVerifyPartials` checks all of them
+ * with two pairings (random 128-bit weights r_i: e(Σ r_i σ_i, G2) = e(H(m), Σ r_i PK_i)),
+ * and when the batch fails it bisects to name every bad signer.
+ *
+ * Ciphersuite: BLS_SIG_BLS12381G1_XMD:SHA-256_SSWU_RO_NUL_ (RFC 9380 hash_to_curve for G1).
+ */
+import { bls12_381 } from '@noble/curves/bls12-381.js';
+import { randomBytes } from '@noble/hashes/utils.js';
+import { BlsError, assertBytes } from './errors.ts';
+import { G1, G2, type G1Point, type G2Point, decodeG1, decodeG2 } from './points.ts';
+import { Fr, R, assertIndices, evalPolynomial, lagrangeAtZero, randomScalar } from './scalar.ts';
+
+export const SIGNATURE_DST = 'BLS_SIG_BLS12381G1_XMD:SHA-256_SSWU_RO_NUL_';
+const bls = bls12_381.shortSignatures;
+
+/** One node's share of the group secret: s_i = f(i). */
+export interface KeyShare {
+  index: number;
+  secret: bigint;
+}
+
+/** A partial signature σ_i, 48-byte compressed G1. */
+export interface PartialSignature {
+  index: number;
+  signature: Uint8Array;
+}
+
+/** The public side of a committee: what aggregators, nodes and the hub need. */
+export interface CommitteePublic {
+  t: number;
+  n: number;
+  /** Group public key PK = f(0)·G2, 96-byte compressed. */
+  groupPublicKey: Uint8Array;
+  /** Public shares PK_i = s_i·G2 for i = 1..n (array position i−1), 96-byte compressed. */
+  publicShares: Uint8Array[];
+}
+
+export interface DealerOutput extends CommitteePublic {
+  /** Feldman commitments C_j = a_j·G2, j = 0..t−1 (C_0 is the group key). */
+  commitments: Uint8Array[];
+  shares: KeyShare[];
+}
+
+/** Default fault tolerance for n nodes: f = ⌊(n−1)/3⌋, t = 2f+1 (DESIGN "Cryptography"). */
+export function defaultThreshold(n: number): number {
+  return 2 * Math.floor((n - 1) / 3) + 1;
+}
+
+export function assertThreshold(t: number, n: number): void {
+  if (!Number.isInteger(n) || n < 1 || n > 256) {
+    throw new BlsError('bad_threshold', `committee size n=${n}: must be an integer from 1 to 256 (the report's observers bitmap has 256 bits)`);
+  }
+  if (!Number.isInteger(t) || t < 1 || t > n) {
+    throw new BlsError('bad_threshold', `threshold t=${t}: must be an integer from 1 to n=${n}`);
+  }
+  if (2 * t <= n) {
+    throw new BlsError('bad_threshold', `threshold t=${t}: must exceed n/2 (n=${n}) so two disjoint quorums cannot sign conflicting reports; use t=${defaultThreshold(n)}`);
+  }
+}
+
+/**
+ * Dealer key generation, for development and tests only: whoever runs it learns the group
+ * secret. Production committees use the distributed key generation.
+ */
+export function dealerKeygen(t: number, n: number, secret?: bigint): DealerOutput {
+  assertThreshold(t, n);
+  const coefficients = [secret ?? randomScalar()];
+  if (coefficients[0]! <= 0n || coefficients[0]! >= R) throw new BlsError('bad_scalar', 'group secret: must be in [1, r−1]');
+  for (let j = 1; j < t; j++) coefficients.push(randomScalar());
+  const commitments = coefficients.map((a) => G2.BASE.multiply(a).toBytes());
+  const shares: KeyShare[] = [];
+  for (let i = 1; i <= n; i++) {
+    const s = evalPolynomial(coefficients, BigInt(i));
+    // f(i) = 0 happens with probability ~n/r; a zero share could not sign, so redeal.
+    if (s === 0n) return dealerKeygen(t, n, secret);
+    shares.push({ index: i, secret: s });
+  }
+  return {
+    t,
+    n,
+    groupPublicKey: commitments[0]!,
+    commitments,
+    shares,
+    publicShares: shares.map((s) => publicShareOf(s)),
+  };
+}
+
+/** PK_i = s_i·G2, compressed. */
+export function publicShareOf(share: KeyShare): Uint8Array {
+  assertShare(share);
+  return G2.BASE.multiply(share.secret).toBytes();
+}
+
+/** Feldman: PK_i = Σ_j C_j·i^j, computable by anyone from the public commitments. */
+export function publicShareFromCommitments(commitments: readonly Uint8Array[], index: number): G2Point {
+  assertIndices([index]);
+  let acc = G2.ZERO;
+  let power = 1n;
+  for (const [j, c] of commitments.entries()) {
+    acc = acc.add(decodeG2(c, `commitment ${j}`).multiplyUnsafe(power));
+    power = Fr.mul(power, BigInt(index));
+  }
+  return acc;
+}
+
+/** Checks s_i·G2 against the Feldman commitments (what a share holder does on receipt). */
+export function verifyShareAgainstCommitments(share: KeyShare, commitments: readonly Uint8Array[]): boolean {
+  assertShare(share);
+  return G2.BASE.multiply(share.secret).equals(publicShareFromCommitments(commitments, share.index));
+}
+
+function assertShare(share: KeyShare): void {
+  assertIndices([share.index]);
+  if (typeof share.secret !== 'bigint' || share.secret <= 0n || share.secret >= R) {
+    throw new BlsError('bad_scalar', `share ${share.index}: secret must be a scalar in [1, r−1]`);
+  }
+}
+
+export function assertMessage(message: Uint8Array): void {
+  assertBytes('message', message);
+}
+
+/** H(m) in G1 with the signature DST. */
+export function hashToG1(message: Uint8Array, dst: string | Uint8Array = SIGNATURE_DST): G1Point {
+  assertMessage(message);
+  return bls.hash(message, dst);
+}
+
+/** σ_i = s_i·H(m). Pass `hashed` when signing many shares of one message. */
+export function partialSign(share: KeyShare, message: Uint8Array, hashed?: G1Point): PartialSignature {
+  assertShare(share);
+  const h = hashed ?? hashToG1(message);
+  return { index: share.index, signature: h.multiply(share.secret).toBytes() };
+}
+
+/** One partial against its signer's public share: two pairings. */
+export function verifyPartial(partial: PartialSignature, publicShare: Uint8Array, message: Uint8Array, hashed?: G1Point): boolean {
+  const sig = decodeG1(partial.signature, `partial signature of node ${partial.index}`);
+  const pk = decodeG2(publicShare, `public share of node ${partial.index}`);
+  return bls.verify(sig, hashed ?? hashToG1(message), pk);
+}
+
+export interface BatchResult {
+  valid: PartialSignature[];
+  /** Bad signers with the reason: a failed check, or a malformed point. */
+  invalid: { index: number; reason: string }[];
+}
+
+function randomWeight(): bigint {
+  const b = randomBytes(16);
+  let v = 0n;
+  for (const x of b) v = (v << 8n) | BigInt(x);
+  return v | 1n;
+}
+
+/**
+ * Verifies many partials over one message. Malformed points and unknown signers are
+ * reported, not thrown; the rest are checked in one randomized batch and, when it fails,
+ * by bisection, so k bad signers cost O(k·log n) batch checks.
+ */
+export function batchVerifyPartials(
+  partials: readonly PartialSignature[],
+  publicShares: readonly Uint8Array[],
+  message: Uint8Array,
+): BatchResult {
+  const h = hashToG1(message);
+  const invalid: BatchResult['invalid'] = [];
+  const decoded: { partial: PartialSignature; sig: G1Point; pk: G2Point }[] = [];
+  const seen = new Set<number>();
+  for (const partial of partials) {
+    try {
+      assertIndices([partial.index]);
+      if (seen.has(partial.index)) throw new BlsError('duplicate_index', `partial of node ${partial.index}: sent twice`);
+      seen.add(partial.index);
+      const share = publicShares[partial.index - 1];
+      if (!share) throw new BlsError('bad_index', `partial of node ${partial.index}: no such node in a committee of ${publicShares.length}`);
+      decoded.push({ partial, sig: decodeG1(partial.signature, `partial signature of node ${partial.index}`), pk: decodeG2(share, `public share of node ${partial.index}`) });
+    } catch (err) {
+      if (!(err instanceof BlsError) && !(err instanceof TypeError)) throw err;
+      invalid.push({ index: partial.index, reason: err.message });
+    }
+  }
+  const check = (items: typeof decoded): boolean => {
+    if (items.length === 1) return bls.verify(items[0]!.sig, h, items[0]!.pk);
+    let sigAcc = G1.ZERO;
+    let pkAcc = G2.ZERO;
+    for (const item of items) {
+      const r = randomWeight();
+      sigAcc = sigAcc.add(item.sig.multiplyUnsafe(r));
+      pkAcc = pkAcc.add(item.pk.multiplyUnsafe(r));
+    }
+    return bls.verify(sigAcc, h, pkAcc);
+  };
+  const valid: PartialSignature[] = [];
+  const bisect = (items: typeof decoded): void => {
+    if (items.length === 0) return;
+    if (check(items)) {
+      for (const item of items) valid.push(item.partial);
+      return;
+    }
+    if (items.length === 1) {
+      invalid.push({ index: items[0]!.partial.index, reason: `partial signature of node ${items[0]!.partial.index}: does not verify against its public share` });
+      return;
+    }
+    const mid = items.length >> 1;
+    bisect(items.slice(0, mid));
+    bisect(items.slice(mid));
+  };
+  bisect(decoded);
+  valid.sort((a, b) => a.index - b.index);
+  invalid.sort((a, b) => a.index - b.index);
+  return { valid, invalid };
+}
+
+/**
+ * Combines exactly the first t of the given partials: σ = Σ λ_i·σ_i. The caller verifies
+ * the partials first (or the result, with `verifyGroupSignature`): an unchecked bad
+ * partial yields a group signature that does not verify.
+ */
+export function combinePartials(partials: readonly PartialSignature[], t: number): Uint8Array {
+  if (!Number.isInteger(t) || t < 1) throw new BlsError('bad_threshold', `threshold t=${t}: must be a positive integer`);
+  if (partials.length < t) {
+    throw new BlsError('too_few_partials', `combine: need t=${t} partial signatures, got ${partials.length}; wait for more nodes or check why they refused`);
+  }
+  const chosen = partials.slice(0, t);
+  const lambdas = lagrangeAtZero(chosen.map((p) => p.index));
+  let acc = G1.ZERO;
+  for (const [k, p] of chosen.entries()) {
+    acc = acc.add(decodeG1(p.signature, `partial signature of node ${p.index}`).multiply(lambdas[k]!));
+  }
+  if (acc.is0()) throw new BlsError('infinity', 'combine: the partials interpolate to infinity; at least one partial is bad');
+  return acc.toBytes();
+}
+
+/** Verifies a (group or ordinary) signature: e(σ, G2) = e(H(m), PK). Never throws on bad points. */
+export function verifyGroupSignature(signature: Uint8Array, message: Uint8Array, groupPublicKey: Uint8Array): boolean {
+  let sig: G1Point;
+  let pk: G2Point;
+  try {
+    sig = decodeG1(signature, 'group signature');
+    pk = decodeG2(groupPublicKey, 'group public key');
+  } catch (err) {
+    if (err instanceof BlsError || err instanceof TypeError) return false;
+    throw err;
+  }
+  return bls.verify(sig, hashToG1(message), pk);
+}
