@@ -1,0 +1,85 @@
+/**
+ * Per-source circuit breaker, as an explicit state machine.
+ *
+ * A venue that keeps failing (down, banning us, sending garbage) should not cost a timeout and
+ * retries every round, nor be hammered while it recovers. After `failureThreshold` consecutive
+ * failed fetches the circuit opens for `coolDownMs`; requests fail fast with `cooling_down`.
+ * When the cool-down ends the circuit is half-open: one trial fetch goes out; success closes it,
+ * failure opens it again. A 429 whose `Retry-After` exceeds the retry budget opens it at once
+ * until that time, which is what the venue asked for.
+ *
+ *   closed --(threshold failures)--> open --(cool-down over, one trial)--> half_open
+ *   half_open --(success)--> closed       half_open --(failure)--> open
+ */
+import type { CircuitState, SourceHealth } from './types.ts';
+
+export interface BreakerOptions {
+  failureThreshold: number;
+  coolDownMs: number;
+  now: () => number;
+}
+
+/** The outcome of asking the breaker for permission to send a request. */
+export type Admission = { allowed: true } | { allowed: false; retryAfterMs: number };
+
+export class CircuitBreaker {
+  private state: CircuitState = 'closed';
+  private failures = 0;
+  private openUntil = 0;
+  private trialInFlight = false;
+
+  constructor(private readonly opts: BreakerOptions) {}
+
+  /** May a fetch go out now? Moves open → half_open when the cool-down is over. */
+  admit(): Admission {
+    const now = this.opts.now();
+    if (this.state === 'open' && now >= this.openUntil) this.toHalfOpen();
+    if (this.state === 'closed') return { allowed: true };
+    if (this.state === 'half_open' && !this.trialInFlight) {
+      this.trialInFlight = true;
+      return { allowed: true };
+    }
+    return { allowed: false, retryAfterMs: Math.max(0, this.openUntil - now) };
+  }
+
+  recordSuccess(): void {
+    this.failures = 0;
+    this.trialInFlight = false;
+    this.state = 'closed';
+  }
+
+  /** A failed fetch; `holdMs` (from a long Retry-After) opens the circuit for at least that long. */
+  recordFailure(holdMs?: number): void {
+    this.failures += 1;
+    const wasTrial = this.state === 'half_open';
+    this.trialInFlight = false;
+    if (wasTrial || this.failures >= this.opts.failureThreshold || holdMs !== undefined) {
+      this.toOpen(Math.max(this.opts.coolDownMs, holdMs ?? 0));
+    }
+  }
+
+  /** A fetch that ended without an answer about the venue (caller aborted): frees the trial slot. */
+  recordNeutral(): void {
+    this.trialInFlight = false;
+  }
+
+  /** Consecutive failures so far; read when building a cool-down message. */
+  get consecutiveFailures(): number {
+    return this.failures;
+  }
+
+  health(): SourceHealth {
+    const base = { state: this.state, consecutiveFailures: this.failures };
+    return this.state === 'open' ? { ...base, openUntilMs: this.openUntil } : base;
+  }
+
+  private toOpen(forMs: number): void {
+    this.state = 'open';
+    this.openUntil = this.opts.now() + forMs;
+  }
+
+  private toHalfOpen(): void {
+    this.state = 'half_open';
+    this.trialInFlight = false;
+  }
+}

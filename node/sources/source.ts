@@ -1,0 +1,227 @@
+/**
+ * One venue behind the shared policy: symbol mapping, HTTP with retries, circuit breaker,
+ * venue-error detection, sanity checks and staleness.
+ *
+ * A fetch either resolves with a quote that passed every check or rejects with a `SourceError`;
+ * there is no "best effort" value. The checks are the same for every venue so that a venue
+ * module only says where its ticker lives and how to read it.
+ */
+import { CircuitBreaker } from './breaker.ts';
+import { BadBody, SourceError, WrongSymbol, excerpt, type SourceErrorKind } from './errors.ts';
+import { DEFAULT_RETRY_POLICY, backoffMs, createHttpClient, httpGet, parseRetryAfter, sleep, type RetryPolicy } from './http.ts';
+import { decimal } from './parse.ts';
+import type { MarketRef, PriceSource, SourceQuote, VenueSpec } from './types.ts';
+
+export interface SourceOptions extends Partial<RetryPolicy> {
+  /** Source id in quotes and messages; defaults to the venue id. */
+  id?: string;
+  /** Base URL; defaults to the live venue. Point it at the venue simulator in tests and demos. */
+  baseUrl?: string;
+  /** Per-feed market overrides; a string keeps the feed's quote currency. */
+  symbols?: Record<string, string | MarketRef>;
+  /** Consecutive failed fetches that open the circuit. Default 3. */
+  failureThreshold?: number;
+  /** How long an open circuit refuses requests before a trial. Default 30 s. */
+  coolDownMs?: number;
+  /** A venue timestamp older than this is stale. Default 60 s. */
+  maxStalenessMs?: number;
+  /** A venue timestamp further in the future than this is rejected as garbage. Default 5 s. */
+  maxClockSkewMs?: number;
+  /** Accepted price range, per feed, in the market's quote currency. Default [1e-8, 1e8]. */
+  priceBounds?: Record<string, readonly [min: number, max: number]>;
+  /** Clock, injectable for tests and the simulator. */
+  now?: () => number;
+  /** Jitter source in [0, 1). */
+  random?: () => number;
+}
+
+export const SOURCE_DEFAULTS = {
+  failureThreshold: 3,
+  coolDownMs: 30_000,
+  maxStalenessMs: 60_000,
+  maxClockSkewMs: 5_000,
+  priceBounds: [1e-8, 1e8] as const,
+};
+
+const FEED = /^([A-Z0-9]+)\/([A-Z0-9]+)$/;
+
+/** Split `BTC/USD` into base and quote, or undefined when it is not of that form. */
+export function splitFeed(feed: string): { base: string; quote: string } | undefined {
+  const m = FEED.exec(feed);
+  return m && m[1] && m[2] ? { base: m[1], quote: m[2] } : undefined;
+}
+
+/** The market a source with these overrides reads for `feed`, or undefined for a malformed feed. */
+export function marketFor(spec: VenueSpec, feed: string, symbols?: SourceOptions['symbols']): MarketRef | undefined {
+  const parts = splitFeed(feed);
+  if (!parts) return undefined;
+  const override = symbols?.[feed];
+  if (typeof override === 'string') return { symbol: override, quote: parts.quote };
+  return override ?? spec.defaultMarket(parts.base, parts.quote);
+}
+
+/** A failed attempt: what to say, whether another attempt may help, how long the venue asked us to wait. */
+interface Failure {
+  kind: SourceErrorKind;
+  what: string;
+  retryable: boolean;
+  status?: number;
+  retryAfterMs?: number;
+  /** Set when the venue asked for a pause longer than we wait: hold the circuit open that long. */
+  holdMs?: number;
+}
+
+type Attempt = { quote: SourceQuote } | { failure: Failure };
+
+export function createVenueSource(spec: VenueSpec, options: SourceOptions = {}): PriceSource {
+  const id = options.id ?? spec.id;
+  const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...definedOnly(options) };
+  const now = options.now ?? Date.now;
+  const random = options.random ?? Math.random;
+  const maxStalenessMs = options.maxStalenessMs ?? SOURCE_DEFAULTS.maxStalenessMs;
+  const maxClockSkewMs = options.maxClockSkewMs ?? SOURCE_DEFAULTS.maxClockSkewMs;
+  const client = createHttpClient(options.baseUrl ?? spec.defaultBaseUrl, policy.timeoutMs);
+  const breaker = new CircuitBreaker({
+    failureThreshold: options.failureThreshold ?? SOURCE_DEFAULTS.failureThreshold,
+    coolDownMs: options.coolDownMs ?? SOURCE_DEFAULTS.coolDownMs,
+    now,
+  });
+
+  async function attempt(feed: string, market: MarketRef, signal?: AbortSignal): Promise<Attempt | 'aborted'> {
+    const { path, params } = spec.request(market.symbol);
+    const res = await httpGet(client, path, params, signal);
+    if (!res.ok) {
+      if (res.reason === 'aborted') return 'aborted';
+      if (res.reason === 'timeout') return { failure: { kind: 'timeout', what: `no answer within ${policy.timeoutMs} ms`, retryable: true } };
+      return { failure: { kind: 'http', what: `request failed (${res.message})`, retryable: true } };
+    }
+    const receivedAtMs = now();
+    const { status, text } = res;
+    const body = readJson(text);
+    const venueErr = body.ok ? spec.venueError(body.value) : undefined;
+    const shown = venueErr ? `"${venueErr.message}"` : excerpt(text);
+
+    if (status === 429 || status === 418 || venueErr?.rateLimited) {
+      const retryAfterMs = parseRetryAfter(res.headers['retry-after'], receivedAtMs);
+      const waitFor = retryAfterMs !== undefined ? `, Retry-After ${retryAfterMs} ms` : '';
+      const tooLong = retryAfterMs !== undefined && retryAfterMs > policy.maxRetryAfterMs;
+      return {
+        failure: {
+          kind: 'rate_limited',
+          what: `rate limited, HTTP ${status} ${shown}${waitFor}`,
+          retryable: !tooLong,
+          status,
+          ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+          ...(tooLong ? { holdMs: retryAfterMs } : {}),
+        },
+      };
+    }
+    if (status >= 500) return { failure: { kind: 'http', what: `HTTP ${status} ${shown}`, retryable: true, status } };
+    if (status < 200 || status >= 300) return { failure: { kind: 'http', what: `HTTP ${status} ${shown}`, retryable: false, status } };
+    if (!body.ok) return { failure: { kind: 'bad_response', what: body.why, retryable: false, status } };
+    if (venueErr) return { failure: { kind: 'bad_response', what: `venue error ${shown}`, retryable: false, status } };
+
+    try {
+      const parsed = spec.parse(body.value, market.symbol);
+      const price = decimal(parsed.price, 'price');
+      const [min, max] = options.priceBounds?.[feed] ?? SOURCE_DEFAULTS.priceBounds;
+      if (price <= 0) throw new BadBody(`price ${price} is not positive`);
+      if (price < min || price > max) throw new BadBody(`price ${price} outside the accepted range [${min}, ${max}]`);
+      const volume = parsed.volume === undefined ? undefined : decimal(parsed.volume, 'volume');
+      if (volume !== undefined && volume < 0) throw new BadBody(`volume ${volume} is negative`);
+      const ts = parsed.venueTimestampMs;
+      if (ts !== undefined) {
+        const age = receivedAtMs - ts;
+        if (age > maxStalenessMs) {
+          return { failure: { kind: 'stale', what: `venue time ${new Date(ts).toISOString()} is ${age} ms old, limit ${maxStalenessMs} ms`, retryable: false, status } };
+        }
+        if (-age > maxClockSkewMs) throw new BadBody(`venue time ${new Date(ts).toISOString()} is ${-age} ms in the future`);
+      }
+      const quote: SourceQuote = { source: id, feed, price, receivedAtMs, market: market.symbol, quote: market.quote };
+      if (volume !== undefined) quote.volume = volume;
+      if (ts !== undefined) quote.venueTimestampMs = ts;
+      return { quote };
+    } catch (err) {
+      if (err instanceof WrongSymbol) return { failure: { kind: 'wrong_symbol', what: err.message, retryable: false, status } };
+      if (err instanceof BadBody) return { failure: { kind: 'bad_response', what: `rejected body: ${err.message}`, retryable: false, status } };
+      throw err;
+    }
+  }
+
+  async function fetchQuote(feed: string, signal?: AbortSignal): Promise<SourceQuote> {
+    const market = marketFor(spec, feed, options.symbols);
+    if (!market) throw new SourceError('unknown_feed', `feed "${feed}" is not of the form BASE/QUOTE`, { source: id, feed });
+    const admission = breaker.admit();
+    if (!admission.allowed) {
+      throw new SourceError(
+        'cooling_down',
+        `cooling down after ${breaker.consecutiveFailures} consecutive failures, next try in ${admission.retryAfterMs} ms`,
+        { source: id, feed, retryAfterMs: admission.retryAfterMs },
+      );
+    }
+    let last: Failure | undefined;
+    for (let retry = 0; retry <= policy.retries; retry++) {
+      if (retry > 0 && last) {
+        const wait = Math.max(backoffMs(policy, retry - 1, random), last.retryAfterMs ?? 0);
+        if (!(await sleep(wait, signal))) break;
+      }
+      const result = await attempt(feed, market, signal);
+      if (result === 'aborted') break;
+      if ('quote' in result) {
+        breaker.recordSuccess();
+        return result.quote;
+      }
+      last = result.failure;
+      if (!last.retryable) {
+        breaker.recordFailure(last.holdMs);
+        throw toError(last, feed, retry);
+      }
+    }
+    if (!last || signal?.aborted) {
+      breaker.recordNeutral();
+      throw new SourceError('aborted', 'fetch aborted by caller', { source: id, feed });
+    }
+    breaker.recordFailure(last.holdMs);
+    throw toError(last, feed, policy.retries);
+  }
+
+  function toError(f: Failure, feed: string, retries: number): SourceError {
+    const after = retries > 0 ? ` after ${retries} ${retries === 1 ? 'retry' : 'retries'}` : '';
+    const hold = f.holdMs !== undefined ? `; cooling down for ${f.holdMs} ms as the venue asked` : '';
+    return new SourceError(f.kind, `${f.what}${after}${hold}`, {
+      source: id,
+      feed,
+      attempts: retries + 1,
+      ...(f.status !== undefined ? { status: f.status } : {}),
+      ...(f.retryAfterMs !== undefined ? { retryAfterMs: f.retryAfterMs } : {}),
+    });
+  }
+
+  return {
+    id,
+    venue: spec.id,
+    fetch: fetchQuote,
+    market: (feed) => marketFor(spec, feed, options.symbols),
+    health: () => breaker.health(),
+  };
+}
+
+function readJson(text: string): { ok: true; value: unknown } | { ok: false; why: string } {
+  const trimmed = text.trim();
+  if (trimmed === '') return { ok: false, why: 'empty body' };
+  if (trimmed.startsWith('<')) return { ok: false, why: `HTML body instead of JSON: ${excerpt(trimmed, 60)}` };
+  try {
+    return { ok: true, value: JSON.parse(trimmed) };
+  } catch {
+    return { ok: false, why: `body is not JSON: ${excerpt(trimmed, 60)}` };
+  }
+}
+
+function definedOnly(o: Partial<RetryPolicy>): Partial<RetryPolicy> {
+  const out: Partial<RetryPolicy> = {};
+  for (const k of ['timeoutMs', 'retries', 'backoffBaseMs', 'backoffMaxMs', 'maxRetryAfterMs'] as const) {
+    const v = o[k];
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}

@@ -1,0 +1,107 @@
+/**
+ * Shared types of the exchange sources.
+ *
+ * A node prices a feed (`BTC/USD`) from several venues. Each venue lists the feed under its own
+ * symbol and often in a different quote currency (`BTCUSDT`), so every quote carries the market it
+ * came from and that market's quote currency; `convertQuote` prices it into the feed's currency.
+ * Venue formats differ only in how a ticker is requested and read; everything else (HTTP,
+ * retries, cool-down, staleness, sanity checks) is shared, so a venue is a small `VenueSpec`.
+ */
+
+/** One price read from one venue for one feed. `price` is in the market's quote currency `quote`. */
+export interface SourceQuote {
+  /** Source id, by default the venue id (`binance`). */
+  source: string;
+  /** Feed this quote answers, `BASE/QUOTE` (`BTC/USD`). */
+  feed: string;
+  price: number;
+  /** 24 h volume in the base asset, when the venue gives it. */
+  volume?: number;
+  /** The venue's own time for the ticker (ms since epoch), when the venue gives one. */
+  venueTimestampMs?: number;
+  /** Local time the response arrived (ms since epoch). */
+  receivedAtMs: number;
+  /** Venue symbol the price was read from (`BTCUSDT`, `XXBTZUSD`, `tBTCUSD`). */
+  market: string;
+  /** Quote currency of `market` (`USD`, `USDT`, `USDC`); differs from the feed's when conversion is needed. */
+  quote: string;
+  /** Set by `convertQuote` when the price was converted from another quote currency. */
+  conversion?: { feed: string; rate: number; fromQuote: string; originalPrice: number };
+}
+
+/** A price source: one venue behind the shared HTTP policy. */
+export interface PriceSource {
+  id: string;
+  venue: VenueId;
+  /** Fetch one feed. Rejects with a `SourceError` whose `kind` says why; never resolves with garbage. */
+  fetch(feed: string, signal?: AbortSignal): Promise<SourceQuote>;
+  /** The market this source reads for a feed, or undefined when the feed is not `BASE/QUOTE`. */
+  market(feed: string): MarketRef | undefined;
+  /** Circuit state, for status pages and metrics. */
+  health(): SourceHealth;
+}
+
+export type CircuitState = 'closed' | 'open' | 'half_open';
+
+export interface SourceHealth {
+  state: CircuitState;
+  consecutiveFailures: number;
+  /** While open: when the next trial request is allowed (ms since epoch). */
+  openUntilMs?: number;
+}
+
+/** The venue symbol of a feed and the quote currency that symbol is priced in. */
+export interface MarketRef {
+  symbol: string;
+  quote: string;
+}
+
+export const VENUE_IDS = [
+  'binance',
+  'coinbase',
+  'kraken',
+  'okx',
+  'bybit',
+  'bitstamp',
+  'gemini',
+  'kucoin',
+  'bitfinex',
+] as const;
+export type VenueId = (typeof VENUE_IDS)[number];
+
+/** What a venue parser extracts from a ticker body before the shared sanity checks. */
+export interface ParsedTicker {
+  /** Price exactly as the venue wrote it (string or number); checked by `parsePrice`. */
+  price: unknown;
+  volume?: unknown;
+  /** Already converted to ms since epoch, or undefined when the venue gives no time. */
+  venueTimestampMs?: number;
+}
+
+/** A venue error payload recognised in a body (`{"error":["EQuery:Unknown asset pair"]}`). */
+export interface VenueErrorPayload {
+  message: string;
+  rateLimited: boolean;
+}
+
+/**
+ * Everything that differs between venues. Parsers throw `BadBody` for a malformed body; the
+ * shared source turns it into a `SourceError` of kind `bad_response`.
+ */
+export interface VenueSpec {
+  id: VenueId;
+  /** Human name for messages and docs. */
+  name: string;
+  /** Public REST base URL of the live venue. */
+  defaultBaseUrl: string;
+  /** Path of the ticker endpoint, for docs and the venue simulator (`/api/v3/ticker/24hr`). */
+  endpoint: string;
+  /** Default market for a feed `BASE/QUOTE`. */
+  defaultMarket(base: string, quote: string): MarketRef;
+  /** Path (relative to the base URL) and query of the ticker request for a symbol. */
+  request(symbol: string): { path: string; params?: Record<string, string> };
+  /** A venue error payload in the body, whatever the HTTP status, or undefined. */
+  venueError(body: unknown): VenueErrorPayload | undefined;
+  /** Read a ticker out of a successful body; checks the echoed symbol when the venue echoes one. */
+  parse(body: unknown, symbol: string): ParsedTicker;
+}
