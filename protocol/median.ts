@@ -1,0 +1,112 @@
+/**
+ * The aggregation rule both the aggregator (to build a report) and every node (to check it
+ * before signing) apply to the same signed observations, so it must be deterministic and
+ * shared: per feed, the median of the answers present, provided at least `t` nodes answered.
+ *
+ * - Median: the element at index ⌊k/2⌋ of the sorted answers (for even k the upper middle,
+ *   as in OCR). With at most f < k/2 Byzantine answers it lies within the honest range.
+ * - spreadBps: the range of the answers after trimming ⌊(k−1)/3⌋ from each end, relative to
+ *   the median, rounded up. Trimming keeps up to f Byzantine nodes from inflating it (a
+ *   consumer that requires a low spread must not be denied service by one liar).
+ */
+import { feedName, type Report } from './report.ts';
+import { observationsRoot, observersBitmap, type Observation } from './observation.ts';
+
+const U32_MAX = 0xffffffffn;
+
+export function medianOf(values: readonly bigint[]): bigint {
+  if (values.length === 0) throw new RangeError('median: no values');
+  const sorted = [...values].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return sorted[sorted.length >> 1]!;
+}
+
+export function spreadBpsOf(values: readonly bigint[], median: bigint): number {
+  const sorted = [...values].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const trim = Math.floor((sorted.length - 1) / 3);
+  const lo = sorted[trim]!;
+  const hi = sorted[sorted.length - 1 - trim]!;
+  const abs = median < 0n ? -median : median;
+  if (abs === 0n) return hi === lo ? 0 : Number(U32_MAX);
+  const bps = ((hi - lo) * 10_000n + abs - 1n) / abs;
+  return Number(bps > U32_MAX ? U32_MAX : bps);
+}
+
+export interface FeedAggregate {
+  feedId: string;
+  answer: bigint;
+  spreadBps: number;
+  /** Node indices whose answer for this feed went into the median. */
+  contributors: number[];
+}
+
+export interface AggregateResult {
+  feeds: FeedAggregate[];
+  /** Feeds left out of the report, with the reason. */
+  skipped: { feedId: string; reason: string }[];
+}
+
+/**
+ * Per requested feed, the median over the observations that carry an answer for it; feeds
+ * with fewer than `t` answers are skipped with a reason.
+ */
+export function aggregateFeeds(observations: readonly Observation[], feedIds: readonly string[], t: number): AggregateResult {
+  const feeds: FeedAggregate[] = [];
+  const skipped: AggregateResult['skipped'] = [];
+  for (const id of feedIds) {
+    const answers: bigint[] = [];
+    const contributors: number[] = [];
+    for (const o of observations) {
+      const f = o.feeds.find((x) => x.feedId.toLowerCase() === id.toLowerCase());
+      if (f && f.answer !== null) {
+        answers.push(f.answer);
+        contributors.push(o.nodeIndex);
+      }
+    }
+    if (answers.length < t) {
+      skipped.push({ feedId: id, reason: `${safeName(id)}: ${answers.length} node(s) observed it, need t=${t}` });
+      continue;
+    }
+    const answer = medianOf(answers);
+    feeds.push({ feedId: id, answer, spreadBps: spreadBpsOf(answers, answer), contributors: contributors.sort((a, b) => a - b) });
+  }
+  return { feeds, skipped };
+}
+
+function safeName(id: string): string {
+  try {
+    return feedName(id);
+  } catch {
+    return id;
+  }
+}
+
+/**
+ * The report for an epoch from a set of observations: medians per feed, the median
+ * observation time, the observers bitmap and the observations root. Returns the skipped
+ * feeds too; `report` is null when no feed reached `t` answers.
+ */
+export function buildReport(
+  configDigest: string,
+  epoch: bigint,
+  observations: readonly Observation[],
+  feedIds: readonly string[],
+  t: number,
+): { report: Report | null; aggregate: AggregateResult } {
+  const aggregate = aggregateFeeds(observations, feedIds, t);
+  if (aggregate.feeds.length === 0) return { report: null, aggregate };
+  const contributors = new Set(aggregate.feeds.flatMap((f) => f.contributors));
+  const used = observations.filter((o) => contributors.has(o.nodeIndex));
+  return {
+    aggregate,
+    report: {
+      configDigest,
+      epoch,
+      observedAt: medianOf(used.map((o) => o.observedAt)),
+      observationsRoot: observationsRoot(used),
+      observers: observersBitmap([...contributors]),
+      feedIds: aggregate.feeds.map((f) => f.feedId),
+      answers: aggregate.feeds.map((f) => f.answer),
+      spreadBps: aggregate.feeds.map((f) => f.spreadBps),
+    },
+  };
+}
