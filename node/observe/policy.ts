@@ -39,6 +39,10 @@ export const observationPolicySchema = z
   .refine((p) => p.maxBandBps >= p.minBandBps, {
     message: 'maxBandBps must be at least minBandBps',
     path: ['maxBandBps'],
+  })
+  .refine((p) => !p.volumeWeighting?.enabled || p.volumeWeighting.capShare * p.minSources >= 1 - 1e-9, {
+    message: 'capShare × minSources must be at least 1, or the cap cannot hold; raise minSources or capShare',
+    path: ['volumeWeighting', 'capShare'],
   });
 
 /** A policy as written by the operator (defaults not yet applied). */

@@ -27,14 +27,13 @@ export function medianAbsoluteDeviation(values: readonly number[], center: numbe
  * Normalised shares of `weights` such that no share exceeds `cap` (water-filling: venues above
  * the cap are pinned to it and the rest is redistributed in proportion to the others' weights).
  *
- * When the cap cannot be met (`cap × positive venues < 1`) every positive venue gets an equal
- * share, the smallest possible maximum. Zero weights keep a zero share. If all weights are zero
- * the shares are equal.
+ * Precondition: `cap × weights.length ≥ 1` (the policy enforces `capShare × minSources ≥ 1`).
+ * When the venues with positive weight are too few to meet the cap on their own, every venue
+ * gets an equal share instead (each `1/length ≤ cap`).
  */
 export function cappedShares(weights: readonly number[], cap: number): number[] {
   const positive = weights.filter((w) => w > 0).length;
-  if (positive === 0) return weights.map(() => 1 / weights.length);
-  if (cap * positive <= 1) return weights.map((w) => (w > 0 ? 1 / positive : 0));
+  if (cap * positive <= 1) return weights.map(() => Math.min(1 / weights.length, cap));
   const pinned = new Array<boolean>(weights.length).fill(false);
   let shares = weights.map(() => 0);
   for (;;) {
