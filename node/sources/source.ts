@@ -116,7 +116,9 @@ export function createVenueSource(spec: VenueSpec, options: SourceOptions = {}):
         },
       };
     }
-    if (status >= 500) return { failure: { kind: 'http', what: `HTTP ${status} ${shown}`, retryable: true, status } };
+    // A 5xx is retried unless it carries the venue's own error payload (Bitfinex answers an
+    // unknown symbol with HTTP 500): that is a considered answer, and asking again repeats it.
+    if (status >= 500) return { failure: { kind: 'http', what: `HTTP ${status} ${shown}`, retryable: !venueErr, status } };
     if (status < 200 || status >= 300) return { failure: { kind: 'http', what: `HTTP ${status} ${shown}`, retryable: false, status } };
     if (!body.ok) return { failure: { kind: 'bad_response', what: body.why, retryable: false, status } };
     if (venueErr) return { failure: { kind: 'bad_response', what: `venue error ${shown}`, retryable: false, status } };
