@@ -24,7 +24,7 @@ function decodeWith<P extends { is0(): boolean }>(what: string, decode: () => P)
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     if (/subgroup/i.test(msg)) throw new BlsError('not_in_subgroup', `${what}: bad point: not in prime-order subgroup`);
-    if (/curve/i.test(msg)) throw new BlsError('not_on_curve', `${what}: bad point: not on curve`);
+    if (/curve|equation/i.test(msg)) throw new BlsError('not_on_curve', `${what}: bad point: not on curve`);
     throw new BlsError('bad_encoding', `${what}: bad point encoding (${msg})`);
   }
   if (point.is0()) throw new BlsError('infinity', `${what}: bad point: infinity is not a valid signature or key`);

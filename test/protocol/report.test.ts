@@ -1,0 +1,175 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { hexlify, randomBytes as ethersRandom } from 'ethers';
+import {
+  ReportError,
+  buildReport,
+  computeConfigDigest,
+  decodeReport,
+  encodeReport,
+  feedId,
+  feedName,
+  medianOf,
+  observationsRoot,
+  observersBitmap,
+  observersFromBitmap,
+  reportMessage,
+  signObservation,
+  spreadBpsOf,
+  verifyObservation,
+  type Observation,
+  type Report,
+} from '../../protocol/index.ts';
+
+const bytes32 = fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => hexlify(b));
+const reportArb: fc.Arbitrary<Report> = fc
+  .integer({ min: 1, max: 12 })
+  .chain((k) =>
+    fc.record({
+      configDigest: bytes32,
+      epoch: fc.bigInt({ min: 1n, max: (1n << 64n) - 1n }),
+      observedAt: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+      observationsRoot: bytes32,
+      observers: fc.bigInt({ min: 0n, max: (1n << 256n) - 1n }),
+      feedIds: fc.uniqueArray(bytes32, { minLength: k, maxLength: k }),
+      answers: fc.array(fc.bigInt({ min: -(1n << 191n), max: (1n << 191n) - 1n }), { minLength: k, maxLength: k }),
+      spreadBps: fc.array(fc.integer({ min: 0, max: 0xffffffff }), { minLength: k, maxLength: k }),
+    }),
+  );
+
+function errCode(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    return err instanceof ReportError ? err.code : String(err);
+  }
+  return undefined;
+}
+
+describe('report codec', () => {
+  it('encode/decode round-trips and the message is a function of the fields', () => {
+    fc.assert(
+      fc.property(reportArb, (r) => {
+        const back = decodeReport(encodeReport(r));
+        expect(back).toEqual(r);
+        expect(reportMessage(back)).toEqual(reportMessage(r));
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('any changed field changes the message', () => {
+    fc.assert(
+      fc.property(reportArb, (r) => {
+        const m = hexlify(reportMessage(r));
+        expect(hexlify(reportMessage({ ...r, epoch: r.epoch === 1n ? 2n : r.epoch - 1n }))).not.toBe(m);
+        expect(hexlify(reportMessage({ ...r, answers: r.answers.map((a, i) => (i === 0 ? (a === 0n ? 1n : 0n) : a)) }))).not.toBe(m);
+        expect(hexlify(reportMessage({ ...r, observers: r.observers ^ 1n }))).not.toBe(m);
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it('rejects malformed reports with a named error', () => {
+    const ok: Report = {
+      configDigest: hexlify(ethersRandom(32)),
+      epoch: 1n,
+      observedAt: 1n,
+      observationsRoot: hexlify(ethersRandom(32)),
+      observers: 1n,
+      feedIds: [feedId('BTC/USD')],
+      answers: [1n],
+      spreadBps: [0],
+    };
+    expect(errCode(() => encodeReport({ ...ok, feedIds: [] , answers: [], spreadBps: []}))).toBe('empty');
+    expect(errCode(() => encodeReport({ ...ok, answers: [1n, 2n] }))).toBe('length_mismatch');
+    expect(errCode(() => encodeReport({ ...ok, epoch: 0n }))).toBe('bad_field');
+    expect(errCode(() => encodeReport({ ...ok, answers: [1n << 191n] }))).toBe('bad_field');
+    expect(errCode(() => encodeReport({ ...ok, feedIds: [ok.feedIds[0]!, ok.feedIds[0]!], answers: [1n, 1n], spreadBps: [0, 0] }))).toBe('bad_field');
+    expect(errCode(() => decodeReport('0x1234'))).toBe('bad_encoding');
+    expect(errCode(() => feedId('X'.repeat(32)))).toBe('bad_field');
+    expect(feedName(feedId('ETH/USD'))).toBe('ETH/USD');
+  });
+
+  it('config digest binds chain, hub, version, key, n and t', () => {
+    const base = { chainId: 31337n, hub: '0x' + '11'.repeat(20), configVersion: 1n, groupPublicKey: new Uint8Array(256).fill(3), n: 7, t: 5 };
+    const d = computeConfigDigest(base);
+    const variants = [
+      { ...base, chainId: 1n },
+      { ...base, hub: '0x' + '12'.repeat(20) },
+      { ...base, configVersion: 2n },
+      { ...base, groupPublicKey: new Uint8Array(256).fill(4) },
+      { ...base, n: 8 },
+      { ...base, t: 6 },
+    ];
+    for (const v of variants) expect(computeConfigDigest(v)).not.toBe(d);
+  });
+});
+
+describe('median rule shared by aggregator and nodes', () => {
+  it('median is the element at ⌊k/2⌋ and stays inside the honest range with f < k/2 liars', () => {
+    expect(medianOf([3n, 1n, 2n])).toBe(2n);
+    expect(medianOf([4n, 1n, 3n, 2n])).toBe(3n);
+    fc.assert(
+      fc.property(
+        fc.array(fc.bigInt({ min: 1000n, max: 2000n }), { minLength: 3, maxLength: 20 }),
+        fc.array(fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }), { maxLength: 20 }),
+        (honest, liars) => {
+          const bad = liars.slice(0, Math.ceil(honest.length / 2) - 1);
+          const m = medianOf([...honest, ...bad]);
+          const lo = honest.reduce((a, b) => (a < b ? a : b));
+          const hi = honest.reduce((a, b) => (a > b ? a : b));
+          expect(m >= lo && m <= hi).toBe(true);
+        },
+      ),
+    );
+  });
+
+  it('spread trims ⌊(k−1)/3⌋ from each end so f liars cannot inflate it', () => {
+    const honest = [100_000n, 100_010n, 100_020n, 100_030n, 100_040n];
+    const withLiars = [...honest, 1n, 10n ** 20n];
+    const m = medianOf(withLiars);
+    expect(spreadBpsOf(withLiars, m)).toBeLessThanOrEqual(spreadBpsOf(honest, medianOf(honest)) + 1);
+    expect(spreadBpsOf([100n, 101n], 100n)).toBe(100);
+  });
+
+  it('buildReport skips feeds below t answers and attributes observers', () => {
+    const digest = hexlify(ethersRandom(32));
+    const btc = feedId('BTC/USD');
+    const eth = feedId('ETH/USD');
+    const obs: Observation[] = [1, 2, 3, 4].map((i) => ({
+      configDigest: digest,
+      epoch: 7n,
+      nodeIndex: i,
+      observedAt: BigInt(1000 + i),
+      feeds: [
+        { feedId: btc, answer: BigInt(60_000 + i) },
+        { feedId: eth, answer: i <= 2 ? BigInt(3000 + i) : null, reason: i <= 2 ? undefined : 'too_few_sources' },
+      ],
+    }));
+    const { report, aggregate } = buildReport(digest, 7n, obs, [btc, eth], 3);
+    expect(report!.feedIds).toEqual([btc]);
+    expect(report!.answers).toEqual([60_003n]);
+    expect(report!.observedAt).toBe(1003n);
+    expect(observersFromBitmap(report!.observers)).toEqual([1, 2, 3, 4]);
+    expect(report!.observationsRoot).toBe(observationsRoot(obs));
+    expect(aggregate.skipped).toEqual([{ feedId: eth, reason: 'ETH/USD: 2 node(s) observed it, need t=3' }]);
+    expect(buildReport(digest, 7n, obs.slice(0, 2), [btc], 3).report).toBeNull();
+    expect(observersBitmap([1, 256])).toBe(1n | (1n << 255n));
+  });
+});
+
+describe('signed observations', () => {
+  it('verify under the signer key only, and any change breaks the signature', () => {
+    const sk = ed25519.utils.randomSecretKey();
+    const other = ed25519.utils.randomSecretKey();
+    const o: Observation = { configDigest: hexlify(ethersRandom(32)), epoch: 3n, nodeIndex: 2, observedAt: 1000n, feeds: [{ feedId: feedId('BTC/USD'), answer: 5n }] };
+    const s = signObservation(o, sk);
+    expect(verifyObservation(s, ed25519.getPublicKey(sk))).toBe(true);
+    expect(verifyObservation(s, ed25519.getPublicKey(other))).toBe(false);
+    expect(verifyObservation({ ...s, observation: { ...o, feeds: [{ feedId: feedId('BTC/USD'), answer: 6n }] } }, ed25519.getPublicKey(sk))).toBe(false);
+    expect(verifyObservation({ ...s, observation: { ...o, feeds: [{ feedId: feedId('BTC/USD'), answer: null }] } }, ed25519.getPublicKey(sk))).toBe(false);
+    expect(verifyObservation({ ...s, signature: '0x00' }, ed25519.getPublicKey(sk))).toBe(false);
+  });
+});
