@@ -1,0 +1,113 @@
+/**
+ * Posting policy: does a feed's new median need to go on-chain? Pure and deterministic, one
+ * branch per reason in the style of libocr's `median.go` (`shouldReport: yes, because …`),
+ * so every decision carries the sentence the operator reads in the log.
+ *
+ * Branches, in order:
+ *   1. not configured on the hub       → no  (the hub would revert the whole batch)
+ *   2. paused by the guardian          → no
+ *   3. nothing on-chain yet            → yes (initial)
+ *   4. not newer than on-chain         → no  (the hub only moves forward)
+ *   5. circuit breaker tripped         → yes (later reports confirm the new level, DESIGN "Contracts")
+ *   6. heartbeat elapsed               → yes (heartbeat)
+ *   7. deviation ≥ threshold           → yes (deviation)
+ *   8. otherwise                       → no  (within threshold)
+ *
+ * Thresholds are per feed: deviation in percent (default 0.5) and heartbeat in seconds
+ * (default 3600), both against the on-chain state (answer and observedAt of the last served
+ * round), never against the aggregator's memory, so a restarted or standby aggregator
+ * decides the same way.
+ */
+export interface FeedPolicy {
+  /** Percent, e.g. 0.5 for 0.5 %. */
+  deviationPct: number;
+  /** Seconds between posts when the price does not move. */
+  heartbeatSec: number;
+}
+
+export const DEFAULT_POLICY: FeedPolicy = { deviationPct: 0.5, heartbeatSec: 3600 };
+
+export type FeedStatusName = 'active' | 'tripped' | 'paused' | 'stale' | 'unknown';
+
+export interface OnchainFeedState {
+  /** False when the hub does not know this feed. */
+  configured: boolean;
+  status: FeedStatusName;
+  /** Last served answer (fixed point) and its observation time (unix s); roundId 0 = none yet. */
+  answer: bigint;
+  observedAt: bigint;
+  roundId: bigint;
+}
+
+export interface Candidate {
+  feed: string;
+  answer: bigint;
+  observedAt: bigint;
+}
+
+export type PostReason = 'initial' | 'tripped' | 'heartbeat' | 'deviation';
+export type HoldReason = 'unconfigured' | 'paused' | 'not_newer' | 'within_threshold';
+
+export type Decision =
+  | { post: true; reason: PostReason; log: string }
+  | { post: false; reason: HoldReason; log: string };
+
+const PPB = 1_000_000_000n;
+
+/** |new − old| / |old| in parts per billion; old = 0 counts as an unbounded move. */
+export function deviationPpb(oldAnswer: bigint, newAnswer: bigint): bigint | null {
+  const abs = (x: bigint): bigint => (x < 0n ? -x : x);
+  if (oldAnswer === 0n) return newAnswer === 0n ? 0n : null;
+  return (abs(newAnswer - oldAnswer) * PPB) / abs(oldAnswer);
+}
+
+function pct(ppb: bigint | null): string {
+  return ppb === null ? '∞ %' : `${(Number(ppb) / 1e7).toFixed(6)} %`;
+}
+
+export function shouldPost(c: Candidate, chain: OnchainFeedState, policy: FeedPolicy = DEFAULT_POLICY): Decision {
+  const no = (reason: HoldReason, why: string): Decision => ({ post: false, reason, log: `shouldPost ${c.feed}: no, because ${why}` });
+  const yes = (reason: PostReason, why: string): Decision => ({ post: true, reason, log: `shouldPost ${c.feed}: yes, because ${why}` });
+
+  if (!chain.configured) return no('unconfigured', 'the hub does not know this feed; ask the guardian to configure it or remove it from the aggregator config');
+  if (chain.status === 'paused') return no('paused', 'the guardian paused the feed on the hub');
+  if (chain.roundId === 0n) return yes('initial', 'no round on-chain yet');
+  if (c.observedAt <= chain.observedAt) return no('not_newer', `observation time ${c.observedAt} is not after the on-chain ${chain.observedAt}`);
+  if (chain.status === 'tripped') return yes('tripped', 'the deviation breaker is tripped; later reports confirm the new level');
+  const age = c.observedAt - chain.observedAt;
+  if (age >= BigInt(policy.heartbeatSec)) return yes('heartbeat', `heartbeat: ${age} s since the last on-chain report ≥ ${policy.heartbeatSec} s`);
+  const dev = deviationPpb(chain.answer, c.answer);
+  const threshold = BigInt(Math.round(policy.deviationPct * 1e7));
+  if (dev === null || dev >= threshold) return yes('deviation', `deviation ${pct(dev)} ≥ threshold ${policy.deviationPct} % (on-chain ${chain.answer}, new ${c.answer})`);
+  return no('within_threshold', `deviation ${pct(dev)} < ${policy.deviationPct} % and heartbeat not due (${age} s of ${policy.heartbeatSec} s)`);
+}
+
+export interface BatchDecision {
+  /** Feeds to put in the report, with their decision. */
+  post: { feedId: string; decision: Extract<Decision, { post: true }> }[];
+  hold: { feedId: string; decision: Extract<Decision, { post: false }> }[];
+}
+
+/** Applies `shouldPost` per feed; a batch carries only the feeds that need it. */
+export function decideBatch(
+  candidates: readonly (Candidate & { feedId: string })[],
+  chain: ReadonlyMap<string, OnchainFeedState>,
+  policies: ReadonlyMap<string, FeedPolicy>,
+): BatchDecision {
+  const out: BatchDecision = { post: [], hold: [] };
+  for (const c of candidates) {
+    const id = c.feedId.toLowerCase();
+    const state = chain.get(id) ?? { configured: false, status: 'unknown' as const, answer: 0n, observedAt: 0n, roundId: 0n };
+    const d = shouldPost(c, state, policies.get(id) ?? DEFAULT_POLICY);
+    if (d.post) out.post.push({ feedId: id, decision: d });
+    else out.hold.push({ feedId: id, decision: d });
+  }
+  return out;
+}
+
+/** One word for a batch in logs and the store: the feeds' reasons, most urgent first. */
+export function batchReason(post: BatchDecision['post']): string {
+  const order: PostReason[] = ['initial', 'tripped', 'deviation', 'heartbeat'];
+  const present = new Set(post.map((p) => p.decision.reason));
+  return order.filter((r) => present.has(r)).join('+');
+}
