@@ -1,0 +1,285 @@
+/**
+ * The node's configuration: one YAML file, validated with zod at load, every mistake reported
+ * with the field path, the value and the fix. Relative paths are resolved against the
+ * directory of the config file, so a node directory can be moved as a whole. Secrets
+ * (keystore passwords) never sit in the YAML: each is read from a file or an environment
+ * variable named there.
+ *
+ * See `node/README.md` for the reference of every field and an example.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { validateDetailed } from 'node-cron';
+import { feedId } from '../protocol/index.ts';
+import { VENUE_SPECS, isVenueId, marketFor, splitFeed, SUPPORTED_VENUES, type MarketRef, type VenueId } from './sources/index.ts';
+import { parsePolicy, type ObservationPolicy } from './observe/index.ts';
+import { NodeError } from './errors.ts';
+
+const FEED_NAME = /^[A-Z0-9]+\/[A-Z0-9]+$/;
+
+const secretRef = z
+  .strictObject({
+    path: z.string().min(1, 'give the keystore file path'),
+    /** File holding the keystore password (trailing newline ignored). */
+    passwordFile: z.string().min(1).optional(),
+    /** Environment variable holding the keystore password. */
+    passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name such as AEGIS_SHARE_PASSWORD').optional(),
+  })
+  .refine((k) => (k.passwordFile === undefined) !== (k.passwordEnv === undefined), {
+    message: 'give exactly one of passwordFile or passwordEnv (the keystore password is never written in the config)',
+  });
+
+const sourceSchema = z.strictObject({
+  venue: z.string().refine(isVenueId, { message: `unknown venue; use one of ${SUPPORTED_VENUES.join(', ')}` }),
+  /** Venue symbol override (`XBTUSD`); by default the venue's usual market for the feed. */
+  symbol: z.string().min(1).max(40).optional(),
+  /** Quote currency of `symbol` when it differs from the feed's (`USDT` for `BTCUSDT`). */
+  quote: z.string().regex(/^[A-Z0-9]+$/, 'expected an upper-case currency code such as USDT').optional(),
+  /** Base URL override (a venue mirror, or the venue simulator). */
+  baseUrl: z.url({ message: 'expected an http(s) URL such as https://api.binance.com' }).optional(),
+});
+
+const feedSchema = z.strictObject({
+  name: z.string().regex(FEED_NAME, 'expected BASE/QUOTE in upper case, such as BTC/USD'),
+  decimals: z.number().int().min(0).max(36).default(8),
+  /** Fewest agreeing sources for an answer. */
+  minSources: z.number().int().min(1).default(3),
+  /** A quote older than this is stale. */
+  maxAgeMs: z.number().int().positive().default(30_000),
+  band: z
+    .strictObject({
+      madMultiplier: z.number().positive().default(5),
+      minBandBps: z.number().nonnegative().default(50),
+      maxBandBps: z.number().positive().default(500),
+      volatilityMultiplier: z.number().nonnegative().default(3),
+    })
+    .prefault({}),
+  /** Volume-weighted median with each venue's share capped at `capShare`. */
+  volumeWeighting: z.strictObject({ capShare: z.number().gt(0).lte(1) }).optional(),
+  /** Conversion feeds for sources quoted in another currency (`USDT/USD`); by default derived from the sources. */
+  conversionFeeds: z.array(z.string().regex(FEED_NAME, 'expected a feed name such as USDT/USD')).optional(),
+  /** Per-feed override of `signer.sanityBandBps`. */
+  sanityBandBps: z.number().positive().max(10_000).optional(),
+  sources: z.array(sourceSchema).min(1, 'list at least one source'),
+});
+
+const venueDefaults = z.strictObject({
+  baseUrl: z.url().optional(),
+  timeoutMs: z.number().int().positive().max(60_000).optional(),
+  retries: z.number().int().min(0).max(5).optional(),
+  maxStalenessMs: z.number().int().positive().optional(),
+});
+
+export const NodeConfigSchema = z.strictObject({
+  listen: z
+    .strictObject({
+      host: z.literal('127.0.0.1', { message: 'this build listens on loopback only: use 127.0.0.1 and put a reverse proxy in front' }).default('127.0.0.1'),
+      port: z.number().int().min(0).max(65_535).default(7400),
+    })
+    .prefault({}),
+  /** The committee file (JSON, see protocol/committee.ts). */
+  committee: z.string().min(1, 'give the path of the committee file'),
+  /** Optional pin: the config digest the hub expects; the node refuses to start on any other. */
+  configDigest: z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'expected the 0x-prefixed 32-byte config digest').optional(),
+  keys: z.strictObject({
+    /** Ed25519 identity key keystore (signs observations). */
+    identity: secretRef,
+    /** BLS key share keystore (EIP-2335). */
+    share: secretRef,
+  }),
+  /** SQLite file of the anti-equivocation store. */
+  store: z.string().min(1, 'give the path of the SQLite signing store'),
+  poll: z
+    .strictObject({
+      /** node-cron expression with seconds: every 5 s by default. */
+      schedule: z.string().default('*/5 * * * * *'),
+      /** Source requests in flight at once. */
+      concurrency: z.number().int().min(1).max(64).default(4),
+    })
+    .prefault({}),
+  signer: z
+    .strictObject({
+      /** Own view vs report answer: refuse beyond this distance, in bps (200 = 2%). */
+      sanityBandBps: z.number().positive().max(10_000).default(200),
+      /** Refuse reports whose observedAt is older than this. */
+      maxReportAgeS: z.number().int().positive().default(60),
+      /** Refuse reports whose observedAt is this far in the future. */
+      maxFutureS: z.number().int().nonnegative().default(5),
+    })
+    .prefault({}),
+  http: z
+    .strictObject({
+      bodyLimitBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(1024 * 1024),
+      /** Largest accepted distance between a request's timestamp and this node's clock. */
+      maxSkewMs: z.number().int().positive().max(600_000).default(30_000),
+    })
+    .prefault({}),
+  venues: z.partialRecord(z.enum(SUPPORTED_VENUES as unknown as [VenueId, ...VenueId[]]), venueDefaults).default({}),
+  feeds: z.array(feedSchema).min(1, 'configure at least one feed'),
+  log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
+});
+
+export type NodeConfigInput = z.input<typeof NodeConfigSchema>;
+type RawConfig = z.output<typeof NodeConfigSchema>;
+
+/** One source of one feed, resolved: venue, market, base URL. */
+export interface FeedSourceConfig {
+  venue: VenueId;
+  market: MarketRef;
+  baseUrl?: string;
+}
+
+export interface FeedConfig {
+  name: string;
+  /** bytes32 feed id. */
+  id: string;
+  decimals: number;
+  policy: ObservationPolicy;
+  sources: FeedSourceConfig[];
+  /** Conversion feed names this feed's sources need (`USDT/USD`). */
+  conversionFeeds: string[];
+  sanityBandBps: number;
+}
+
+export interface NodeConfig extends Omit<RawConfig, 'feeds'> {
+  /** The config file it was loaded from (for messages). */
+  file: string;
+  feeds: FeedConfig[];
+}
+
+/** Read, parse and validate a config file. */
+export function loadNodeConfig(file: string): NodeConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new NodeError('config_unreadable', `config ${file}: cannot read it (${(err as Error).message}); pass the path of the node's YAML config with --config`, { cause: err });
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (err) {
+    throw new NodeError('config_invalid', `config ${file}: not valid YAML (${(err as Error).message.split('\n')[0]})`, { cause: err });
+  }
+  return parseNodeConfig(raw, file);
+}
+
+/** Validate a config object (paths resolved against `file`'s directory). */
+export function parseNodeConfig(raw: unknown, file: string): NodeConfig {
+  const result = NodeConfigSchema.safeParse(raw ?? {});
+  if (!result.success) {
+    const problems = result.error.issues.slice(0, 8).map((i) => `${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`);
+    throw new NodeError('config_invalid', `config ${file}: ${problems.join('; ')}`);
+  }
+  const c = result.data;
+  const base = dirname(resolve(file));
+  const at = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+  const fail = (field: string, msg: string): never => {
+    throw new NodeError('config_invalid', `config ${file}: ${field}: ${msg}`);
+  };
+
+  const names = new Set<string>();
+  c.feeds.forEach((f, i) => {
+    if (names.has(f.name)) fail(`feeds.${i}.name`, `feed ${f.name} is configured twice; merge the two entries`);
+    names.add(f.name);
+  });
+
+  const feeds: FeedConfig[] = c.feeds.map((f, i) => {
+    const field = `feeds.${i}`;
+    const target = splitFeed(f.name)!.quote;
+    const sources = f.sources.map((s, k): FeedSourceConfig => {
+      const venue = s.venue as VenueId;
+      if (s.quote !== undefined && s.symbol === undefined) fail(`${field}.sources.${k}.quote`, 'quote is only meaningful with symbol; add the venue symbol it belongs to');
+      const override = s.symbol === undefined ? undefined : { [f.name]: s.quote === undefined ? s.symbol : { symbol: s.symbol, quote: s.quote } };
+      const market = marketFor(VENUE_SPECS[venue], f.name, override)!;
+      const baseUrl = s.baseUrl ?? c.venues[venue]?.baseUrl;
+      return { venue, market, ...(baseUrl !== undefined ? { baseUrl } : {}) };
+    });
+    const seen = new Set<string>();
+    sources.forEach((s, k) => {
+      if (seen.has(s.venue)) fail(`${field}.sources.${k}`, `venue ${s.venue} is listed twice for ${f.name}; a venue counts once per feed`);
+      seen.add(s.venue);
+    });
+    const needed = [...new Set(sources.filter((s) => s.market.quote !== target).map((s) => `${s.market.quote}/${target}`))].sort();
+    const conversionFeeds = f.conversionFeeds ?? needed;
+    for (const n of needed) {
+      if (!conversionFeeds.includes(n)) fail(`${field}.conversionFeeds`, `a source of ${f.name} is quoted in ${n.split('/')[0]}: add ${n} to conversionFeeds`);
+    }
+    for (const n of conversionFeeds) {
+      if (!names.has(n)) fail(`${field}.conversionFeeds`, `conversion feed ${n} is not configured; add a feed named ${n} with its own sources`);
+      if (n === f.name) fail(`${field}.conversionFeeds`, `${f.name} cannot convert through itself`);
+    }
+    if (f.minSources > f.sources.length) fail(`${field}.minSources`, `${f.minSources} exceeds the ${f.sources.length} configured sources; add sources or lower minSources`);
+    let policy: ObservationPolicy;
+    try {
+      policy = parsePolicy(
+        {
+          maxAgeMs: f.maxAgeMs,
+          minSources: f.minSources,
+          ...f.band,
+          ...(f.volumeWeighting ? { volumeWeighting: { enabled: true, capShare: f.volumeWeighting.capShare } } : {}),
+        },
+        f.name,
+      );
+    } catch (err) {
+      return fail(`${field}`, (err as Error).message);
+    }
+    return {
+      name: f.name,
+      id: feedId(f.name),
+      decimals: f.decimals,
+      policy,
+      sources,
+      conversionFeeds,
+      sanityBandBps: f.sanityBandBps ?? c.signer.sanityBandBps,
+    };
+  });
+
+  // Conversion feeds are priced first and must not need conversion themselves (no chains, no cycles).
+  const byName = new Map(feeds.map((f) => [f.name, f]));
+  feeds.forEach((f, i) => {
+    for (const n of f.conversionFeeds) {
+      if ((byName.get(n)?.conversionFeeds.length ?? 0) > 0) fail(`feeds.${i}.conversionFeeds`, `conversion feed ${n} itself needs conversion; give ${n} sources quoted in ${splitFeed(n)!.quote}`);
+    }
+  });
+
+  const cron = validateDetailed(c.poll.schedule);
+  if (!cron.valid) {
+    fail('poll.schedule', `"${c.poll.schedule}" is not a cron expression (${cron.errors.map((e) => e.message).join('; ')}); with seconds, every 5 s is "*/5 * * * * *"`);
+  }
+
+  return {
+    ...c,
+    file,
+    committee: at(c.committee),
+    store: at(c.store),
+    keys: {
+      identity: { ...c.keys.identity, path: at(c.keys.identity.path), ...(c.keys.identity.passwordFile ? { passwordFile: at(c.keys.identity.passwordFile) } : {}) },
+      share: { ...c.keys.share, path: at(c.keys.share.path), ...(c.keys.share.passwordFile ? { passwordFile: at(c.keys.share.passwordFile) } : {}) },
+    },
+    feeds,
+  };
+}
+
+/** A keystore password from the file or environment variable the config names. */
+export function readSecret(ref: { passwordFile?: string; passwordEnv?: string }, field: string): string {
+  if (ref.passwordFile !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(ref.passwordFile, 'utf8');
+    } catch (err) {
+      throw new NodeError('secret_missing', `${field}.passwordFile ${ref.passwordFile}: cannot read it (${(err as Error).message}); create it with the keystore password`, { cause: err });
+    }
+    const secret = text.replace(/\r?\n$/, '');
+    if (secret.length === 0) throw new NodeError('secret_missing', `${field}.passwordFile ${ref.passwordFile}: the file is empty; write the keystore password in it`);
+    return secret;
+  }
+  const name = ref.passwordEnv!;
+  const secret = process.env[name];
+  if (secret === undefined || secret.length === 0) {
+    throw new NodeError('secret_missing', `${field}.passwordEnv: environment variable ${name} is not set; export it with the keystore password`);
+  }
+  return secret;
+}

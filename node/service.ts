@@ -1,0 +1,303 @@
+/**
+ * The node service: implements the protocol's `NodeHandlers` (observe, sign) over the poller's
+ * latest snapshot, the identity key, the BLS share and the anti-equivocation store. The HTTP
+ * API (`node/http/`) and any in-memory transport wrap this one object.
+ *
+ * Start-up checks (fail fast, before serving):
+ *  - the config digest is recomputed from the committee file; when the config pins one, they
+ *    must agree ("config digest mismatch: expected X, got Y");
+ *  - the identity key is one of the committee's nodes, which gives this node's index;
+ *  - the BLS share's public key is the committee's public share for that index.
+ *
+ * `observe` answers from the snapshot only (never waits on an exchange) and signs with the
+ * identity key; `sign` runs the step-4 checks of `ReportSigner`. Each round action logs one
+ * JSON line with its outcome and reason.
+ */
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import pino, { type Logger } from 'pino';
+import {
+  NodeRefusal,
+  ReportError,
+  committeeConfigDigest,
+  feedName,
+  publicShareOf,
+  signObservation,
+  type Committee,
+  type FeedObservation,
+  type KeyShare,
+  type NodeHandlers,
+  type ObserveCall,
+  type PartialSignature,
+  type SignCall,
+  type SignedObservation,
+} from '../protocol/index.ts';
+import type { SigningStore } from './store/index.ts';
+import type { FeedConfig, NodeConfig } from './config.ts';
+import { NodeError } from './errors.ts';
+import { NodeMetrics } from './metrics.ts';
+import { SourcePoller, type Snapshot } from './poller.ts';
+import { PriceHistory, priceFeeds, type FeedView } from './pricing.ts';
+import { ReportSigner } from './signer.ts';
+
+export interface NodeServiceOptions {
+  config: NodeConfig;
+  committee: Committee;
+  /** Ed25519 identity secret (32 bytes). */
+  identitySecret: Uint8Array;
+  share: KeyShare;
+  store: SigningStore;
+  logger?: Logger;
+  metrics?: NodeMetrics;
+  now?: () => number;
+}
+
+export interface FeedStatus {
+  feed: string;
+  feedId: string;
+  decimals: number;
+  ok: boolean;
+  price?: number;
+  answer?: string;
+  reason?: string;
+  detail?: string;
+  sources: { source: string; price?: number; ageMs?: number; used: boolean; status: string; detail?: string }[];
+}
+
+export class NodeService implements NodeHandlers {
+  readonly index: number;
+  readonly configDigest: string;
+  readonly identityPublicKey: string;
+  readonly metrics: NodeMetrics;
+  readonly logger: Logger;
+  readonly config: NodeConfig;
+  readonly committee: Committee;
+  readonly poller: SourcePoller;
+  readonly #identitySecret: Uint8Array;
+  readonly #store: SigningStore;
+  readonly #signer: ReportSigner;
+  readonly #history = new PriceHistory();
+  readonly #feedsById: Map<string, FeedConfig>;
+  readonly #now: () => number;
+  readonly #startedAtMs: number;
+
+  constructor(opts: NodeServiceOptions) {
+    this.config = opts.config;
+    this.committee = opts.committee;
+    this.#now = opts.now ?? Date.now;
+    this.#startedAtMs = this.#now();
+    this.logger = opts.logger ?? pino({ level: 'silent' });
+    this.#store = opts.store;
+    this.#identitySecret = opts.identitySecret;
+
+    this.configDigest = committeeConfigDigest(opts.committee).toLowerCase();
+    const pinned = opts.config.configDigest?.toLowerCase();
+    if (pinned !== undefined && pinned !== this.configDigest) {
+      throw new NodeError(
+        'config_digest_mismatch',
+        `config digest mismatch: expected ${pinned}, got ${this.configDigest} from committee file ${opts.config.committee}; use the committee file of the deployed hub or update configDigest`,
+      );
+    }
+    this.identityPublicKey = `0x${bytesToHex(ed25519.getPublicKey(opts.identitySecret))}`;
+    const member = opts.committee.nodes.find((n) => n.identityKey.toLowerCase() === this.identityPublicKey);
+    if (!member) {
+      throw new NodeError('key_mismatch', `identity key ${this.identityPublicKey} is not a node of committee file ${opts.config.committee}; use this node's identity keystore or add its key to the committee`);
+    }
+    this.index = member.index;
+    if (opts.share.index !== member.index) {
+      throw new NodeError('key_mismatch', `BLS share is for node ${opts.share.index}, but the identity key is node ${member.index}'s in the committee; load the matching share keystore`);
+    }
+    const sharePub = `0x${bytesToHex(publicShareOf(opts.share))}`;
+    if (sharePub !== member.publicShare.toLowerCase()) {
+      throw new NodeError('key_mismatch', `BLS share of node ${member.index}: its public key ${sharePub.slice(0, 18)}… is not the committee's public share ${member.publicShare.slice(0, 18)}…; load the share from the same key generation as the committee file`);
+    }
+
+    this.metrics = opts.metrics ?? new NodeMetrics(() => this.#snapshotAgeS());
+    this.#feedsById = new Map(opts.config.feeds.map((f) => [f.id.toLowerCase(), f]));
+    this.poller = new SourcePoller({
+      config: opts.config,
+      metrics: this.metrics,
+      logger: this.logger,
+      now: this.#now,
+      onSnapshot: (s) => this.#record(s),
+    });
+    this.#signer = new ReportSigner({
+      configDigest: this.configDigest,
+      committee: opts.committee,
+      share: opts.share,
+      store: opts.store,
+      maxReportAgeS: opts.config.signer.maxReportAgeS,
+      maxFutureS: opts.config.signer.maxFutureS,
+      now: this.#now,
+      ownView: (id) => {
+        const feed = this.#feedsById.get(id);
+        if (!feed) return undefined;
+        const view = this.views().get(feed.name);
+        return view && { view, sanityBandBps: feed.sanityBandBps };
+      },
+    });
+    const highest = opts.store.highestSigned(this.configDigest);
+    if (highest) this.metrics.lastSignedEpoch.set(Number(highest.epoch));
+  }
+
+  /** Start polling (first pass right away). */
+  start(): void {
+    this.poller.start();
+    this.logger.info({ action: 'start', node: this.index, configDigest: this.configDigest, feeds: this.config.feeds.length, schedule: this.config.poll.schedule }, 'node service started');
+  }
+
+  async stop(): Promise<void> {
+    await this.poller.stop();
+    this.logger.info({ action: 'stop', node: this.index }, 'node service stopped');
+  }
+
+  /** The current view of every configured feed, from the latest snapshot. */
+  views(): Map<string, FeedView> {
+    return priceFeeds({ feeds: this.config.feeds, snapshot: this.poller.snapshot, nowMs: this.#now(), history: this.#history });
+  }
+
+  async observe(call: ObserveCall): Promise<SignedObservation> {
+    try {
+      const o = this.#observe(call);
+      this.metrics.observeRequests.inc({ outcome: 'ok' });
+      return o;
+    } catch (err) {
+      if (err instanceof NodeRefusal) {
+        this.metrics.observeRequests.inc({ outcome: String(err.code) });
+        this.logger.info({ action: 'observe', epoch: String(call.epoch), outcome: 'refused', code: err.code, reason: err.message }, 'observation refused');
+      }
+      throw err;
+    }
+  }
+
+  #observe(call: ObserveCall): SignedObservation {
+    const refuse = (code: string, message: string): never => {
+      throw new NodeRefusal(this.index, code, message);
+    };
+    if (call.configDigest.toLowerCase() !== this.configDigest) {
+      refuse('config_digest_mismatch', `config digest mismatch: expected ${this.configDigest}, got ${call.configDigest}; the aggregator serves another committee or chain`);
+    }
+    const highest = this.#store.highestSigned(this.configDigest);
+    if (highest && call.epoch < highest.epoch) {
+      refuse('epoch_regression', `epoch ${call.epoch} is below epoch ${highest.epoch} already signed; observe a newer epoch`);
+    }
+    const ids = call.feedIds.map((x) => x.toLowerCase());
+    const dup = ids.find((x, k) => ids.indexOf(x) !== k);
+    if (dup !== undefined) refuse('bad_request', `feedIds: ${nameOf(dup)} appears twice`);
+
+    const snapshot = this.poller.snapshot;
+    const views = this.views();
+    const feeds: FeedObservation[] = [];
+    const withheld: { feed: string; reason: string }[] = [];
+    for (const id of ids) {
+      const feed = this.#feedsById.get(id);
+      const view = feed && views.get(feed.name);
+      if (!feed || !view) {
+        feeds.push({ feedId: id, answer: null, reason: `${nameOf(id)}: not configured on node ${this.index}` });
+        withheld.push({ feed: nameOf(id), reason: 'not_configured' });
+        this.metrics.observationsWithheld.inc({ feed: 'unconfigured', reason: 'not_configured' });
+        continue;
+      }
+      if (view.ok) {
+        feeds.push({ feedId: id, answer: view.answer });
+        this.metrics.observationsServed.inc({ feed: feed.name });
+      } else {
+        feeds.push({ feedId: id, answer: null, reason: view.detail.slice(0, 500) });
+        withheld.push({ feed: feed.name, reason: view.reason });
+        this.metrics.observationsWithheld.inc({ feed: feed.name, reason: view.reason });
+      }
+    }
+    const observedAt = BigInt(Math.floor((snapshot?.takenAtMs ?? this.#now()) / 1000));
+    const signed = signObservation({ configDigest: this.configDigest, epoch: call.epoch, nodeIndex: this.index, observedAt, feeds }, this.#identitySecret);
+    this.logger.info(
+      { action: 'observe', epoch: String(call.epoch), feeds: ids.length, answered: ids.length - withheld.length, withheld, snapshot: snapshot?.version ?? null },
+      'observation served',
+    );
+    return signed;
+  }
+
+  async sign(call: SignCall): Promise<PartialSignature> {
+    const epoch = String(call.report.epoch);
+    try {
+      const out = this.#signer.sign(call);
+      this.metrics.signaturesIssued.inc({ repeat: String(out.repeat) });
+      this.metrics.lastSignedEpoch.set(Number(call.report.epoch));
+      this.logger.info({ action: 'sign', epoch, reportHash: out.reportHash, outcome: out.repeat ? 'signed_again' : 'signed', feeds: call.report.feedIds.length }, 'report signed');
+      return out.partial;
+    } catch (err) {
+      const refusal =
+        err instanceof NodeRefusal ? err : err instanceof ReportError ? new NodeRefusal(this.index, 'bad_request', `report: ${err.message}`) : undefined;
+      if (!refusal) {
+        this.logger.error({ action: 'sign', epoch, outcome: 'error', err: String(err) }, 'signing failed');
+        throw err;
+      }
+      this.metrics.signaturesRefused.inc({ reason: String(refusal.code) });
+      this.logger.warn({ action: 'sign', epoch, outcome: 'refused', code: refusal.code, reason: refusal.message }, 'report refused');
+      throw refusal;
+    }
+  }
+
+  /** For `/v1/status`: identity, store, snapshot, per-feed view with per-source breakdown. */
+  status(): Record<string, unknown> {
+    const snapshot = this.poller.snapshot;
+    const highest = this.#store.highestSigned(this.configDigest);
+    const views = this.views();
+    return {
+      node: this.index,
+      identityKey: this.identityPublicKey,
+      configDigest: this.configDigest,
+      committee: { n: this.committee.nodes.length, t: this.committee.t, chainId: this.committee.chainId.toString(), hub: this.committee.hub },
+      uptimeS: Math.floor((this.#now() - this.#startedAtMs) / 1000),
+      lastSigned: highest ? { epoch: highest.epoch.toString(), reportHash: highest.reportHash, at: new Date(highest.signedAtMs).toISOString() } : null,
+      snapshot: snapshot ? { version: snapshot.version, takenAt: new Date(snapshot.takenAtMs).toISOString(), ageMs: this.#now() - snapshot.takenAtMs } : null,
+      sources: this.poller.sourcesHealth(),
+      feeds: this.config.feeds.map((f) => this.feedStatus(f, views.get(f.name), snapshot)),
+    };
+  }
+
+  feedStatus(feed: FeedConfig, view: FeedView | undefined, snapshot: Snapshot | undefined): FeedStatus {
+    const now = this.#now();
+    const verdicts = new Map((view?.result?.sources ?? []).map((v) => [v.source, v]));
+    const excluded = new Map((view?.excluded ?? []).map((e) => [e.source, e]));
+    const sources = (snapshot?.feeds.get(feed.name) ?? []).map((e) => {
+      const v = verdicts.get(e.source);
+      const x = excluded.get(e.source);
+      const ts = e.quote ? (e.quote.venueTimestampMs ?? e.quote.receivedAtMs) : undefined;
+      return {
+        source: e.source,
+        ...(e.quote ? { price: v?.price ?? e.quote.price } : {}),
+        ...(ts !== undefined ? { ageMs: now - ts } : {}),
+        used: v?.used ?? false,
+        status: v?.used ? 'used' : (v?.reason ?? x?.reason ?? e.error?.kind ?? 'unused'),
+        ...((v?.detail ?? x?.detail ?? e.error?.message) ? { detail: v?.detail ?? x?.detail ?? e.error?.message } : {}),
+      };
+    });
+    return {
+      feed: feed.name,
+      feedId: feed.id,
+      decimals: feed.decimals,
+      ok: view?.ok ?? false,
+      ...(view?.ok ? { price: view.price, answer: view.answer.toString() } : view ? { reason: view.reason, detail: view.detail } : {}),
+      sources,
+    };
+  }
+
+  #record(snapshot: Snapshot): void {
+    for (const [feed, view] of priceFeeds({ feeds: this.config.feeds, snapshot, nowMs: snapshot.takenAtMs, history: this.#history })) {
+      if (view.ok) this.#history.add(feed, { timestampMs: snapshot.takenAtMs, price: view.price });
+    }
+  }
+
+  #snapshotAgeS(): number | undefined {
+    const s = this.poller.snapshot;
+    return s && (this.#now() - s.takenAtMs) / 1000;
+  }
+}
+
+function nameOf(id: string): string {
+  try {
+    return feedName(id);
+  } catch {
+    return id;
+  }
+}
