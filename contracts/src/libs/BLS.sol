@@ -74,14 +74,19 @@ library BLS {
     /// @return valid False when the pairing does not hold or the signature point is not on the
     ///         curve, not in G1's subgroup or not canonical (the precompile checks these).
     function verify(bytes memory publicKey, bytes calldata signature, bytes32 digest) internal view returns (bool valid) {
-        if (signature.length != SIGNATURE_LENGTH) revert BlsSignatureLength(signature.length, SIGNATURE_LENGTH);
         if (publicKey.length != PUBLIC_KEY_LENGTH) revert BlsPublicKeyLength(publicKey.length, PUBLIC_KEY_LENGTH);
-        bool infinity;
+        uint256 keyPtr;
         assembly ("memory-safe") {
-            let o := signature.offset
-            infinity := iszero(or(or(calldataload(o), calldataload(add(o, 32))), calldataload(add(o, 64))))
+            keyPtr := add(publicKey, 32)
         }
-        if (infinity) revert BlsSignatureAtInfinity();
+        return verifyWithKeyAt(keyPtr, signature, digest);
+    }
+
+    /// @notice `verify` with the 256-byte key already in memory at `keyPtr` (e.g. copied from
+    ///         code with EXTCODECOPY), saving an allocation.
+    function verifyWithKeyAt(uint256 keyPtr, bytes calldata signature, bytes32 digest) internal view returns (bool valid) {
+        if (signature.length != SIGNATURE_LENGTH) revert BlsSignatureLength(signature.length, SIGNATURE_LENGTH);
+        if (isInfinity(signature)) revert BlsSignatureAtInfinity();
 
         // Pairing input: σ (128) ‖ −G2 (256) ‖ H(m) (128) ‖ PK (256) = 768 bytes.
         uint256 buf;
@@ -100,13 +105,22 @@ library BLS {
             mstore(add(buf, 288), NEG_G2_5)
             mstore(add(buf, 320), NEG_G2_6)
             mstore(add(buf, 352), NEG_G2_7)
-            mcopy(add(buf, 512), add(publicKey, 32), 256)
+            mcopy(add(buf, 512), keyPtr, 256)
         }
         _hashDigestToG1(digest, buf + 384);
         assembly ("memory-safe") {
             // Yul evaluates arguments right to left: call first, then read its output.
             let ok := staticcall(gas(), 0x0f, buf, 768, 0x00, 32)
             valid := and(ok, eq(mload(0x00), 1))
+            mstore(0x40, buf) // release the pairing buffer
+        }
+    }
+
+    /// @notice True when the 96-byte signature encodes the point at infinity (all zero).
+    function isInfinity(bytes calldata signature) internal pure returns (bool infinity) {
+        assembly ("memory-safe") {
+            let o := signature.offset
+            infinity := iszero(or(or(calldataload(o), calldataload(add(o, 32))), calldataload(add(o, 64))))
         }
     }
 

@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.30;
+
+import {IAegisFeeds} from "./interfaces/IAegisFeeds.sol";
+
+/// @title IAegisHub
+/// @notice The Aegis hub: one committee (threshold-BLS group key), many feeds. Reports signed
+///         by any `t` of the committee's `n` nodes move feeds forward; a deviation circuit
+///         breaker per feed holds large moves until they are confirmed; the guardian
+///         configures feeds, pauses and resolves breakers; the committee rotates itself.
+///
+///         Report acceptance, whole report (reverts):
+///         - `HubIsPaused` while the guardian paused the hub;
+///         - `ConfigDigestMismatch` when the report is for another committee, chain or hub;
+///         - `EpochNotAboveLast` when the epoch is not above the last accepted one for this
+///           configDigest (`updateAndRead` instead does nothing and reads);
+///         - `ReportLengthMismatch`, `EmptyReport` for malformed arrays;
+///         - `ObservedAtInFuture` when observedAt > block.timestamp + maxFutureDrift;
+///         - `SignatureMalformed`, `SignatureAtInfinity`, `SignatureInvalid`.
+///         Per feed, skipped with `FeedSkipped(feedId, reason)` (no revert, so racing pushes and
+///         pulls, and feeds another hub carries, never break a report): unknown feed, paused
+///         feed, observedAt not newer than the feed's last (served or breaker candidate), and
+///         answer outside the feed's [minAnswer, maxAnswer] (never served).
+/// @custom:invariant Served state only moves forward: a feed's observedAt and round id never
+///         decrease, and round ids are continuous (roundId − 1 is the previous served round).
+/// @custom:invariant A served answer differs from the previous served answer by at most the
+///         feed's deviation limit unless a confirmation or the guardian accepted it.
+interface IAegisHub is IAegisFeeds {
+    // -- Types --
+
+    /// @notice A committee report over several feeds, as signed (see `reportMessage`).
+    struct Report {
+        bytes32 configDigest;
+        uint64 epoch;
+        uint64 observedAt;
+        bytes32 observationsRoot;
+        uint256 observers;
+        bytes32[] feedIds;
+        int192[] answers;
+        uint32[] spreadBps;
+    }
+
+    /// @notice A committee: group key (256-byte EIP-2537 G2), size and threshold.
+    struct CommitteeConfig {
+        bytes groupPublicKey;
+        uint16 n;
+        uint16 t;
+    }
+
+    /// @notice The current committee as stored (the key lives in code, not storage); `blob` is
+    ///         the code blob holding digest, key and the transmit-time feed table.
+    struct Committee {
+        bytes32 configDigest;
+        uint64 configVersion;
+        uint16 n;
+        uint16 t;
+        bytes groupPublicKey;
+        address blob;
+    }
+
+    /// @notice Per-feed configuration (field order follows the storage packing).
+    /// @param minAnswer Answers below are never served (skipped).
+    /// @param maxAnswer Answers above are never served (skipped).
+    /// @param maxStaleness Reads revert `FeedStale` beyond this age (seconds, > 0).
+    /// @param heartbeat Seconds after which aggregators post even without deviation (advisory).
+    /// @param deviationBps Breaker limit versus the last served answer, in basis points (0 = off).
+    /// @param confirmations Later reports within `deviationBps` of the candidate needed to confirm.
+    /// @param confirmationTime Minimum seconds the confirming reports must span from the trip.
+    /// @param historyCapacity Rounds kept readable by `getRound` (ring; fixed after `addFeed`).
+    /// @param decimals Fixed-point decimals of the answers.
+    /// @param description Human-readable, e.g. "BTC / USD".
+    struct FeedConfig {
+        int96 minAnswer;
+        int96 maxAnswer;
+        uint32 maxStaleness;
+        uint32 heartbeat;
+        uint16 deviationBps;
+        uint8 confirmations;
+        uint24 confirmationTime;
+        uint16 historyCapacity;
+        uint8 decimals;
+        string description;
+    }
+
+    /// @notice Why a feed of an accepted report was not applied.
+    enum SkipReason {
+        UnknownFeed,
+        FeedPaused,
+        NotNewer,
+        OutOfBounds
+    }
+
+    // -- Errors --
+
+    /// @notice Only the guardian may call this.
+    error NotGuardian(address caller, address guardian);
+    /// @notice The guardian paused the hub.
+    error HubIsPaused();
+    /// @notice The report was signed for another configuration (committee, chain or hub).
+    error ConfigDigestMismatch(bytes32 given, bytes32 current);
+    /// @notice Epochs strictly increase per configDigest.
+    error EpochNotAboveLast(uint64 given, uint64 last);
+    /// @notice feedIds, answers and spreadBps must have equal lengths.
+    error ReportLengthMismatch(uint256 feedIds, uint256 answers, uint256 spreadBps);
+    /// @notice A report carries at least one feed.
+    error EmptyReport();
+    /// @notice observedAt is later than the latest allowed time (block time + maxFutureDrift).
+    error ObservedAtInFuture(uint64 observedAt, uint256 latestAllowed);
+    /// @notice The signature must be 96 bytes (x‖y, 48-byte big-endian each).
+    error SignatureMalformed(uint256 length, uint256 expected);
+    /// @notice The signature is the point at infinity.
+    error SignatureAtInfinity();
+    /// @notice The signature does not verify against the current group key for `message`
+    ///         (wrong signer set, wrong message, or a point off the curve / outside G1).
+    error SignatureInvalid(bytes32 message);
+    /// @notice The feed id is already configured.
+    error FeedAlreadyExists(bytes32 feedId);
+    /// @notice The hub's code-stored feed table is full.
+    error TooManyFeeds(uint256 count, uint256 max);
+    /// @notice minAnswer must be below maxAnswer.
+    error InvalidBounds(int96 minAnswer, int96 maxAnswer);
+    /// @notice maxStaleness must be positive.
+    error InvalidMaxStaleness(uint32 maxStaleness);
+    /// @notice An enabled breaker needs at least one confirmation.
+    error InvalidBreaker(uint16 deviationBps, uint8 confirmations);
+    /// @notice The history ring's size is fixed when the feed is added.
+    error HistoryCapacityFixed(uint16 given, uint16 current);
+    /// @notice Committee sizes: 1 ≤ n ≤ 256 and n/2 < t ≤ n.
+    error InvalidCommittee(uint16 n, uint16 t);
+    /// @notice The group key is not a valid G2 point in the subgroup, or is infinity.
+    error InvalidGroupPublicKey();
+    /// @notice The feed's breaker is not tripped; nothing to resolve.
+    error BreakerNotTripped(bytes32 feedId);
+    /// @notice The zero address is not a valid guardian.
+    error ZeroGuardian();
+
+    // -- Events --
+
+    /// @notice A report was accepted (its feeds are reported by `FeedUpdated` / `FeedSkipped`
+    ///         / breaker events).
+    event ReportAccepted(address indexed transmitter, uint64 indexed epoch, uint64 observedAt);
+    /// @notice A feed served a new round (observedAt is the report's).
+    event FeedUpdated(bytes32 indexed feedId, uint256 roundId, int256 answer);
+    /// @notice A feed of an accepted report was not applied.
+    event FeedSkipped(bytes32 indexed feedId, SkipReason reason);
+    /// @notice The breaker tripped (or re-tripped to a new candidate); `served` is held.
+    event BreakerTripped(bytes32 indexed feedId, int256 served, int256 candidate, uint64 observedAt);
+    /// @notice The candidate level held over the configured reports and time and is served.
+    event BreakerConfirmed(bytes32 indexed feedId, uint256 roundId, int256 answer);
+    /// @notice While tripped, an answer within the limit of the held answer arrived and is served.
+    event BreakerCleared(bytes32 indexed feedId, uint256 roundId, int256 answer);
+    /// @notice The guardian accepted the candidate, now served.
+    event BreakerResolved(bytes32 indexed feedId, address indexed guardian, uint256 roundId, int256 answer);
+    /// @notice The guardian rejected the candidate; the held answer stays served.
+    event BreakerRejected(bytes32 indexed feedId, address indexed guardian, int256 candidate);
+    /// @notice A feed was added.
+    event FeedAdded(bytes32 indexed feedId, address indexed guardian, uint16 historyCapacity);
+    /// @notice A feed's configuration changed.
+    event FeedConfigured(bytes32 indexed feedId, address indexed guardian);
+    /// @notice The guardian paused or unpaused a feed.
+    event FeedPauseChanged(bytes32 indexed feedId, address indexed guardian, bool paused);
+    /// @notice The guardian paused or unpaused the hub.
+    event HubPauseChanged(address indexed guardian, bool paused);
+    /// @notice The committee rotated with the previous committee's threshold signature.
+    event CommitteeRotated(
+        bytes32 indexed previousDigest, bytes32 indexed configDigest, address indexed caller, uint64 configVersion, uint16 n, uint16 t
+    );
+    /// @notice The guardian role moved.
+    event GuardianChanged(address indexed previous, address indexed guardian);
+
+    // -- Reports --
+
+    /// @notice Verifies and applies a report (push mode). See the contract header for what
+    ///         reverts and what is skipped.
+    function transmit(Report calldata report, bytes calldata signature) external;
+
+    /// @notice Pull mode: applies `report` if it is newer than the state (epoch above the
+    ///         last), otherwise does nothing; then reads `feedId` exactly like `read`.
+    function updateAndRead(Report calldata report, bytes calldata signature, bytes32 feedId, uint256 maxAge)
+        external
+        returns (int256 answer, uint256 observedAt, uint256 spreadBps, uint256 roundId);
+
+    /// @notice Checks digest and signature of `report` without applying it; reverts with the
+    ///         same errors as `transmit` and returns the signed message.
+    function verifyReport(Report calldata report, bytes calldata signature) external view returns (bytes32 message);
+
+    /// @notice keccak256(abi.encode("AEGIS_REPORT_V1", configDigest, epoch, observedAt,
+    ///         observationsRoot, observers, feedIds, answers, spreadBps)).
+    function reportMessage(Report calldata report) external pure returns (bytes32);
+
+    // -- Committee --
+
+    /// @notice keccak256(abi.encode("AEGIS_CONFIG_V1", block.chainid, address(this),
+    ///         configVersion, groupPublicKey, n, t)).
+    function computeConfigDigest(uint64 configVersion, bytes calldata groupPublicKey, uint16 n, uint16 t)
+        external
+        view
+        returns (bytes32);
+
+    /// @notice The message the current committee signs to hand over to `next`:
+    ///         keccak256(abi.encode("AEGIS_ROTATE_V1", currentDigest, nextDigest)), where
+    ///         nextDigest is the digest of `next` at configVersion + 1.
+    function rotationMessage(CommitteeConfig calldata next) external view returns (bytes32 message, bytes32 nextDigest);
+
+    /// @notice Replaces the committee, authorised by the current committee's threshold
+    ///         signature over `rotationMessage(next)`. Resets the epoch (new digest); round ids
+    ///         continue; reports of the old configuration are rejected afterwards.
+    function rotateCommittee(CommitteeConfig calldata next, bytes calldata signature) external;
+
+    /// @notice The current committee.
+    function committee() external view returns (Committee memory);
+
+    /// @notice The current configDigest.
+    function configDigest() external view returns (bytes32);
+
+    /// @notice The last accepted epoch for the current configDigest.
+    function latestEpoch() external view returns (uint64);
+
+    // -- Feeds --
+
+    /// @notice The feed's configuration; reverts `FeedUnknown`.
+    function feedConfig(bytes32 feedId) external view returns (FeedConfig memory);
+
+    /// @notice All configured feed ids, in table order.
+    function feedIds() external view returns (bytes32[] memory);
+
+    /// @notice The breaker's state: tripped, candidate, its first observedAt, the last
+    ///         confirming observedAt and the confirmations counted so far.
+    function breakerState(bytes32 feedId)
+        external
+        view
+        returns (bool tripped, int256 candidate, uint64 since, uint64 lastAt, uint8 confirmationsSeen);
+
+    // -- Guardian --
+
+    function guardian() external view returns (address);
+    function paused() external view returns (bool);
+    function maxFutureDrift() external view returns (uint256);
+
+    /// @notice Adds a feed and pre-initialises its history ring (steady-state writes are then
+    ///         nonzero to nonzero).
+    function addFeed(bytes32 feedId, FeedConfig calldata config) external;
+
+    /// @notice Changes a feed's configuration (not its history capacity).
+    function configureFeed(bytes32 feedId, FeedConfig calldata config) external;
+
+    function setFeedPaused(bytes32 feedId, bool paused) external;
+    function pause() external;
+    function unpause() external;
+
+    /// @notice Accepts (serves) or rejects the held candidate of a tripped feed.
+    function resolveBreaker(bytes32 feedId, bool accept) external;
+
+    function setGuardian(address guardian) external;
+}
