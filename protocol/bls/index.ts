@@ -12,6 +12,7 @@ export {
   type G2Point,
   decodeG1,
   decodeG2,
+  decodeG2Cached,
   g1FromEip2537,
   g2FromEip2537,
 } from './points.ts';

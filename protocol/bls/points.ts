@@ -41,6 +41,24 @@ export function decodeG1(bytes: Uint8Array, what = 'G1 point'): G1Point {
   });
 }
 
+const g2Cache = new Map<string, G2Point>();
+const G2_CACHE_MAX = 4096;
+
+/**
+ * `decodeG2` memoized by the exact bytes. Public shares and group keys are decoded for
+ * every round; their decompression and subgroup check cost more than the batch check
+ * itself. Points are immutable, so sharing them is safe; the cache is bounded.
+ */
+export function decodeG2Cached(bytes: Uint8Array, what = 'G2 point'): G2Point {
+  const key = Buffer.from(bytes).toString('hex');
+  const hit = g2Cache.get(key);
+  if (hit) return hit;
+  const p = decodeG2(bytes, what);
+  if (g2Cache.size >= G2_CACHE_MAX) g2Cache.delete(g2Cache.keys().next().value!);
+  g2Cache.set(key, p);
+  return p;
+}
+
 /** Decodes a G2 point from 96-byte compressed or 192-byte uncompressed bytes. */
 export function decodeG2(bytes: Uint8Array, what = 'G2 point'): G2Point {
   assertBytes(what, bytes, 96, 192);
