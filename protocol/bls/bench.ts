@@ -31,3 +31,8 @@ export async function benchThresholdBls(sizes: readonly number[], runs = 10, pro
   }
   return rows;
 }
+
+/** `npm run bench` section: threshold-BLS timings at n = 4, 31, 100. */
+export async function benchSection(o: { quick: boolean; progress: (msg: string) => void }): Promise<{ timing: TimingRow[] }> {
+  return { timing: await benchThresholdBls(o.quick ? [4, 31] : [4, 31, 100], o.quick ? 3 : 10, o.progress) };
+}
