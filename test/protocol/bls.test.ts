@@ -145,7 +145,7 @@ describe('bad input is a typed error naming the problem', () => {
     expect(code(() => decodeG1(small))).toBe('not_in_subgroup');
     // uncompressed (x, y) with y off the curve
     const off = signatureToEvm(partialSign(committee.shares[0]!, msg).signature);
-    off[95] ^= 1;
+    off[95] = off[95]! ^ 1;
     expect(code(() => decodeG1(off))).toBe('not_on_curve');
     expect(verifyGroupSignature(infinity, msg, committee.groupPublicKey)).toBe(false);
   });
