@@ -74,15 +74,16 @@ export async function loadBlsShare(file: string, password: string): Promise<Load
   if (Buffer.from(publicShareOf(share)).toString('hex') !== parsed.keystore.pubkey.toLowerCase()) {
     throw new KeystoreError('damaged_keystore', `keystore ${file} is damaged: pubkey does not match the decrypted secret; restore it from your backup`);
   }
-  return { ...publicPart(parsed), share };
+  return { ...sharePublicOf(parsed), share };
 }
 
 /** Public facts of a share keystore, without the password. */
 export function inspectBlsShare(file: string): BlsSharePublic {
-  return publicPart(readKeystoreFile(file, 'bls-share/v1'));
+  return sharePublicOf(readKeystoreFile(file, 'bls-share/v1'));
 }
 
-function publicPart({ file, keystore, meta }: KeystoreFile): BlsSharePublic {
+/** The public part of a parsed share keystore. */
+export function sharePublicOf({ file, keystore, meta }: KeystoreFile): BlsSharePublic {
   const { index, n, t, groupPublicKey } = meta as BlsShareMeta;
   return { file, index, n, t, groupPublicKey, publicShare: `0x${keystore.pubkey.toLowerCase()}` };
 }
@@ -91,7 +92,7 @@ async function writeShare(file: string, scalar: bigint, info: ShareInfo, { passw
   checkShareInfo(info);
   const meta: BlsShareMeta = { aegis: 'bls-share/v1', index: info.index, n: info.n, t: info.t, groupPublicKey: info.groupPublicKey.toLowerCase() };
   const publicKey = publicShareOf({ index: info.index, secret: scalar });
-  return publicPart(await writeKeystoreFile(file, { password, secret: scalarToBytes(scalar), publicKey, meta, ...(kdf ? { kdf } : {}) }));
+  return sharePublicOf(await writeKeystoreFile(file, { password, secret: scalarToBytes(scalar), publicKey, meta, ...(kdf ? { kdf } : {}) }));
 }
 
 function checkShareInfo({ index, n, t, groupPublicKey }: ShareInfo): void {

@@ -44,15 +44,16 @@ export async function loadIdentity(file: string, password: string): Promise<Load
   if (toHex(ed25519.getPublicKey(secretKey)) !== `0x${parsed.keystore.pubkey.toLowerCase()}`) {
     throw new KeystoreError('damaged_keystore', `keystore ${file} is damaged: pubkey does not match the decrypted secret; restore it from your backup`);
   }
-  return { ...publicPart(parsed), secretKey };
+  return { ...identityPublicOf(parsed), secretKey };
 }
 
 /** Public facts of an identity keystore, without the password. */
 export function inspectIdentity(file: string): IdentityPublic {
-  return publicPart(readKeystoreFile(file, 'ed25519-identity/v1'));
+  return identityPublicOf(readKeystoreFile(file, 'ed25519-identity/v1'));
 }
 
-function publicPart({ file, keystore }: KeystoreFile): IdentityPublic {
+/** The public part of a parsed identity keystore. */
+export function identityPublicOf({ file, keystore }: KeystoreFile): IdentityPublic {
   return { file, publicKey: `0x${keystore.pubkey.toLowerCase()}` };
 }
 
@@ -64,7 +65,7 @@ async function writeIdentity(file: string, seed: Uint8Array, { password, kdf }: 
     meta: { aegis: 'ed25519-identity/v1' },
     ...(kdf ? { kdf } : {}),
   });
-  return publicPart(written);
+  return identityPublicOf(written);
 }
 
 function toHex(bytes: Uint8Array): string {

@@ -1,8 +1,8 @@
 /**
  * `aegis keys inspect`: what a keystore file holds, for either key kind, without the password.
  */
-import { inspectBlsShare, type BlsSharePublic } from './bls-share.ts';
-import { inspectIdentity, type IdentityPublic } from './identity.ts';
+import { sharePublicOf, type BlsSharePublic } from './bls-share.ts';
+import { identityPublicOf, type IdentityPublic } from './identity.ts';
 import { readKeystoreFile } from './keystore-file.ts';
 
 export type KeystoreSummary =
@@ -10,9 +10,9 @@ export type KeystoreSummary =
   | ({ kind: 'ed25519-identity'; uuid: string; kdf: string } & IdentityPublic);
 
 export function inspectKeystore(file: string): KeystoreSummary {
-  const { keystore, meta } = readKeystoreFile(file);
-  const common = { uuid: keystore.uuid, kdf: keystore.crypto.kdf.function };
-  return meta.aegis === 'bls-share/v1'
-    ? { kind: 'bls-share', ...common, ...inspectBlsShare(file) }
-    : { kind: 'ed25519-identity', ...common, ...inspectIdentity(file) };
+  const parsed = readKeystoreFile(file);
+  const common = { uuid: parsed.keystore.uuid, kdf: parsed.keystore.crypto.kdf.function };
+  return parsed.meta.aegis === 'bls-share/v1'
+    ? { kind: 'bls-share', ...common, ...sharePublicOf(parsed) }
+    : { kind: 'ed25519-identity', ...common, ...identityPublicOf(parsed) };
 }
