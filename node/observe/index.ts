@@ -8,10 +8,10 @@ export { toFixedPoint } from './fixed-point.ts';
 export {
   observeFeed,
   type ExclusionReason,
-  type NoObservation,
+  type NoPriceObservation,
   type NoObservationReason,
-  type Observation,
-  type ObservationResult,
+  type PriceObservation,
+  type PriceObservationResult,
   type ObserveInput,
   type SourceQuote,
   type SourceVerdict,

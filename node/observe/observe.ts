@@ -50,7 +50,7 @@ export interface SourceVerdict {
   weightShare?: number;
 }
 
-export interface Observation {
+export interface PriceObservation {
   ok: true;
   feed: string;
   price: number;
@@ -66,7 +66,7 @@ export interface Observation {
   sources: SourceVerdict[];
 }
 
-export interface NoObservation {
+export interface NoPriceObservation {
   ok: false;
   feed: string;
   reason: NoObservationReason;
@@ -74,7 +74,7 @@ export interface NoObservation {
   sources: SourceVerdict[];
 }
 
-export type ObservationResult = Observation | NoObservation;
+export type PriceObservationResult = PriceObservation | NoPriceObservation;
 
 export interface ObserveInput {
   feed: string;
@@ -85,7 +85,7 @@ export interface ObserveInput {
 }
 
 /** Filter one feed's quotes and price it, or say why not. */
-export function observeFeed({ feed, quotes, nowMs, policy }: ObserveInput): ObservationResult {
+export function observeFeed({ feed, quotes, nowMs, policy }: ObserveInput): PriceObservationResult {
   const verdicts = [...quotes].sort(compareQuotes).map((q) => toVerdict(q, nowMs));
   markInvalid(verdicts, policy);
   markDuplicates(verdicts);
@@ -142,7 +142,7 @@ export function observeFeed({ feed, quotes, nowMs, policy }: ObserveInput): Obse
 function priceSurvivors(
   survivors: SourceVerdict[],
   policy: ObservationPolicy,
-): Pick<Observation, 'price' | 'method' | 'methodNote'> {
+): Pick<PriceObservation, 'price' | 'method' | 'methodNote'> {
   const prices = survivors.map((v) => v.price);
   const weighting = policy.volumeWeighting;
   if (!weighting?.enabled) return { price: median(prices), method: 'median' };
@@ -232,6 +232,6 @@ function summarize(verdicts: SourceVerdict[]): string {
   return parts.length > 0 ? parts.join(', ') : 'none excluded';
 }
 
-function noObservation(feed: string, reason: NoObservationReason, detail: string, sources: SourceVerdict[]): NoObservation {
+function noObservation(feed: string, reason: NoObservationReason, detail: string, sources: SourceVerdict[]): NoPriceObservation {
   return { ok: false, feed, reason, detail: `${feed}: no observation, ${detail}`, sources };
 }
