@@ -15,6 +15,7 @@ import { validateDetailed } from 'node-cron';
 import { feedId } from '../protocol/index.ts';
 import { VENUE_SPECS, isVenueId, marketFor, splitFeed, SUPPORTED_VENUES, type MarketRef, type VenueId } from './sources/index.ts';
 import { parsePolicy, type ObservationPolicy } from './observe/index.ts';
+import type { PasswordSource } from './keys/index.ts';
 import { NodeError } from './errors.ts';
 
 const FEED_NAME = /^[A-Z0-9]+\/[A-Z0-9]+$/;
@@ -263,23 +264,7 @@ export function parseNodeConfig(raw: unknown, file: string): NodeConfig {
   };
 }
 
-/** A keystore password from the file or environment variable the config names. */
-export function readSecret(ref: { passwordFile?: string; passwordEnv?: string }, field: string): string {
-  if (ref.passwordFile !== undefined) {
-    let text: string;
-    try {
-      text = readFileSync(ref.passwordFile, 'utf8');
-    } catch (err) {
-      throw new NodeError('secret_missing', `${field}.passwordFile ${ref.passwordFile}: cannot read it (${(err as Error).message}); create it with the keystore password`, { cause: err });
-    }
-    const secret = text.replace(/\r?\n$/, '');
-    if (secret.length === 0) throw new NodeError('secret_missing', `${field}.passwordFile ${ref.passwordFile}: the file is empty; write the keystore password in it`);
-    return secret;
-  }
-  const name = ref.passwordEnv!;
-  const secret = process.env[name];
-  if (secret === undefined || secret.length === 0) {
-    throw new NodeError('secret_missing', `${field}.passwordEnv: environment variable ${name} is not set; export it with the keystore password`);
-  }
-  return secret;
+/** Where the keystore password of `ref` comes from, in the form `node/keys` reads. */
+export function passwordSource(ref: { passwordFile?: string; passwordEnv?: string }): PasswordSource {
+  return ref.passwordFile !== undefined ? { file: ref.passwordFile } : { env: ref.passwordEnv! };
 }

@@ -11,8 +11,11 @@
  * has no observation. A stablecoin is never assumed to be worth one dollar.
  */
 import { convertQuote, type SourceQuote as VenueQuote } from './sources/index.ts';
-import { observeFeed, realizedVolatilityBps, toFixedPoint, type ObservationResult, type PricePoint, type SourceQuote } from './observe/index.ts';
+import { observeFeed, realizedVolatilityBps, toFixedPoint, type PricePoint, type SourceQuote } from './observe/index.ts';
 import type { FeedConfig } from './config.ts';
+
+/** What `observeFeed` returns (named by type, not by export, so a rename upstream does not break this file). */
+type ObservationResult = ReturnType<typeof observeFeed>;
 import type { Snapshot } from './poller.ts';
 
 export type WithheldReason = 'no_snapshot' | 'not_configured' | 'too_few_sources' | 'sources_disagree' | 'out_of_range';

@@ -151,6 +151,11 @@ export class NodeService implements NodeHandlers {
     this.logger.info({ action: 'stop', node: this.index }, 'node service stopped');
   }
 
+  /** True once the first snapshot is taken. */
+  ready(): boolean {
+    return this.poller.snapshot !== undefined;
+  }
+
   /** The current view of every configured feed, from the latest snapshot. */
   views(): Map<string, FeedView> {
     return priceFeeds({ feeds: this.config.feeds, snapshot: this.poller.snapshot, nowMs: this.#now(), history: this.#history });

@@ -1,0 +1,96 @@
+/**
+ * Wiring of a node process from its config file: committee file (digest recomputed), keys
+ * (EIP-2335 keystores, passwords from file or environment), the SQLite signing store, the
+ * service and its HTTP API. `aegis node start` calls `startNode`; tests call it in-process.
+ */
+import { readFileSync } from 'node:fs';
+import type { Logger } from 'pino';
+import { ZodError } from 'zod';
+import { describeZodError, parseCommittee, type Committee } from '../protocol/index.ts';
+import { loadBlsShare, loadIdentity, readPassword } from './keys/index.ts';
+import { SigningStore } from './store/index.ts';
+import { loadNodeConfig, passwordSource, type NodeConfig } from './config.ts';
+import { NodeError } from './errors.ts';
+import { startNodeHttp, type NodeHttpServer } from './http/server.ts';
+import { createNodeLogger } from './log.ts';
+import { NodeService } from './service.ts';
+
+/** Read and check a committee file; errors name the file, the field and the fix. */
+export function loadCommittee(file: string): Committee {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new NodeError('committee_invalid', `committee file ${file}: cannot read it as JSON (${(err as Error).message}); set "committee" in the config to the committee file of your deployment`, { cause: err });
+  }
+  try {
+    return parseCommittee(json);
+  } catch (err) {
+    const why = err instanceof ZodError ? describeZodError(err) : (err as Error).message;
+    throw new NodeError('committee_invalid', `committee file ${file}: ${why}`, { cause: err });
+  }
+}
+
+export interface RunningNode {
+  config: NodeConfig;
+  service: NodeService;
+  http: NodeHttpServer;
+  logger: Logger;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  /** Override the config's listen port (0: any free port). */
+  port?: number;
+}
+
+/** Load everything, start polling and listen. The caller stops it with `stop()`. */
+export async function startNode(configFile: string, opts: StartOptions = {}): Promise<RunningNode> {
+  const config = loadNodeConfig(configFile);
+  const committee = loadCommittee(config.committee);
+  const identity = await loadIdentity(config.keys.identity.path, readPassword(passwordSource(config.keys.identity)));
+  const share = await loadBlsShare(config.keys.share.path, readPassword(passwordSource(config.keys.share)));
+  let logger = opts.logger ?? createNodeLogger(config.log.level);
+  const store = SigningStore.open(config.store);
+  let service: NodeService;
+  try {
+    service = new NodeService({ config, committee, identitySecret: identity.secretKey, share: share.share, store, logger });
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+  logger = service.logger;
+  const allowedKeys = new Set(committee.aggregators.map((a) => a.identityKey.toLowerCase().replace(/^0x/, '')));
+  if (allowedKeys.size === 0) logger.warn({ action: 'start' }, `committee file ${config.committee} lists no aggregators: every observe and sign request will be rejected`);
+  let http: NodeHttpServer;
+  try {
+    http = await startNodeHttp({
+      backend: service,
+      allowedKeys,
+      bodyLimitBytes: config.http.bodyLimitBytes,
+      maxSkewMs: config.http.maxSkewMs,
+      port: opts.port ?? config.listen.port,
+    });
+  } catch (err) {
+    store.close();
+    throw new NodeError('not_started', `cannot listen on 127.0.0.1:${opts.port ?? config.listen.port} (${(err as Error).message}); pick a free port in listen.port`, { cause: err });
+  }
+  service.start();
+  logger.info({ action: 'listen', url: http.url, node: service.index }, `node ${service.index} listening on ${http.url}`);
+  let stopped = false;
+  return {
+    config,
+    service,
+    http,
+    logger,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await http.close();
+      await service.stop();
+      service.metrics.close();
+      store.close();
+    },
+  };
+}

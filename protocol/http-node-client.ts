@@ -1,0 +1,116 @@
+/**
+ * `NodeClient` over HTTP: what an aggregator uses to call a node's `POST /v1/observe` and
+ * `POST /v1/sign`. Pure `fetch` (no Node-only I/O), so the aggregator, the simulator and a
+ * browser tool can share it without importing `node/`.
+ *
+ * Each request is signed with the caller's identity key (`signRequest` over method, path,
+ * timestamp, nonce and the exact body bytes). Answers are validated with the wire schemas;
+ * a `{ error: { code, message } }` answer (409 refusal or a 4xx rejection) becomes a
+ * `NodeRefusal` with the node's code, anything else (network, timeout, 5xx, garbage) a plain
+ * `Error` naming the node and the cause. Timeouts use `AbortSignal.timeout`, combined with
+ * the caller's signal.
+ */
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import { signRequest } from './auth.ts';
+import { encodeReport } from './report.ts';
+import type { PartialSignature } from './bls/index.ts';
+import type { SignedObservation } from './observation.ts';
+import {
+  ErrorResponseSchema,
+  ObserveResponseSchema,
+  SignResponseSchema,
+  describeZodError,
+  observationFromJson,
+  observationToJson,
+  type ObserveRequest,
+  type SignRequest,
+} from './messages.ts';
+import { NodeRefusal, type NodeClient, type ObserveCall, type SignCall } from './transport.ts';
+import type { z } from 'zod';
+
+export interface HttpNodeClientOptions {
+  /** The node's 1-based index in the committee. */
+  index: number;
+  /** Base URL of the node, e.g. `http://127.0.0.1:7401`. */
+  url: string;
+  /** The caller's (aggregator's) Ed25519 identity secret. */
+  identitySecret: Uint8Array;
+  /** Per-request timeout; default 5 s. */
+  timeoutMs?: number;
+  /** Injectable fetch (tests, instrumentation); default the global one. */
+  fetch?: typeof fetch;
+}
+
+export class HttpNodeClient implements NodeClient {
+  readonly index: number;
+  readonly url: string;
+  readonly #secret: Uint8Array;
+  readonly #timeoutMs: number;
+  readonly #fetch: typeof fetch;
+
+  constructor(opts: HttpNodeClientOptions) {
+    if (!Number.isInteger(opts.index) || opts.index < 1 || opts.index > 256) throw new RangeError(`node index ${opts.index}: must be from 1 to 256`);
+    this.index = opts.index;
+    this.url = opts.url.replace(/\/+$/, '');
+    this.#secret = opts.identitySecret;
+    this.#timeoutMs = opts.timeoutMs ?? 5_000;
+    this.#fetch = opts.fetch ?? globalThis.fetch.bind(globalThis);
+  }
+
+  async observe(call: ObserveCall, signal?: AbortSignal): Promise<SignedObservation> {
+    const body: ObserveRequest = { configDigest: call.configDigest, epoch: call.epoch.toString(), feedIds: call.feedIds };
+    const res = await this.#post('/v1/observe', body, ObserveResponseSchema, signal);
+    const observation = observationFromJson(res.observation);
+    if (observation.observation.nodeIndex !== this.index) {
+      throw new Error(`node ${this.index} (${this.url}): answered an observation signed as node ${observation.observation.nodeIndex}; check the committee file's url of node ${this.index}`);
+    }
+    return observation;
+  }
+
+  async sign(call: SignCall, signal?: AbortSignal): Promise<PartialSignature> {
+    const body: SignRequest = { report: encodeReport(call.report), observations: call.observations.map(observationToJson) };
+    const res = await this.#post('/v1/sign', body, SignResponseSchema, signal);
+    if (res.index !== this.index) {
+      throw new Error(`node ${this.index} (${this.url}): answered a partial signature for index ${res.index}; check the committee file's url of node ${this.index}`);
+    }
+    return { index: res.index, signature: hexToBytes(res.signature.slice(2)) };
+  }
+
+  async #post<S extends z.ZodType>(path: string, payload: unknown, schema: S, signal?: AbortSignal): Promise<z.output<S>> {
+    const body = JSON.stringify(payload);
+    const headers = { 'content-type': 'application/json', ...signRequest(this.#secret, { method: 'POST', path, body }) };
+    const timeout = AbortSignal.timeout(this.#timeoutMs);
+    const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+    const where = `node ${this.index} (${this.url}${path})`;
+    let res: Response;
+    let text: string;
+    try {
+      res = await this.#fetch(`${this.url}${path}`, { method: 'POST', headers, body, signal: combined });
+      text = await res.text();
+    } catch (err) {
+      if (timeout.aborted && !signal?.aborted) throw new Error(`${where}: no answer within ${this.#timeoutMs} ms`, { cause: err });
+      if (signal?.aborted) throw new Error(`${where}: aborted by caller`, { cause: err });
+      throw new Error(`${where}: request failed (${(err as Error).message})`, { cause: err });
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new Error(`${where}: HTTP ${res.status} with a non-JSON body ${JSON.stringify(text.slice(0, 80))}`);
+    }
+    if (!res.ok) {
+      const err = ErrorResponseSchema.safeParse(json);
+      if (err.success && res.status >= 400 && res.status < 500) throw new NodeRefusal(this.index, err.data.error.code, err.data.error.message);
+      const detail = err.success ? `${err.data.error.code}: ${err.data.error.message}` : JSON.stringify(json).slice(0, 120);
+      throw new Error(`${where}: HTTP ${res.status} (${detail})`);
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) throw new Error(`${where}: malformed answer: ${describeZodError(parsed.error)}`);
+    return parsed.data;
+  }
+}
+
+/** Hex of an identity public key as `verifyRequest` compares it (lower case, no 0x). */
+export function authKeyHex(publicKey: Uint8Array): string {
+  return bytesToHex(publicKey);
+}
