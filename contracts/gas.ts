@@ -1,0 +1,122 @@
+/**
+ * Gas measurements of the hub, for the benchmark (`npm run bench`) and the gas snapshot:
+ * total transaction gas (receipt gasUsed) on anvil's default hardfork, in steady state
+ * (feeds already updated twice, history ring pre-initialised, warm-up reports sent).
+ *
+ *   const g = await measureHubGas({ n: 31, feeds: [1, 10, 100] });
+ *   // { n: 31, t: 21, verify: 14xxxx, transmit: { 1: …, 10: …, 100: … }, updateAndRead: … }
+ *
+ * Each call starts its own anvil (unless one is passed) and stops what it started.
+ */
+import type { Contract } from 'ethers';
+import { feedId, reportMessage, type Report } from '../protocol/report.ts';
+import { startAnvil, type Anvil } from './anvil.ts';
+import { compileContracts } from './compile.ts';
+import { addFeeds, deployHub, makeReport, secretSign, testCommittee, type FeedConfig } from './hub.ts';
+
+export interface HubGasOptions {
+  /** Committee size; t defaults to 2⌊(n−1)/3⌋+1. */
+  n: number;
+  /** Feed counts per report to measure `transmit` for; default [1, 10, 100]. */
+  feeds?: number[];
+  /** Feed configuration (default: 10 % breaker, 32-round history). */
+  feedConfig?: Partial<FeedConfig>;
+  /** Reuse a running anvil (not stopped here). */
+  anvil?: Anvil;
+}
+
+export interface HubGas {
+  n: number;
+  t: number;
+  /** `verifyReport` of a one-feed report, sent as a transaction. */
+  verify: number;
+  /** `transmit` gas by feed count. */
+  transmit: Record<number, number>;
+  /** `updateAndRead` of one feed with a fresh report (pull mode). */
+  updateAndRead: number;
+}
+
+interface Ctx {
+  hub: Contract;
+  secret: bigint;
+  ids: string[];
+  epoch: bigint;
+  observedAt: bigint;
+  step: number;
+}
+
+async function nextReport(ctx: Ctx, count: number, anvil: Anvil): Promise<{ report: Report; signature: Uint8Array }> {
+  ctx.epoch += 1n;
+  ctx.step += 1;
+  const now = await anvil.now();
+  ctx.observedAt = ctx.observedAt >= now ? ctx.observedAt + 1n : now;
+  // Alternate small moves (well inside the breaker) so answers change every round.
+  const answers = ctx.ids.slice(0, count).map((_, i) => 6_000_000_000_000n + BigInt(i) * 1_000_000n + BigInt(ctx.step % 2) * 1_000_000_000n);
+  const report = await makeReport(ctx.hub, { epoch: ctx.epoch, observedAt: ctx.observedAt, feedIds: ctx.ids.slice(0, count), answers });
+  return { report, signature: secretSign(ctx.secret, reportMessage(report)) };
+}
+
+async function gasOf(tx: Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>): Promise<number> {
+  const receipt = await (await tx).wait();
+  return Number(receipt!.gasUsed);
+}
+
+/** Measures verify, transmit at each feed count, and updateAndRead, for committee size n. */
+export async function measureHubGas(opts: HubGasOptions): Promise<HubGas> {
+  const counts = opts.feeds ?? [1, 10, 100];
+  const own = opts.anvil ? undefined : await startAnvil({ gasLimit: 1_000_000_000n });
+  const anvil = (opts.anvil ?? own)!;
+  try {
+    const compiled = compileContracts();
+    const c = testCommittee(opts.n);
+    const signer = await anvil.signer(0);
+    const hub = await deployHub(signer, c, { compiled });
+    const max = Math.max(...counts, 1);
+    const ids = await addFeeds(hub, Array.from({ length: max }, (_, i) => feedId(`F${i}/USD`)), opts.feedConfig ?? {});
+    const ctx: Ctx = { hub, secret: c.secret, ids, epoch: 0n, observedAt: 0n, step: 0 };
+    // Warm-up: every feed served twice, so all slots hold nonzero values.
+    for (let k = 0; k < 2; k++) {
+      const { report, signature } = await nextReport(ctx, max, anvil);
+      await gasOf(hub.transmit!(report, signature));
+    }
+    const one = await nextReport(ctx, 1, anvil);
+    const verify = await gasOf(hub.verifyReport!.send(one.report, one.signature));
+    const transmit: Record<number, number> = {};
+    for (const count of counts) {
+      const { report, signature } = await nextReport(ctx, count, anvil);
+      transmit[count] = await gasOf(hub.transmit!(report, signature));
+    }
+    const pull = await nextReport(ctx, 1, anvil);
+    const updateAndRead = await gasOf(hub.updateAndRead!(pull.report, pull.signature, ids[0], 0));
+    return { n: c.n, t: c.t, verify, transmit, updateAndRead };
+  } finally {
+    await own?.stop();
+  }
+}
+
+/** Gas of the verify-only transaction at committee size n. */
+export async function measureVerifyGas(n: number, anvil?: Anvil): Promise<number> {
+  return (await measureHubGas({ n, feeds: [1], anvil })).verify;
+}
+
+/** Gas of `transmit` with `feeds` feeds at committee size n. */
+export async function measureTransmitGas(n: number, feeds: number, anvil?: Anvil, cfg?: Partial<FeedConfig>): Promise<number> {
+  return (await measureHubGas({ n, feeds: [feeds], anvil, feedConfig: cfg })).transmit[feeds]!;
+}
+
+/** Rows in the benchmark's JSON shape: {system, op, n, feeds, gas}. */
+export async function hubGasRows(ns: number[] = [4, 31, 100], feeds: number[] = [1, 10, 100]): Promise<{ system: string; op: string; n: number; feeds: number; gas: number }[]> {
+  const rows: { system: string; op: string; n: number; feeds: number; gas: number }[] = [];
+  const anvil = await startAnvil({ gasLimit: 1_000_000_000n });
+  try {
+    for (const n of ns) {
+      const g = await measureHubGas({ n, feeds, anvil });
+      rows.push({ system: 'aegis', op: 'verify', n, feeds: 1, gas: g.verify });
+      for (const f of feeds) rows.push({ system: 'aegis', op: 'transmit', n, feeds: f, gas: g.transmit[f]! });
+      rows.push({ system: 'aegis', op: 'updateAndRead', n, feeds: 1, gas: g.updateAndRead });
+    }
+  } finally {
+    await anvil.stop();
+  }
+  return rows;
+}
