@@ -33,8 +33,12 @@ export interface VenueFormat {
   rateLimited(tsMs: number): SimResponse;
 }
 
-/** Decimal string the way venues print prices: fixed decimals, no exponent. */
-const px = (n: number) => (n >= 1 ? n.toFixed(2) : n.toPrecision(6));
+/**
+ * Decimal string the way venues print prices: no exponent; two decimals from 1,000 up, else eight
+ * significant digits (venues quote stablecoins and small caps to 4–8 decimals; a cent step on a
+ * $1 stablecoin would hide a 30 bps move from the simulator).
+ */
+const px = (n: number) => (n >= 1000 ? n.toFixed(2) : n >= 1e-6 ? n.toPrecision(8) : n.toFixed(12));
 const qty = (n: number) => n.toFixed(8);
 const query = (req: Request, key: string) => (typeof req.query[key] === 'string' ? (req.query[key] as string) : undefined);
 const param = (req: Request, key: string) => {

@@ -57,11 +57,113 @@ export interface VenueServer {
 const HTML_PAGE = '<!DOCTYPE html><html><head><title>503 Service Temporarily Unavailable</title></head><body><center><h1>503 Service Temporarily Unavailable</h1></center><hr><center>nginx</center></body></html>';
 const CHALLENGE_PAGE = '<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>Checking your browser before accessing the API.</body></html>';
 
-export async function startVenueServer(opts: VenueServerOptions): Promise<VenueServer> {
+/** One ticker request as the responder sees it: the matched route's params and the query string. */
+export interface VenueRequest {
+  params: Record<string, string>;
+  query: Record<string, string>;
+}
+
+/** An answer, and how long the venue waits before giving it (`slow`). */
+export interface VenueAnswer extends SimResponse {
+  delayMs: number;
+}
+
+/**
+ * The venues without the socket: what each venue answers to a ticker request. The HTTP server
+ * wraps it, and the simulator's in-process transport (`sim/market/inproc.ts`) calls it directly,
+ * so both modes produce the same bytes for the same state.
+ */
+export interface VenueResponder {
+  readonly venues: readonly VenueId[];
+  /** Answer a request for `venue`; counts it. */
+  answer(venue: VenueId, req: VenueRequest): VenueAnswer;
+  /** Match a path below the venue prefix (`/api/v3/ticker/24hr`) to the venue's route params, or undefined. */
+  match(venue: VenueId, path: string): Record<string, string> | undefined;
+  setBehaviour(venue: VenueId, behaviour: VenueBehaviour): void;
+  behaviour(venue: VenueId): VenueBehaviour;
+  requests(venue: VenueId): number;
+}
+
+function routeRegex(route: string): { re: RegExp; names: string[] } {
+  const names: string[] = [];
+  const body = route
+    .replace(/\/+$/, '')
+    .split('/')
+    .map((seg) => {
+      if (seg.startsWith(':')) {
+        names.push(seg.slice(1));
+        return '([^/]+)';
+      }
+      return seg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    })
+    .join('/');
+  return { re: new RegExp(`^${body}/?$`), names };
+}
+
+export function createVenueResponder(opts: Omit<VenueServerOptions, 'port'>): VenueResponder {
   const now = opts.now ?? Date.now;
   const venues = opts.venues ?? SUPPORTED_VENUES;
   const behaviours = new Map<VenueId, VenueBehaviour>();
   const counts = new Map<VenueId, number>();
+  const tables = new Map<VenueId, Map<string, { feed: string; market: MarketRef }>>();
+  const routes = new Map<VenueId, { re: RegExp; names: string[] }>();
+  for (const venue of venues) {
+    behaviours.set(venue, opts.behaviours?.[venue] ?? { kind: 'normal' });
+    counts.set(venue, 0);
+    routes.set(venue, routeRegex(VENUE_FORMATS[venue].route));
+    const bySymbol = new Map<string, { feed: string; market: MarketRef }>();
+    for (const feed of opts.feeds) {
+      const market = marketFor(VENUE_SPECS[venue], feed, opts.symbols?.[venue]);
+      if (!market) throw new TypeError(`venue server: feed "${feed}" is not of the form BASE/QUOTE`);
+      bySymbol.set(market.symbol.toLowerCase(), { feed, market });
+    }
+    tables.set(venue, bySymbol);
+  }
+  const served = (venue: VenueId): void => {
+    if (!behaviours.has(venue)) throw new TypeError(`venue server: ${venue} is not served; served venues are ${venues.join(', ')}`);
+  };
+  return {
+    venues,
+    answer(venue, req) {
+      served(venue);
+      counts.set(venue, (counts.get(venue) ?? 0) + 1);
+      const format = VENUE_FORMATS[venue];
+      const behaviour = behaviours.get(venue) ?? { kind: 'normal' };
+      const delayMs = behaviour.kind === 'slow' ? behaviour.delayMs : 0;
+      const tsMs = behaviour.kind === 'stale' ? now() - behaviour.ageMs : now();
+      if (behaviour.kind === 'outage') return { status: 503, body: HTML_PAGE, delayMs };
+      if (behaviour.kind === 'garbage') return { status: 200, body: CHALLENGE_PAGE, delayMs };
+      if (behaviour.kind === 'rate_limited') {
+        const res = format.rateLimited(tsMs);
+        if (behaviour.retryAfterS === undefined) return { ...res, delayMs };
+        return { ...res, headers: { ...res.headers, 'Retry-After': String(behaviour.retryAfterS) }, delayMs };
+      }
+      const symbol = format.symbolOf({ query: req.query, params: req.params } as unknown as Request) ?? '';
+      const listed = tables.get(venue)!.get(symbol.toLowerCase());
+      const tick = listed && opts.price(venue, listed.feed, tsMs, listed.market);
+      const out = tick ? format.ok(listed.market.symbol, tick, tsMs) : format.unknownSymbol(symbol, tsMs);
+      return { ...out, delayMs };
+    },
+    match(venue, path) {
+      const r = routes.get(venue);
+      const m = r?.re.exec(path);
+      if (!r || !m) return undefined;
+      const params: Record<string, string> = {};
+      r.names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1] ?? '')));
+      return params;
+    },
+    setBehaviour(venue, behaviour) {
+      served(venue);
+      behaviours.set(venue, behaviour);
+    },
+    behaviour: (venue) => behaviours.get(venue) ?? { kind: 'normal' },
+    requests: (venue) => counts.get(venue) ?? 0,
+  };
+}
+
+export async function startVenueServer(opts: VenueServerOptions): Promise<VenueServer> {
+  const responder = createVenueResponder(opts);
+  const venues = responder.venues;
   const timers = new Set<NodeJS.Timeout>();
   const app = express();
   app.disable('x-powered-by');
@@ -69,45 +171,24 @@ export async function startVenueServer(opts: VenueServerOptions): Promise<VenueS
 
   for (const venue of venues) {
     const format = VENUE_FORMATS[venue];
-    behaviours.set(venue, opts.behaviours?.[venue] ?? { kind: 'normal' });
-    counts.set(venue, 0);
-    const bySymbol = new Map<string, { feed: string; market: MarketRef }>();
-    for (const feed of opts.feeds) {
-      const market = marketFor(VENUE_SPECS[venue], feed, opts.symbols?.[venue]);
-      if (!market) throw new TypeError(`venue server: feed "${feed}" is not of the form BASE/QUOTE`);
-      bySymbol.set(market.symbol.toLowerCase(), { feed, market });
-    }
-
-    const answer = (req: Request): SimResponse => {
-      const behaviour = behaviours.get(venue) ?? { kind: 'normal' };
-      const tsMs = behaviour.kind === 'stale' ? now() - behaviour.ageMs : now();
-      if (behaviour.kind === 'outage') return { status: 503, body: HTML_PAGE };
-      if (behaviour.kind === 'garbage') return { status: 200, body: CHALLENGE_PAGE };
-      if (behaviour.kind === 'rate_limited') {
-        const res = format.rateLimited(tsMs);
-        if (behaviour.retryAfterS === undefined) return res;
-        return { ...res, headers: { ...res.headers, 'Retry-After': String(behaviour.retryAfterS) } };
-      }
-      const symbol = format.symbolOf(req) ?? '';
-      const listed = bySymbol.get(symbol.toLowerCase());
-      const tick = listed && opts.price(venue, listed.feed, tsMs, listed.market);
-      return tick ? format.ok(listed.market.symbol, tick, tsMs) : format.unknownSymbol(symbol, tsMs);
-    };
-
     app.get(`/${venue}${format.route}`, (req: Request, res: Response) => {
-      counts.set(venue, (counts.get(venue) ?? 0) + 1);
-      const behaviour = behaviours.get(venue);
+      const query: Record<string, string> = {};
+      for (const [k, v] of Object.entries(req.query)) if (typeof v === 'string') query[k] = v;
+      const params: Record<string, string> = {};
+      for (const [k, v] of Object.entries(req.params as Record<string, unknown>)) if (typeof v === 'string') params[k] = v;
+      const delayMs = responder.behaviour(venue).kind === 'slow' ? (responder.behaviour(venue) as { delayMs: number }).delayMs : 0;
       const send = () => {
-        const out = answer(req);
+        // Answered when sent, so a slow venue's price is the price at answer time.
+        const out = responder.answer(venue, { query, params });
         res.status(out.status).set(out.headers ?? {});
         if (typeof out.body === 'string') res.type('html').send(out.body);
         else res.json(out.body);
       };
-      if (behaviour?.kind === 'slow') {
+      if (delayMs > 0) {
         const timer = setTimeout(() => {
           timers.delete(timer);
           if (!res.writableEnded && !res.destroyed) send();
-        }, behaviour.delayMs);
+        }, delayMs);
         timers.add(timer);
       } else {
         send();
@@ -125,14 +206,11 @@ export async function startVenueServer(opts: VenueServerOptions): Promise<VenueS
 
   return {
     url: (venue) => {
-      if (!behaviours.has(venue)) throw new TypeError(`venue server: ${venue} is not served; served venues are ${venues.join(', ')}`);
+      if (!venues.includes(venue)) throw new TypeError(`venue server: ${venue} is not served; served venues are ${venues.join(', ')}`);
       return `http://127.0.0.1:${port}/${venue}`;
     },
-    setBehaviour(venue, behaviour) {
-      if (!behaviours.has(venue)) throw new TypeError(`venue server: ${venue} is not served; served venues are ${venues.join(', ')}`);
-      behaviours.set(venue, behaviour);
-    },
-    requests: (venue) => counts.get(venue) ?? 0,
+    setBehaviour: (venue, behaviour) => responder.setBehaviour(venue, behaviour),
+    requests: (venue) => responder.requests(venue),
     close: () =>
       new Promise<void>((resolve, reject) => {
         for (const t of timers) clearTimeout(t);
