@@ -1,0 +1,51 @@
+/**
+ * Several aggregators for one committee (issue 4 part 3): an ordered schedule on a shared
+ * wall clock. Time is cut into ticks of `intervalMs`; aggregator k of m (k = 0 is the
+ * active one) acts at `tick start + k·slotMs`. A standby (k > 0) first checks the hub: if
+ * the last accepted epoch moved since its previous check, the active one is alive and the
+ * standby skips the tick; otherwise it runs the round itself. A killed active aggregator is
+ * thus replaced in the next tick, without a storm of racing transactions.
+ *
+ * Epochs are partitioned so two aggregators never ask nodes to sign the same epoch (nodes
+ * refuse a second, different report for an epoch): aggregator k uses epochs ≡ k (mod m),
+ * normally `tick·m + k`, and always above the floor (the larger of its stored epoch and the
+ * hub's latest epoch). Epochs rise with the clock, so later ticks outrank earlier ones.
+ */
+export interface ScheduleConfig {
+  intervalMs: number;
+  slotMs: number;
+  /** 0-based position in the schedule; 0 = active. */
+  position: number;
+  /** Number of aggregators in the schedule. */
+  of: number;
+}
+
+export function tickOf(nowMs: number, s: Pick<ScheduleConfig, 'intervalMs'>): number {
+  return Math.floor(nowMs / s.intervalMs);
+}
+
+/** When aggregator `position` acts in `tick`, unix ms. */
+export function actAt(tick: number, s: ScheduleConfig): number {
+  return tick * s.intervalMs + s.position * s.slotMs;
+}
+
+/** The epoch for this aggregator in `tick`: `tick·m + k`, raised above `floor` keeping the residue k mod m. */
+export function epochFor(tick: number, floor: bigint, s: Pick<ScheduleConfig, 'position' | 'of'>): bigint {
+  const m = BigInt(s.of);
+  const k = BigInt(s.position);
+  let e = BigInt(tick) * m + k;
+  if (e <= floor) {
+    const base = floor - (((floor % m) + m) % m);
+    e = base + k;
+    if (e <= floor) e += m;
+  }
+  return e;
+}
+
+export function assertSchedule(s: ScheduleConfig): void {
+  if (!Number.isInteger(s.of) || s.of < 1) throw new RangeError(`schedule.of=${s.of}: the number of aggregators must be a positive integer`);
+  if (!Number.isInteger(s.position) || s.position < 0 || s.position >= s.of) throw new RangeError(`schedule.position=${s.position}: must be from 0 to ${s.of - 1} (0 is the active aggregator)`);
+  if (s.position > 0 && s.position * s.slotMs >= s.intervalMs) {
+    throw new RangeError(`schedule: position ${s.position} × slotMs ${s.slotMs} must be less than intervalMs ${s.intervalMs}, or standby ${s.position} never acts within a tick`);
+  }
+}

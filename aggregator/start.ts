@@ -1,0 +1,103 @@
+/**
+ * Wires one aggregator process from its config: keys, HTTP node clients (from the committee
+ * file's URLs), the hub reader and transmitter over one JSON-RPC provider, the SQLite store,
+ * metrics, logs and the HTTP API. `stop()` tears down exactly what was started.
+ */
+import { JsonRpcProvider, Network, parseUnits } from 'ethers';
+import pino, { type Logger } from 'pino';
+import { HttpNodeClient } from '../protocol/http-node-client.ts';
+import { EthersHubReader } from './chain/hub.ts';
+import { Transmitter } from './chain/transmitter.ts';
+import { loadConfig, resolveConfig, type LoadedConfig } from './config.ts';
+import { loadIdentityKey, loadTransmitterKey, readPassword } from './keys.ts';
+import { AggregatorMetrics } from './metrics.ts';
+import { createAggregatorApp, listen, type AggregatorHttpServer } from './server.ts';
+import { AggregatorService } from './service.ts';
+import { RoundStore } from './store.ts';
+
+export interface RunningAggregator {
+  service: AggregatorService;
+  store: RoundStore;
+  metrics: AggregatorMetrics;
+  http: AggregatorHttpServer;
+  url: string;
+  logger: Logger;
+  stop(): Promise<void>;
+}
+
+export async function startAggregator(config: string | LoadedConfig, opts: { logger?: Logger; env?: NodeJS.ProcessEnv } = {}): Promise<RunningAggregator> {
+  const loaded = typeof config === 'string' ? loadConfig(config) : config;
+  const c = loaded.config;
+  const logger = opts.logger ?? pino({ name: c.name, level: c.log.level, base: { aggregator: c.name } });
+  const identity = await loadIdentityKey(c.identity.keyFile, readPassword(c.identity.password, opts.env));
+  if (!loaded.committee.aggregators.some((a) => a.identityKey.toLowerCase() === identity.publicKey.toLowerCase())) {
+    logger.warn({ identityKey: identity.publicKey }, 'identity key is not listed under "aggregators" in the committee file; nodes will refuse its requests (unknown_key)');
+  }
+  const wallet = await loadTransmitterKey(c.transmitter.keyFile, readPassword(c.transmitter.password, opts.env));
+  const network = Network.from(loaded.committee.chainId);
+  const provider = new JsonRpcProvider(c.chain.rpcUrl, network, { staticNetwork: network, pollingInterval: 250 });
+  const clients = loaded.committee.nodes.map(
+    (n) => new HttpNodeClient({ index: n.index, url: loaded.nodeUrls.get(n.index)!, identitySecret: identity.secret, timeoutMs: Math.max(c.round.observeTimeoutMs, c.round.signTimeoutMs) }),
+  );
+  const store = new RoundStore(c.db);
+  const metrics = new AggregatorMetrics({ aggregator: c.name });
+  const transmitter = new Transmitter({
+    provider,
+    wallet,
+    hub: loaded.hub,
+    chainId: loaded.committee.chainId,
+    maxFeePerGasWei: parseUnits(String(c.chain.maxFeePerGasGwei), 'gwei'),
+    ...(c.chain.priorityFeeGwei !== undefined ? { priorityFeeWei: parseUnits(String(c.chain.priorityFeeGwei), 'gwei') } : {}),
+    replaceAfterMs: c.chain.replaceAfterSec * 1000,
+    feeBumpPct: c.chain.feeBumpPct,
+    maxReplacements: c.chain.maxReplacements,
+    confirmTimeoutMs: c.chain.confirmTimeoutSec * 1000,
+    logger: logger.child({ part: 'transmitter' }),
+  });
+  const service = new AggregatorService({
+    name: c.name,
+    committee: loaded.committee,
+    clients,
+    hub: new EthersHubReader(loaded.hub, provider),
+    transmitter,
+    store,
+    metrics,
+    logger,
+    feeds: c.feeds.map((f, k) => ({ id: loaded.feedIds[k]!, name: f.name, policy: { deviationPct: f.deviationPct, heartbeatSec: f.heartbeatSec } })),
+    schedule: c.schedule,
+    round: c.round,
+  });
+  let http: AggregatorHttpServer | undefined;
+  try {
+    http = await listen(createAggregatorApp({ service, store, metrics }), c.listen.port);
+    await service.start();
+  } catch (err) {
+    await http?.close();
+    store.close();
+    metrics.close();
+    provider.destroy();
+    throw err;
+  }
+  logger.info({ url: http.url, transmitter: wallet.address, hub: loaded.hub, nodes: clients.length, feeds: c.feeds.map((f) => f.name) }, 'aggregator listening');
+  let stopped = false;
+  return {
+    service,
+    store,
+    metrics,
+    http,
+    url: http.url,
+    logger,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await service.stop();
+      await http!.close();
+      store.close();
+      metrics.close();
+      provider.destroy();
+      logger.info('aggregator stopped');
+    },
+  };
+}
+
+export { resolveConfig };

@@ -1,0 +1,228 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { feedId, observationsRoot, verifyGroupSignature, reportMessage, decodeReport, observationFromJson } from '../../protocol/index.ts';
+import { getBytes } from 'ethers';
+import { AggregatorService } from '../../aggregator/service.ts';
+import { RoundStore } from '../../aggregator/store.ts';
+import { AggregatorMetrics } from '../../aggregator/metrics.ts';
+import { createAggregatorApp, listen } from '../../aggregator/server.ts';
+import { epochFor } from '../../aggregator/schedule.ts';
+import type { HubReader } from '../../aggregator/chain/hub.ts';
+import type { OnchainFeedState } from '../../aggregator/policy.ts';
+import type { TransmitOutcome } from '../../aggregator/chain/transmitter.ts';
+import type { SignedReport } from '../../aggregator/round/types.ts';
+import { makeReferenceNodes, makeTestCommittee, type TestCommittee } from '../../aggregator/testing/reference-node.ts';
+
+const BTC = feedId('BTC/USD').toLowerCase();
+const ETH = feedId('ETH/USD').toLowerCase();
+
+/** A hub in memory: accepts a report only above the last epoch, as the contract does. */
+class FakeHub implements HubReader {
+  epoch = 0n;
+  accepted: { epoch: bigint; by: string; feeds: string[] }[] = [];
+  states = new Map<string, OnchainFeedState>([
+    [BTC, { configured: true, status: 'active', answer: 0n, observedAt: 0n, roundId: 0n }],
+    [ETH, { configured: true, status: 'active', answer: 0n, observedAt: 0n, roundId: 0n }],
+  ]);
+  constructor(readonly digest: string) {}
+  async latestEpoch() {
+    return this.epoch;
+  }
+  async configDigest() {
+    return this.digest;
+  }
+  async feedStates(ids: readonly string[]) {
+    return new Map(ids.map((id) => [id, { ...this.states.get(id)! }]));
+  }
+  transmitter(name: string) {
+    return {
+      address: name,
+      transmit: async (s: SignedReport): Promise<TransmitOutcome> => {
+        if (s.report.epoch <= this.epoch) {
+          return { status: 'superseded', stage: 'simulation', error: { name: 'EpochNotAboveLast', args: {}, text: `EpochNotAboveLast(given=${s.report.epoch}, last=${this.epoch})` }, message: 'another aggregator already posted' };
+        }
+        this.epoch = s.report.epoch;
+        s.report.feedIds.forEach((id, k) => {
+          const st = this.states.get(id)!;
+          this.states.set(id, { ...st, answer: s.report.answers[k]!, observedAt: s.report.observedAt, roundId: st.roundId + 1n });
+        });
+        this.accepted.push({ epoch: s.report.epoch, by: name, feeds: s.report.feedIds });
+        return { status: 'accepted', txHash: '0x' + '11'.repeat(32), gasUsed: 100_000n, effectiveGasPrice: 1n, feeWei: 100_000n, blockNumber: 1, replacements: 0 };
+      },
+    };
+  }
+}
+
+const dirs: string[] = [];
+afterEach(() => {
+  while (dirs.length) rmSync(dirs.pop()!, { recursive: true, force: true });
+});
+function tmp(): string {
+  const d = mkdtempSync(join(tmpdir(), 'aegis-agg-'));
+  dirs.push(d);
+  return d;
+}
+
+let clock = 1_700_000_000;
+function make(tc: TestCommittee, hub: FakeHub, db: string, position = 0, of = 1, prices = { btc: 6_000_000_000_000n, eth: 300_000_000_000n }) {
+  const { nodes, clients } = makeReferenceNodes(tc, (id) => (id === BTC ? prices.btc : id === ETH ? prices.eth : null), () => clock);
+  const store = new RoundStore(db);
+  const metrics = new AggregatorMetrics();
+  const service = new AggregatorService({
+    name: `agg${position}`,
+    committee: tc.committee,
+    clients,
+    hub,
+    transmitter: hub.transmitter(`agg${position}`),
+    store,
+    metrics,
+    logger: pino({ level: 'silent' }),
+    feeds: [
+      { id: BTC, name: 'BTC/USD', policy: { deviationPct: 0.5, heartbeatSec: 3600 } },
+      { id: ETH, name: 'ETH/USD', policy: { deviationPct: 1, heartbeatSec: 3600 } },
+    ],
+    schedule: { intervalMs: 1000, slotMs: 300, position, of },
+    round: { maxObservationAgeSec: 10 ** 10 },
+    now: () => clock * 1000,
+  });
+  return { service, store, metrics, nodes, prices };
+}
+
+describe('aggregator service', () => {
+  it('posts the initial report, holds within thresholds, posts only the feed that moved', async () => {
+    const tc = makeTestCommittee({ n: 4 });
+    const hub = new FakeHub(tc.configDigest);
+    const a = make(tc, hub, join(tmp(), 'a.db'));
+    const r1 = await a.service.tick(100);
+    expect(r1.kind === 'round' && r1.transmission?.status).toBe('accepted');
+    expect(r1.kind === 'round' && r1.postingReason).toBe('initial');
+    expect(hub.accepted.map((x) => x.feeds)).toEqual([[BTC, ETH]]);
+    clock += 10;
+    const r2 = await a.service.tick(101);
+    expect(r2.kind === 'round' && r2.round.status).toBe('nothing_to_post');
+    a.prices.btc = 6_040_000_000_000n; // +0.67 %
+    clock += 10;
+    const r3 = await a.service.tick(102);
+    expect(r3.kind === 'round' && r3.postingReason).toBe('deviation');
+    expect(hub.accepted.at(-1)!.feeds).toEqual([BTC]);
+    const stored = a.store.get(hub.epoch)!;
+    expect(stored.txStatus).toBe('accepted');
+    expect(stored.gasUsed).toBe(100_000n);
+    expect(stored.answers).toEqual({ [BTC]: '6040000000000' });
+    expect(stored.decisions.some((d) => d.startsWith('shouldPost ETH/USD: no, because deviation'))).toBe(true);
+    const text = await a.metrics.metrics();
+    expect(text).toMatch(/aegis_aggregator_feed_posts_total\{reason="deviation"\} 1/);
+    expect(text).toMatch(/aegis_aggregator_feed_posts_total\{reason="initial"\} 2/);
+    expect(text).toMatch(/aegis_aggregator_gas_used_total 200000/);
+    a.store.close();
+    a.metrics.close();
+  });
+
+  it('continues above the stored and the on-chain epoch after a restart and keeps every recorded round', async () => {
+    const tc = makeTestCommittee({ n: 4 });
+    const hub = new FakeHub(tc.configDigest);
+    const db = join(tmp(), 'a.db');
+    const a = make(tc, hub, db);
+    for (let k = 0; k < 3; k++) {
+      clock += 10;
+      await a.service.tick(200 + k);
+    }
+    const before = a.store.recent(10).map((r) => r.epoch);
+    a.store.close();
+    const b = make(tc, hub, db);
+    expect(b.store.count()).toBe(3);
+    clock += 10;
+    const out = await b.service.tick(150); // a clock that went backwards still moves epochs forward
+    expect(out.kind === 'round' && out.round.epoch).toBe(203n);
+    hub.epoch = 5000n;
+    clock += 10;
+    const out2 = await b.service.tick(204);
+    expect(out2.kind === 'round' && out2.round.epoch).toBe(5001n);
+    expect(b.store.recent(10).map((r) => r.epoch).slice(2)).toEqual(before);
+    b.store.close();
+  });
+
+  it('two aggregators: one accepted report per epoch, standby skips while the active posts and takes over when it stops', async () => {
+    const tc = makeTestCommittee({ n: 4 });
+    const hub = new FakeHub(tc.configDigest);
+    const active = make(tc, hub, join(tmp(), 'a.db'), 0, 2);
+    const standby = make(tc, hub, join(tmp(), 'b.db'), 1, 2);
+    const setHeartbeat = () => (clock += 4000); // every tick is a heartbeat post
+    for (const tick of [300, 301, 302]) {
+      setHeartbeat();
+      expect((await active.service.tick(tick)).kind).toBe('round');
+      expect((await standby.service.tick(tick)).kind).toBe('standby_skip');
+    }
+    // The active aggregator dies: the standby sees no movement at its next check and posts.
+    setHeartbeat();
+    const t1 = await standby.service.tick(303);
+    expect(t1.kind === 'round' && t1.transmission?.status).toBe('accepted');
+    setHeartbeat();
+    const t2 = await standby.service.tick(304);
+    expect(t2.kind === 'round' && t2.transmission?.status).toBe('accepted');
+    expect(hub.accepted.map((x) => [x.epoch, x.by])).toEqual([
+      [600n, 'agg0'],
+      [602n, 'agg0'],
+      [604n, 'agg0'],
+      [607n, 'agg1'],
+      [609n, 'agg1'],
+    ]);
+    for (const s of [active, standby]) s.store.close();
+  });
+
+  it('epochs of aggregators k of m never collide and stay above the floor', () => {
+    for (const floor of [0n, 5n, 1000n, 1001n, 1002n]) {
+      for (let k = 0; k < 3; k++) {
+        const e = epochFor(10, floor, { position: k, of: 3 });
+        expect(e > floor).toBe(true);
+        expect(Number(e % 3n)).toBe(k);
+      }
+    }
+  });
+
+  it('serves the latest signed report for pull mode, rounds, health, status and metrics over HTTP', async () => {
+    const tc = makeTestCommittee({ n: 4 });
+    const hub = new FakeHub(tc.configDigest);
+    const a = make(tc, hub, join(tmp(), 'a.db'));
+    await a.service.start();
+    await a.service.stop();
+    clock += 10;
+    await a.service.tick(400);
+    const http = await listen(createAggregatorApp({ service: a.service, store: a.store, metrics: a.metrics }), 0);
+    try {
+      const res = await fetch(`${http.url}/v1/reports/latest?feeds=BTC/USD,ETH/USD`);
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { report: string; signature: string; signatureCompressed: string; feeds: { feed: string }[]; observations: Parameters<typeof observationFromJson>[0][] };
+      const report = decodeReport(body.report);
+      expect(body.feeds.map((f) => f.feed)).toEqual(['BTC/USD', 'ETH/USD']);
+      expect(getBytes(body.signature)).toHaveLength(96);
+      expect(verifyGroupSignature(getBytes(body.signatureCompressed), reportMessage(report), getBytes(tc.committee.groupPublicKey))).toBe(true);
+      expect(observationsRoot(body.observations.map((o) => observationFromJson(o).observation))).toBe(report.observationsRoot);
+      expect((await fetch(`${http.url}/v1/reports/latest?feeds=SOL/USD`)).status).toBe(404);
+      expect((await fetch(`${http.url}/v1/reports/latest?feeds=${'X'.repeat(40)}`)).status).toBe(400);
+      const rounds = (await (await fetch(`${http.url}/v1/rounds`)).json()) as { rounds: { postingReason: string }[] };
+      expect(rounds.rounds[0]!.postingReason).toBe('initial');
+      const status = (await (await fetch(`${http.url}/v1/status`)).json()) as { role: string; configDigest: string };
+      expect(status).toMatchObject({ role: 'active', configDigest: tc.configDigest });
+      expect((await fetch(`${http.url}/v1/health`)).status).toBe(503); // stopped
+      const metrics = await (await fetch(`${http.url}/metrics`)).text();
+      expect(metrics).toMatch(/aegis_aggregator_round_duration_seconds_bucket/);
+      expect(metrics).toMatch(/aegis_aggregator_rounds_total\{status="signed"\} 1/);
+    } finally {
+      await http.close();
+      a.store.close();
+      a.metrics.close();
+    }
+  });
+
+  it('refuses to start against a hub serving another committee', async () => {
+    const tc = makeTestCommittee({ n: 4 });
+    const hub = new FakeHub('0x' + '22'.repeat(32));
+    const a = make(tc, hub, join(tmp(), 'a.db'));
+    await expect(a.service.start()).rejects.toThrow(/config digest mismatch: expected 0x[0-9a-f]{64} \(committee file\), got 0x2222/);
+    a.store.close();
+  });
+});
