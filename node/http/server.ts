@@ -132,7 +132,7 @@ export function createNodeApp(opts: NodeHttpOptions): express.Express {
   });
 
   app.get('/v1/health', (_req, res) => {
-    res.json({ status: 'ok', node: backend.index, ready: backend.ready() });
+    res.json({ status: 'ok', node: backend.index, ready: backend.ready(), pid: process.pid });
   });
 
   app.get('/v1/status', (_req, res) => {

@@ -12,7 +12,6 @@ import { HttpNodeClient } from '../../protocol/http-node-client.ts';
 import { FEEDS, observationBy, reportOf, setupFixture, waitReady, type Fixture } from './harness.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
-const TSX = `${ROOT}node_modules/.bin/tsx`;
 
 let fx: Fixture;
 let port: number;
@@ -31,7 +30,9 @@ async function freePort(): Promise<number> {
 }
 
 function startProcess(): ChildProcess {
-  const child = spawn(TSX, ['scripts/aegis.ts', 'node', 'start', '--config', fx.configFile], {
+  // `node --import tsx` rather than the tsx wrapper: the wrapper runs the script in a child process,
+  // so a SIGKILL to its PID would leave the real node running.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/aegis.ts', 'node', 'start', '--config', fx.configFile], {
     cwd: ROOT,
     env: { ...process.env, ...fx.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -74,6 +75,7 @@ describe('SIGKILL in the middle of a signing loop', () => {
       for (let cycle = 0; cycle < 2; cycle++) {
         const child = startProcess();
         await waitReady(url, 60_000);
+        await expectServedBy(url, child);
 
         // Every epoch signed so far (in any earlier life): a conflicting report is refused.
         for (const [e] of signed) {
@@ -111,13 +113,16 @@ describe('SIGKILL in the middle of a signing loop', () => {
             await new Promise((r) => setTimeout(r, cycle * 3));
             await kill(child);
             await inflight;
+            // The process is gone: nothing answers on its port any more.
+            await expect(fetch(`${url}/v1/health`)).rejects.toThrow();
           }
         }
       }
 
       // Final life: every signed epoch once more.
-      startProcess();
+      const last = startProcess();
       await waitReady(url, 60_000);
+      await expectServedBy(url, last);
       for (const [e] of signed) {
         const answers = await currentAnswers(client, epoch + 1000n);
         const conflicting = [2, 3, 4].map((i) => observationBy(fx, i, e, answers));
@@ -147,6 +152,12 @@ describe('SIGKILL in the middle of a signing loop', () => {
     expect(actions.some((a) => a.action === 'sign' && a.outcome === 'refused' && a.code === 'conflicting_report' && typeof a.reason === 'string')).toBe(true);
   });
 });
+
+/** The node answering on `url` is the process just spawned, not a survivor of an earlier life. */
+async function expectServedBy(url: string, child: ChildProcess): Promise<void> {
+  const health = (await (await fetch(`${url}/v1/health`)).json()) as { pid?: number };
+  expect(health.pid).toBe(child.pid);
+}
 
 /** The node's own current answers, so a conflicting report stays inside its sanity band. */
 async function currentAnswers(client: HttpNodeClient, epoch: bigint): Promise<FeedObservation[]> {
