@@ -70,14 +70,19 @@ export class AggregatorService {
 
   /** Checks the hub serves this committee, then runs the schedule until `stop()`. */
   async start(): Promise<void> {
+    await this.checkHub();
+    this.running = true;
+    this.scheduleNext();
+  }
+
+  /** Fails with "config digest mismatch" unless the hub serves this committee. */
+  async checkHub(): Promise<void> {
     const digest = await this.o.hub.configDigest();
     if (digest.toLowerCase() !== this.configDigest.toLowerCase()) {
       throw new Error(`config digest mismatch: expected ${this.configDigest} (committee file), got ${digest} from the hub; use the committee file the hub was deployed or rotated with`);
     }
     const floor = await this.epochFloor();
-    this.o.logger.info({ configDigest: this.configDigest, floor: floor.toString(), position: this.o.schedule.position, of: this.o.schedule.of }, 'aggregator started');
-    this.running = true;
-    this.scheduleNext();
+    this.o.logger.info({ configDigest: this.configDigest, floor: floor.toString(), position: this.o.schedule.position, of: this.o.schedule.of }, 'hub serves this committee');
   }
 
   async stop(): Promise<void> {

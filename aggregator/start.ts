@@ -25,7 +25,7 @@ export interface RunningAggregator {
   stop(): Promise<void>;
 }
 
-export async function startAggregator(config: string | LoadedConfig, opts: { logger?: Logger; env?: NodeJS.ProcessEnv } = {}): Promise<RunningAggregator> {
+export async function startAggregator(config: string | LoadedConfig, opts: { logger?: Logger; env?: NodeJS.ProcessEnv; /** false: check the hub but run no schedule (callers drive `service.tick`). */ run?: boolean } = {}): Promise<RunningAggregator> {
   const loaded = typeof config === 'string' ? loadConfig(config) : config;
   const c = loaded.config;
   const logger = opts.logger ?? pino({ name: c.name, level: c.log.level, base: { aggregator: c.name } });
@@ -70,7 +70,8 @@ export async function startAggregator(config: string | LoadedConfig, opts: { log
   let http: AggregatorHttpServer | undefined;
   try {
     http = await listen(createAggregatorApp({ service, store, metrics }), c.listen.port);
-    await service.start();
+    if (opts.run === false) await service.checkHub();
+    else await service.start();
   } catch (err) {
     await http?.close();
     store.close();
