@@ -40,19 +40,26 @@ function u16(i: number): Uint8Array {
  */
 const g2Cache = new Map<string, G2Point>();
 const G2_CACHE_MAX = 8192;
+/** Valid proofs of possession, keyed by everything the check depends on (same reasoning). */
+const popCache = new Map<string, true>();
+
+function remember<V>(cache: Map<string, V>, key: string, value: V): void {
+  if (cache.size >= G2_CACHE_MAX) cache.delete(cache.keys().next().value!);
+  cache.set(key, value);
+}
 
 export function decodeG2Hex(h: string, what: string): G2Point {
   const hit = g2Cache.get(h);
   if (hit) return hit;
   const p = decodeG2(fromHex(h), what);
-  if (g2Cache.size >= G2_CACHE_MAX) g2Cache.delete(g2Cache.keys().next().value!);
-  g2Cache.set(h, p);
+  remember(g2Cache, h, p);
   return p;
 }
 
-/** Empties the decoded-point memo (benchmarks measure a cold participant with it). */
+/** Empties the decoded-point and proof-of-possession memos (benchmarks measure a cold participant with it). */
 export function clearDkgCaches(): void {
   g2Cache.clear();
+  popCache.clear();
 }
 
 // -- Identity signatures --
@@ -91,12 +98,15 @@ function randomWeight(): bigint {
  * r_d (one multi-pairing); when that fails, each one alone. Returns the dealers whose PoP
  * does not verify (malformed signatures included).
  */
-export function verifyPops(digest: Uint8Array, items: readonly { dealer: number; pop: string; c0: G2Point }[]): Set<number> {
+export function verifyPops(digest: Uint8Array, items: readonly { dealer: number; pop: string; c0: G2Point; c0Hex: string }[]): Set<number> {
   const bad = new Set<number>();
-  const decoded: { dealer: number; sig: G1Point; h: G1Point; c0: G2Point }[] = [];
+  const decoded: { dealer: number; sig: G1Point; h: G1Point; c0: G2Point; memo: string }[] = [];
+  const prefix = toHex(digest);
   for (const it of items) {
+    const memo = `${prefix}:${it.dealer}:${it.pop}:${it.c0Hex}`;
+    if (popCache.has(memo)) continue;
     try {
-      decoded.push({ dealer: it.dealer, sig: decodeG1(fromHex(it.pop), `proof of possession of dealer ${it.dealer}`), h: hashToG1(popMessage(digest, it.dealer), POP_DST), c0: it.c0 });
+      decoded.push({ dealer: it.dealer, sig: decodeG1(fromHex(it.pop), `proof of possession of dealer ${it.dealer}`), h: hashToG1(popMessage(digest, it.dealer), POP_DST), c0: it.c0, memo });
     } catch {
       bad.add(it.dealer);
     }
@@ -109,8 +119,11 @@ export function verifyPops(digest: Uint8Array, items: readonly { dealer: number;
     sigAcc = sigAcc.add(d.sig.multiplyUnsafe(r));
     pairs.push({ message: d.h.multiplyUnsafe(r), publicKey: d.c0 });
   }
-  if (!sigAcc.is0() && bls.verifyBatch(sigAcc, pairs)) return bad;
-  for (const d of decoded) if (!bls.verify(d.sig, d.h, d.c0)) bad.add(d.dealer);
+  const batchOk = !sigAcc.is0() && bls.verifyBatch(sigAcc, pairs);
+  for (const d of decoded) {
+    if (batchOk || bls.verify(d.sig, d.h, d.c0)) remember(popCache, d.memo, true);
+    else bad.add(d.dealer);
+  }
   return bad;
 }
 

@@ -158,7 +158,7 @@ export function checkDeals(ceremony: Ceremony, digest: Uint8Array, deals: Readon
     }
     candidates.push({ message: m, commitments });
   }
-  const badPop = verifyPops(digest, candidates.map((c) => ({ dealer: c.message.dealer, pop: c.message.pop, c0: c.commitments[0]! })));
+  const badPop = verifyPops(digest, candidates.map((c) => ({ dealer: c.message.dealer, pop: c.message.pop, c0: c.commitments[0]!, c0Hex: c.message.commitments[0]! })));
   const valid = new Map<number, ValidDeal>();
   for (const c of candidates) {
     if (badPop.has(c.message.dealer)) {

@@ -18,8 +18,8 @@
  * survive a restart mid-ceremony persists nothing here yet: it restarts the ceremony.
  */
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
-import { Fr, type CommitteePublic, type KeyShare, evalPolynomial, publicShareOf, randomScalar } from '../bls/index.ts';
-import { type ShareContext, buildDeal, commitmentsHash, decodeG2Hex, decryptShare, signMessage } from './crypto.ts';
+import { Fr, G2, type CommitteePublic, type KeyShare, evalPolynomial, publicShareOf, randomScalar } from '../bls/index.ts';
+import { type ShareContext, buildDeal, commitmentsHash, decryptShare, signMessage } from './crypto.ts';
 import { DkgError, type Disqualification, type DkgPhase, type RejectedMessage } from './errors.ts';
 import {
   type Accepted,
@@ -90,6 +90,8 @@ const PHASE_OF: Record<DkgStatus, DkgPhase> = {
   finalized: 'finalize',
   failed: 'finalize',
 };
+
+const bySender = <T>(m: ReadonlyMap<number, T>): T[] => [...m].sort((a, b) => a[0] - b[0]).map(([, v]) => v);
 
 // -- Output --
 
@@ -331,16 +333,27 @@ export class DkgParticipant {
       throw err;
     }
     const share = this.recipientIndex !== undefined ? this.ownShare(decision, combined) : undefined;
-    const transcript = this.buildTranscript(decision, combined);
+    // Serialize each point once (noble's toBytes re-checks subgroup membership, ~5 ms in G2).
+    const groupPublicKey = combined.groupPublicKey.toBytes();
+    const commitments = combined.commitments.map((p) => p.toBytes());
+    const publicShares = combined.publicShares.map((p) => p.toBytes());
+    const transcript: Transcript = {
+      version: 1,
+      ceremony: c,
+      deals: bySender(this.deals),
+      complaints: bySender(this.complaints),
+      responses: bySender(this.responses),
+      result: { qualified: decision.qualified, groupPublicKey: toHex(groupPublicKey), commitments: commitments.map(toHex), publicShares: publicShares.map(toHex) },
+    };
     this.output = {
       ceremonyId: c.ceremonyId,
       t: c.t,
       n: c.participants.length,
       qualified: decision.qualified,
       disqualified: decision.disqualified,
-      groupPublicKey: combined.groupPublicKey.toBytes(),
-      commitments: combined.commitments.map((p) => p.toBytes()),
-      publicShares: combined.publicShares.map((p) => p.toBytes()),
+      groupPublicKey,
+      commitments,
+      publicShares,
       ...(share ? { share } : {}),
       transcript,
       transcriptDigest: transcriptDigest(transcript),
@@ -361,27 +374,10 @@ export class DkgParticipant {
     }
     if (secret === 0n) this.fail(new DkgError('zero_share', `node ${me}'s share is zero (probability ~2^-255); start a new ceremony`, 'finalize'));
     const share = { index: me, secret };
-    if (!decodeG2Hex(toHex(publicShareOf(share)), 'own public share').equals(combined.publicShares[me - 1]!)) {
+    if (!G2.BASE.multiply(secret).equals(combined.publicShares[me - 1]!)) {
       this.fail(new DkgError('bad_transcript', `node ${me}'s share does not match its public share; this is a bug, report it with the transcript`, 'finalize'));
     }
     return share;
-  }
-
-  private buildTranscript(decision: Decision, combined: Combined): Transcript {
-    const sorted = <T>(m: Map<number, T>): T[] => [...m].sort((a, b) => a[0] - b[0]).map(([, v]) => v);
-    return {
-      version: 1,
-      ceremony: this.ceremony,
-      deals: sorted(this.deals),
-      complaints: sorted(this.complaints),
-      responses: sorted(this.responses),
-      result: {
-        qualified: decision.qualified,
-        groupPublicKey: toHex(combined.groupPublicKey.toBytes()),
-        commitments: combined.commitments.map((p) => toHex(p.toBytes())),
-        publicShares: combined.publicShares.map((p) => toHex(p.toBytes())),
-      },
-    };
   }
 
   /** The ceremony's transcript (after finalize). */

@@ -103,3 +103,39 @@ export function dkgPlayers(ceremony: unknown, nodes: readonly NodeKeys[], absent
 export function sharesOf(outputs: Map<string, DkgOutput>): KeyShare[] {
   return [...outputs.values()].flatMap((o) => (o.share ? [o.share] : [])).sort((a, b) => a.index - b.index);
 }
+
+/** Resharing participants: every old dealer (with its current share) and every new member. */
+export function reshare(
+  ceremonyId: string,
+  oldNodes: readonly NodeKeys[],
+  oldOutputs: Map<string, DkgOutput>,
+  newNodes: readonly NodeKeys[],
+  newT: number,
+  opts: { absentDealers?: number[]; dealers?: number[] } = {},
+) {
+  const first = [...oldOutputs.values()][0]!;
+  const dealerIdx = opts.dealers ?? oldNodes.map((_, i) => i + 1);
+  const ceremony = ceremonyFor(ceremonyId, newT, newNodes, {
+    previous: {
+      groupPublicKey: toHex(first.groupPublicKey),
+      t: first.t,
+      publicShares: first.publicShares.map(toHex),
+      dealers: dealerIdx.map((i) => ({ index: i, identityKey: oldNodes[i - 1]!.identityKey })),
+    },
+  });
+  const players = new Map<string, DkgParticipant>();
+  const shareOf = new Map(sharesOf(oldOutputs).map((s) => [s.index, s]));
+  for (const i of dealerIdx) {
+    if (opts.absentDealers?.includes(i)) continue;
+    const k = oldNodes[i - 1]!;
+    const member = newNodes.includes(k);
+    players.set(`old${i}`, new DkgParticipant({ ceremony, identitySecret: k.identitySecret, ...(member ? { encryptionSecret: k.encryptionSecret } : {}), currentShare: shareOf.get(i)! }));
+  }
+  newNodes.forEach((k, j) => {
+    // An old member that deals runs one participant for both roles (above); when it is
+    // absent, it is absent in both roles.
+    if (oldNodes.includes(k) && dealerIdx.includes(oldNodes.indexOf(k) + 1)) return;
+    players.set(`new${j + 1}`, new DkgParticipant({ ceremony, identitySecret: k.identitySecret, encryptionSecret: k.encryptionSecret }));
+  });
+  return { ceremony, players };
+}
