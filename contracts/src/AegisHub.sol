@@ -129,25 +129,13 @@ contract AegisHub is IAegisHub {
         address blob = address(uint160(_hub));
         uint256 header = _loadHeader(blob);
         _checkDigest(report.configDigest, header);
-        message = reportMessage(report);
+        message = _hashReport(report, report.feedIds, report.answers, report.spreadBps);
         _verifySignature(header, signature, message);
     }
 
     /// @inheritdoc IAegisHub
     function reportMessage(Report calldata r) public pure returns (bytes32) {
-        return keccak256(
-            abi.encode(
-                REPORT_DOMAIN,
-                r.configDigest,
-                r.epoch,
-                r.observedAt,
-                r.observationsRoot,
-                r.observers,
-                r.feedIds,
-                r.answers,
-                r.spreadBps
-            )
-        );
+        return _hashReport(r, r.feedIds, r.answers, r.spreadBps);
     }
 
     // -- Committee --
@@ -396,9 +384,12 @@ contract AegisHub is IAegisHub {
             if (pull) return false;
             revert EpochNotAboveLast(r.epoch, last);
         }
-        uint256 count = r.feedIds.length;
-        if (r.answers.length != count || r.spreadBps.length != count) {
-            revert ReportLengthMismatch(count, r.answers.length, r.spreadBps.length);
+        bytes32[] calldata ids = r.feedIds;
+        int192[] calldata answers = r.answers;
+        uint32[] calldata spreads = r.spreadBps;
+        uint256 count = ids.length;
+        if (answers.length != count || spreads.length != count) {
+            revert ReportLengthMismatch(count, answers.length, spreads.length);
         }
         if (count == 0) revert EmptyReport();
         uint256 observedAt = r.observedAt;
@@ -408,12 +399,60 @@ contract AegisHub is IAegisHub {
                 revert ObservedAtInFuture(r.observedAt, block.timestamp + maxFutureDrift);
             }
         }
-        _verifySignature(header, signature, reportMessage(r));
+        _verifySignature(header, signature, _hashReport(r, ids, answers, spreads));
         _hub = (hub & ~EPOCH_MASK) | (uint256(r.epoch) << EPOCH_SHIFT);
         emit ReportAccepted(msg.sender, r.epoch, r.observedAt);
 
+        bytes32 updatedTopic = FeedUpdated.selector;
+        uint256 keepMask = S_KEEP;
+        uint256 marker = H_MARKER;
         for (uint256 i = 0; i < count;) {
-            _apply(blob, r.feedIds[i], r.answers[i], r.spreadBps[i], observedAt);
+            // Steady-state fast path, equivalent to `_apply` when the feed exists, is neither
+            // paused nor tripped, the answer is within bounds and the limit (or it is the first
+            // round), observedAt is newer and spreadBps fits uint32. Raw calldata words are safe
+            // here: a word within the int96 bounds is a valid int192, and anything else takes
+            // the slow path, whose ABI decoding rejects malformed values.
+            bool done;
+            assembly ("memory-safe") {
+                let o := shl(5, i)
+                let id := calldataload(add(ids.offset, o))
+                let a := calldataload(add(answers.offset, o))
+                let sp := calldataload(add(spreads.offset, o))
+                mstore(0x00, id)
+                mstore(0x20, _state.slot)
+                let slot := keccak256(0x00, 0x40)
+                let st := sload(slot)
+                if eq(and(shr(S_FLAGS, st), 0xff), 1) {
+                    extcodecopy(blob, 0x00, add(add(BLOB_TABLE, 1), shl(5, shr(S_INDEX, st))), 32)
+                    let cfg := mload(0x00)
+                    let inBounds := iszero(or(slt(a, signextend(11, cfg)), sgt(a, signextend(11, shr(96, cfg)))))
+                    let newer := gt(observedAt, and(shr(S_OBSERVED, st), 0xffffffffff))
+                    if and(and(inBounds, newer), lt(sp, 0x100000000)) {
+                        let served := signextend(15, st)
+                        let diff := sub(a, served)
+                        if slt(diff, 0) { diff := sub(0, diff) }
+                        let base := served
+                        if slt(base, 0) { base := sub(0, base) }
+                        let dev := and(shr(192, cfg), 0xffff)
+                        let round := and(shr(S_ROUND, st), 0xffffffff)
+                        if or(or(iszero(dev), iszero(round)), iszero(gt(mul(diff, 10000), mul(dev, base)))) {
+                            round := add(round, 1)
+                            let body := or(and(a, 0xffffffffffffffffffffffffffffffff), shl(S_OBSERVED, observedAt))
+                            sstore(slot, or(or(and(st, keepMask), body), or(shl(S_ROUND, round), shl(S_SPREAD, sp))))
+                            let cap := shr(240, cfg)
+                            if cap {
+                                mstore(0x00, id) // 0x00 held the table word
+                                mstore(0x20, _history.slot)
+                                sstore(add(keccak256(0x00, 0x40), mod(round, cap)), or(marker, or(body, shl(168, sp))))
+                            }
+                            mstore(0x00, a)
+                            log2(0x00, 0x20, updatedTopic, id)
+                            done := 1
+                        }
+                    }
+                }
+            }
+            if (!done) _apply(blob, ids[i], answers[i], spreads[i], observedAt);
             // Cannot overflow: i < count ≤ calldata size.
             unchecked {
                 ++i;
@@ -422,33 +461,82 @@ contract AegisHub is IAegisHub {
         return true;
     }
 
+    /// @dev reportMessage without abi.encode's per-element copying: the message encoding is
+    ///      built in scratch memory with calldatacopy. Layout of abi.encode("AEGIS_REPORT_V1",
+    ///      digest, epoch, observedAt, root, observers, feedIds, answers, spreadBps): 9 head
+    ///      words (offsets 0x120 for the string, 0x160 / 0x180+32n / 0x1a0+64n for the arrays),
+    ///      the string (length 15 and one data word), then each array as length ‖ elements.
+    ///      Field values are copied raw; the ABI decoder validates them where the hub uses them.
+    function _hashReport(
+        Report calldata r,
+        bytes32[] calldata ids,
+        int192[] calldata answers,
+        uint32[] calldata spreads
+    ) private pure returns (bytes32 message) {
+        assembly ("memory-safe") {
+            let m := mload(0x40) // scratch, not allocated
+            let n1 := ids.length
+            let n2 := answers.length
+            let n3 := spreads.length
+            mstore(m, 0x120)
+            calldatacopy(add(m, 0x20), r, 0xa0)
+            mstore(add(m, 0xc0), 0x160)
+            let o2 := add(0x180, shl(5, n1))
+            let o3 := add(add(o2, 0x20), shl(5, n2))
+            mstore(add(m, 0xe0), o2)
+            mstore(add(m, 0x100), o3)
+            mstore(add(m, 0x120), 15)
+            mstore(add(m, 0x140), "AEGIS_REPORT_V1")
+            mstore(add(m, 0x160), n1)
+            calldatacopy(add(m, 0x180), ids.offset, shl(5, n1))
+            mstore(add(m, o2), n2)
+            calldatacopy(add(add(m, o2), 0x20), answers.offset, shl(5, n2))
+            mstore(add(m, o3), n3)
+            calldatacopy(add(add(m, o3), 0x20), spreads.offset, shl(5, n3))
+            message := keccak256(m, add(add(o3, 0x20), shl(5, n3)))
+        }
+    }
+
     /// @dev Applies one feed of an accepted report: skip, serve, trip, confirm or clear.
+    ///      The steady path (untripped, in bounds, newer, within the limit) is one SLOAD and
+    ///      two SSTOREs with slots computed once.
     function _apply(address blob, bytes32 feedId, int256 answer, uint256 spread, uint256 observedAt) private {
-        uint256 s = _state[feedId];
+        uint256 stateSlot;
+        uint256 s;
+        assembly ("memory-safe") {
+            mstore(0x00, feedId)
+            mstore(0x20, _state.slot)
+            stateSlot := keccak256(0x00, 0x40)
+            s := sload(stateSlot)
+        }
         if (s & (F_EXISTS | F_PAUSED) != F_EXISTS) {
             emit FeedSkipped(feedId, s & F_EXISTS == 0 ? SkipReason.UnknownFeed : SkipReason.FeedPaused);
             return;
         }
-        uint256 cfg = CodeBlob.word(blob, BLOB_TABLE + ((s >> S_INDEX) << 5));
+        uint256 cfg;
+        assembly ("memory-safe") {
+            extcodecopy(blob, 0x00, add(add(BLOB_TABLE, 1), shl(5, shr(S_INDEX, s))), 32)
+            cfg := mload(0x00)
+        }
         if (answer < int96(uint96(cfg)) || answer > int96(uint96(cfg >> 96))) {
             emit FeedSkipped(feedId, SkipReason.OutOfBounds);
             return;
         }
         uint256 deviationBps = uint16(cfg >> 192);
-        int256 served = int256(int128(uint128(s)));
+        int256 served = int128(uint128(s));
         if (s & F_TRIPPED == 0) {
             if (observedAt <= uint40(s >> S_OBSERVED)) {
                 emit FeedSkipped(feedId, SkipReason.NotNewer);
                 return;
             }
-            if (uint32(s >> S_ROUND) != 0 && _deviates(answer, served, deviationBps)) {
+            if (deviationBps != 0 && uint32(s >> S_ROUND) != 0 && _deviates(answer, served, deviationBps)) {
                 _breaker[feedId] = _packBreaker(answer, observedAt, observedAt, spread, 0);
                 _state[feedId] = s | F_TRIPPED;
                 emit BreakerTripped(feedId, served, answer, uint64(observedAt));
                 return;
             }
-            uint256 round = _serve(feedId, s, answer, observedAt, spread, cfg >> 240);
-            emit FeedUpdated(feedId, round, answer);
+            _writeRound(feedId, stateSlot, s, answer, observedAt, spread, cfg >> 240);
+            emit FeedUpdated(feedId, answer);
             return;
         }
         // Tripped: the breaker slot is authoritative for ordering and the candidate.
@@ -458,24 +546,24 @@ contract AegisHub is IAegisHub {
             return;
         }
         if (!_deviates(answer, served, deviationBps)) {
-            uint256 round = _serve(feedId, s & ~F_TRIPPED, answer, observedAt, spread, cfg >> 240);
+            uint256 round = _writeRound(feedId, stateSlot, s & ~F_TRIPPED, answer, observedAt, spread, cfg >> 240);
             emit BreakerCleared(feedId, round, answer);
             return;
         }
-        int256 candidate = int256(int128(uint128(b)));
+        int256 candidate = int128(uint128(b));
         if (_deviates(answer, candidate, deviationBps)) {
             _breaker[feedId] = _packBreaker(answer, observedAt, observedAt, spread, 0);
             emit BreakerTripped(feedId, served, answer, uint64(observedAt));
             return;
         }
         uint256 since = uint40(b >> 128);
-        // Cannot overflow: count ≤ confirmations ≤ 255 before it is reset by a confirmation.
+        // Cannot overflow: the count is at most 255 (saturated below) plus one.
         uint256 seen;
         unchecked {
             seen = uint8(b >> 240) + 1;
         }
         if (seen >= uint8(cfg >> 208) && observedAt - since >= uint24(cfg >> 216)) {
-            uint256 round = _serve(feedId, s & ~F_TRIPPED, answer, observedAt, spread, cfg >> 240);
+            uint256 round = _writeRound(feedId, stateSlot, s & ~F_TRIPPED, answer, observedAt, spread, cfg >> 240);
             emit BreakerConfirmed(feedId, round, answer);
             return;
         }
@@ -483,19 +571,46 @@ contract AegisHub is IAegisHub {
     }
 
     /// @dev Writes a new served round into the hot slot and the history ring; returns its id.
-    function _serve(bytes32 feedId, uint256 s, int256 answer, uint256 observedAt, uint256 spread, uint256 capacity)
-        private
-        returns (uint256 round)
-    {
-        // Cannot overflow: 2^32 rounds per feed is beyond any deployment's lifetime.
+    function _writeRound(
+        bytes32 feedId,
+        uint256 stateSlot,
+        uint256 s,
+        int256 answer,
+        uint256 observedAt,
+        uint256 spread,
+        uint256 capacity
+    ) private returns (uint256 round) {
+        // Cannot overflow: 2^32 rounds per feed is beyond any deployment's lifetime, and the
+        // answer is within int96 bounds.
         unchecked {
             round = uint32(s >> S_ROUND) + 1;
         }
         uint256 body = uint256(uint128(int128(answer))) | (observedAt << S_OBSERVED);
-        _state[feedId] = (s & S_KEEP) | body | (round << S_ROUND) | (spread << S_SPREAD);
-        if (capacity != 0) {
-            _history[feedId][round % capacity] = H_MARKER | body | (spread << 168);
+        uint256 keep = s & S_KEEP;
+        uint256 marker = H_MARKER;
+        assembly ("memory-safe") {
+            sstore(stateSlot, or(or(keep, body), or(shl(S_ROUND, round), shl(S_SPREAD, spread))))
+            if capacity {
+                // _history[feedId][round % capacity] (fixed-size array: keccak(feedId ‖ slot) + i)
+                mstore(0x00, feedId)
+                mstore(0x20, _history.slot)
+                sstore(add(keccak256(0x00, 0x40), mod(round, capacity)), or(marker, or(body, shl(168, spread))))
+            }
         }
+    }
+
+    /// @dev `_writeRound` for callers without the slot at hand (guardian resolution).
+    function _serve(bytes32 feedId, uint256 s, int256 answer, uint256 observedAt, uint256 spread, uint256 capacity)
+        private
+        returns (uint256)
+    {
+        uint256 stateSlot;
+        assembly ("memory-safe") {
+            mstore(0x00, feedId)
+            mstore(0x20, _state.slot)
+            stateSlot := keccak256(0x00, 0x40)
+        }
+        return _writeRound(feedId, stateSlot, s, answer, observedAt, spread, capacity);
     }
 
     /// @dev |a − ref| · 10⁴ > limitBps · |ref|; false when the breaker is off (limit 0).

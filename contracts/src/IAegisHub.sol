@@ -139,8 +139,10 @@ interface IAegisHub is IAegisFeeds {
     /// @notice A report was accepted (its feeds are reported by `FeedUpdated` / `FeedSkipped`
     ///         / breaker events).
     event ReportAccepted(address indexed transmitter, uint64 indexed epoch, uint64 observedAt);
-    /// @notice A feed served a new round (observedAt is the report's).
-    event FeedUpdated(bytes32 indexed feedId, uint256 roundId, int256 answer);
+    /// @notice A feed served a new round. Lean on purpose (one word of data, 1,381 gas): the
+    ///         round id is `latestRoundId(feedId)` at that block (rounds are continuous) and
+    ///         observedAt is the report's (`ReportAccepted` in the same transaction).
+    event FeedUpdated(bytes32 indexed feedId, int256 answer);
     /// @notice A feed of an accepted report was not applied.
     event FeedSkipped(bytes32 indexed feedId, SkipReason reason);
     /// @notice The breaker tripped (or re-tripped to a new candidate); `served` is held.
