@@ -129,11 +129,13 @@ export class NodeService implements NodeHandlers {
       maxReportAgeS: opts.config.signer.maxReportAgeS,
       maxFutureS: opts.config.signer.maxFutureS,
       now: this.#now,
-      ownView: (id) => {
-        const feed = this.#feedsById.get(id);
-        if (!feed) return undefined;
-        const view = this.views().get(feed.name);
-        return view && { view, sanityBandBps: feed.sanityBandBps };
+      ownViews: () => {
+        const views = this.views();
+        return (id) => {
+          const feed = this.#feedsById.get(id);
+          const view = feed && views.get(feed.name);
+          return feed && view && { view, sanityBandBps: feed.sanityBandBps };
+        };
       },
     });
     const highest = opts.store.highestSigned(this.configDigest);

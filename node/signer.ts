@@ -43,8 +43,11 @@ export interface SignerOptions {
   committee: Committee;
   share: KeyShare;
   store: SigningStore;
-  /** This node's current view of a feed by bytes32 id (lower-case), or undefined if it does not price it. */
-  ownView: (feedIdLower: string) => { view: FeedView; sanityBandBps: number } | undefined;
+  /**
+   * A snapshot of this node's current views (computed once per sign call): the view of a feed
+   * by bytes32 id (lower-case), or undefined if this node does not price it.
+   */
+  ownViews: () => (feedIdLower: string) => { view: FeedView; sanityBandBps: number } | undefined;
   maxReportAgeS: number;
   maxFutureS: number;
   now?: () => number;
@@ -130,8 +133,9 @@ export class ReportSigner {
     }
 
     // 6. Own view within the sanity band.
+    const ownView = this.#o.ownViews();
     report.feedIds.forEach((id, k) => {
-      const own = this.#o.ownView(id.toLowerCase());
+      const own = ownView(id.toLowerCase());
       if (!own || !own.view.ok) return;
       const answer = report.answers[k]!;
       const mine = own.view.answer;
