@@ -7,9 +7,9 @@
  * Headers: x-aegis-key (hex public key), x-aegis-timestamp (unix ms), x-aegis-nonce (hex),
  * x-aegis-signature (hex).
  */
-import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes, randomBytes, utf8ToBytes } from '@noble/hashes/utils.js';
+import { edPublicKey, edSign, edVerify } from './ed25519.ts';
 
 export const AUTH_HEADERS = {
   key: 'x-aegis-key',
@@ -33,10 +33,10 @@ export function signRequest(identitySecret: Uint8Array, req: RequestToSign, nowM
   const timestamp = String(nowMs);
   const nonce = bytesToHex(randomBytes(16));
   return {
-    [AUTH_HEADERS.key]: bytesToHex(ed25519.getPublicKey(identitySecret)),
+    [AUTH_HEADERS.key]: bytesToHex(edPublicKey(identitySecret)),
     [AUTH_HEADERS.timestamp]: timestamp,
     [AUTH_HEADERS.nonce]: nonce,
-    [AUTH_HEADERS.signature]: bytesToHex(ed25519.sign(digest(req, timestamp, nonce), identitySecret)),
+    [AUTH_HEADERS.signature]: bytesToHex(edSign(digest(req, timestamp, nonce), identitySecret)),
   };
 }
 
@@ -94,7 +94,7 @@ export function verifyRequest(headers: Record<string, string | string[] | undefi
   if (!/^[0-9a-f]{32}$/i.test(nonce)) return { ok: false, reason: 'missing_headers', message: 'nonce: expected 16 bytes of hex' };
   let valid = false;
   try {
-    valid = ed25519.verify(hexToBytes(signature), digest(req, timestamp, nonce), hexToBytes(key));
+    valid = edVerify(hexToBytes(signature), digest(req, timestamp, nonce), hexToBytes(key));
   } catch {
     valid = false;
   }

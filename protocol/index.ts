@@ -7,3 +7,4 @@ export * from './auth.ts';
 export * from './messages.ts';
 export * from './committee.ts';
 export * from './transport.ts';
+export * from './ed25519.ts';

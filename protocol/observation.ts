@@ -4,9 +4,9 @@
  * ABI encoding, so the aggregator can forward observations to the other nodes (who recompute
  * every median before they sign) and publish them (`observationsRoot` commits to them).
  */
-import { ed25519 } from '@noble/curves/ed25519.js';
 import { AbiCoder, getBytes, hexlify, keccak256 } from 'ethers';
 import { ReportError } from './report.ts';
+import { edSign, edVerify } from './ed25519.ts';
 
 export interface FeedObservation {
   feedId: string;
@@ -54,13 +54,13 @@ export function observationHash(o: Observation): string {
 }
 
 export function signObservation(o: Observation, identitySecret: Uint8Array): SignedObservation {
-  return { observation: o, signature: hexlify(ed25519.sign(getBytes(observationHash(o)), identitySecret)) };
+  return { observation: o, signature: hexlify(edSign(getBytes(observationHash(o)), identitySecret)) };
 }
 
 /** True when the signature is the given identity key's over this exact observation. */
 export function verifyObservation(s: SignedObservation, identityPublicKey: Uint8Array): boolean {
   try {
-    return ed25519.verify(getBytes(s.signature), getBytes(observationHash(s.observation)), identityPublicKey);
+    return edVerify(getBytes(s.signature), getBytes(observationHash(s.observation)), identityPublicKey);
   } catch {
     return false;
   }

@@ -25,3 +25,18 @@ describe('request authentication', () => {
     expect(verifyRequest({}, req, opts())).toMatchObject({ ok: false, reason: 'missing_headers' });
   });
 });
+
+describe('Ed25519 on node:crypto', () => {
+  it('is RFC 8032 compatible with @noble/curves both ways and rejects malformed input', async () => {
+    const { edPublicKey, edSign, edVerify } = await import('../../protocol/ed25519.ts');
+    const sk = ed25519.utils.randomSecretKey();
+    const msg = new TextEncoder().encode('aegis');
+    expect(edPublicKey(sk)).toEqual(ed25519.getPublicKey(sk));
+    expect(edSign(msg, sk)).toEqual(ed25519.sign(msg, sk));
+    expect(edVerify(ed25519.sign(msg, sk), msg, ed25519.getPublicKey(sk))).toBe(true);
+    expect(ed25519.verify(edSign(msg, sk), msg, edPublicKey(sk))).toBe(true);
+    expect(edVerify(edSign(msg, sk), new Uint8Array(5), edPublicKey(sk))).toBe(false);
+    expect(edVerify(new Uint8Array(63), msg, edPublicKey(sk))).toBe(false);
+    expect(edVerify(edSign(msg, sk), msg, new Uint8Array(31))).toBe(false);
+  });
+});
