@@ -59,7 +59,7 @@ describe('BLS production path', () => {
         expect(await bls.hashDigestToG1!(digest)).toBe(expected);
         expect(await bls.hashToG1!(toUtf8Bytes(SIGNATURE_DST), digest)).toBe(expected);
       }),
-      { numRuns: 5 },
+      { numRuns: 25 },
     );
   });
 

@@ -10,14 +10,14 @@ pragma solidity ^0.8.30;
 ///
 ///         hash_to_curve(msg) = MAP_FP_TO_G1(u0) + MAP_FP_TO_G1(u1), where (u0, u1) =
 ///         hash_to_field(msg, 2): expand_message_xmd with SHA-256 (precompile 0x02) to 128
-///         bytes, each 64-byte half reduced mod p with MODEXP (0x05, exponent 1). The
+///         bytes, each 64-byte half reduced mod p (in the EVM, see `_fieldsToG1`). The
 ///         precompile MAP_FP_TO_G1 (0x10) performs the simplified SWU map, the 11-isogeny and
 ///         the cofactor clearing, so the sum (G1ADD, 0x0b) is the RFC's `hash_to_curve`.
 ///
 ///         verify(PK, σ, m) is one PAIRING_CHECK (0x0f) of two pairs:
 ///         e(σ, −G2) · e(H(m), PK) == 1, with −G2 a constant. Cost: 2 pairings
 ///         (32,600·2 + 37,700 = 102,900) + 2 maps (5,500 each) + 1 G1ADD (375) + 5 SHA-256
-///         + 2 MODEXP, independent of the committee size.
+///         + two 512-bit reductions, independent of the committee size.
 ///
 ///         Point checks: the pairing precompile rejects (fails the call for) any input point not
 ///         on its curve, not in the prime-order subgroup, or with a coordinate ≥ p; this
@@ -51,9 +51,10 @@ library BLS {
     bytes32 private constant DST_PRIME_0 = "BLS_SIG_BLS12381G1_XMD:SHA-256_S";
     bytes32 private constant DST_PRIME_1 = "SWU_RO_NUL_+"; // "+" = 0x2b = 43 = len(DST)
 
-    /// @dev The base-field modulus p as 48 big-endian bytes: 32 + 16 (left-aligned).
-    uint256 private constant P_HI = 0x1a0111ea397fe69a4b1ba7b6434bacd764774b84f38512bf6730d2a0f6b0f624;
-    uint256 private constant P_LO = 0x1eabfffeb153ffffb9feffffffffaaab00000000000000000000000000000000;
+    /// @dev The base-field modulus p = P1·2^256 + P0.
+    uint256 private constant P1 = 0x1a0111ea397fe69a4b1ba7b6434bacd7;
+    uint256 private constant P1_PLUS_1 = 0x1a0111ea397fe69a4b1ba7b6434bacd8;
+    uint256 private constant P0 = 0x64774b84f38512bf6730d2a0f6b0f6241eabfffeb153ffffb9feffffffffaaab;
 
     /// @dev −G2 (the negated generator) in the EIP-2537 layout: x.c0, x.c1, y.c0, y.c1.
     uint256 private constant NEG_G2_0 = 0x00000000000000000000000000000000024aa2b2f08f0a91260805272dc51051;
@@ -261,27 +262,44 @@ library BLS {
 
     /// @dev u0 = (b1‖b2) mod p, u1 = (b3‖b4) mod p; writes MAP(u0) + MAP(u1) at `out`
     ///      (128 bytes). `out` must lie below the free memory pointer.
+    ///      The 512-bit reduction is done in the EVM rather than with MODEXP (500 gas minimum
+    ///      per call since EIP-7883): with p = P1·2^256 + P0 (P1 of 125 bits), the quotient
+    ///      estimate q = ⌊h / (P1 + 1)⌋ never exceeds ⌊x/p⌋ and falls short by at most
+    ///      h/P1² + 1 < 99, so x − q·p < 99p < 2^388; a second estimate on that leaves < 2p,
+    ///      and conditional subtractions finish. Checked against the RFC 9380 vectors and
+    ///      noble-curves on random digests (test/contracts/bls.test.ts).
     function _fieldsToG1(bytes32 b1, bytes32 b2, bytes32 b3, bytes32 b4, uint256 out) private view {
         bool ok;
         assembly ("memory-safe") {
-            let buf := mload(0x40) // scratch: 209 (modexp) + 64 (map input) + 256 (two points)
-            // MODEXP input: len(base)=64 ‖ len(exp)=1 ‖ len(mod)=48 ‖ base ‖ 0x01 ‖ p
-            mstore(buf, 64)
-            mstore(add(buf, 32), 1)
-            mstore(add(buf, 64), 48)
-            mstore(add(buf, 96), b1)
-            mstore(add(buf, 128), b2)
-            mstore8(add(buf, 160), 1)
-            mstore(add(buf, 161), P_HI)
-            mstore(add(buf, 193), P_LO)
-            let m := add(buf, 256) // MAP_FP_TO_G1 input: 16 zero bytes ‖ 48-byte u
-            let g := add(buf, 320) // two G1 points for G1ADD
-            mstore(m, 0)
-            ok := staticcall(gas(), 0x05, buf, 209, add(m, 16), 48)
-            ok := and(ok, staticcall(gas(), 0x10, m, 64, g, 128))
-            mstore(add(buf, 96), b3)
-            mstore(add(buf, 128), b4)
-            ok := and(ok, staticcall(gas(), 0x05, buf, 209, add(m, 16), 48))
+            // (h, l) − q·p as a 512-bit value; q·p ≤ (h, l) by the choice of q.
+            function subQp(h, l, q) -> nh, nl {
+                let pl := mul(q, P0)
+                let mm := mulmod(q, P0, not(0))
+                let ph := add(sub(sub(mm, pl), lt(mm, pl)), mul(q, P1))
+                nl := sub(l, pl)
+                nh := sub(sub(h, ph), lt(l, pl))
+            }
+            function reduce(h, l) -> rh, rl {
+                h, l := subQp(h, l, div(h, P1_PLUS_1))
+                h, l := subQp(h, l, div(h, P1_PLUS_1))
+                for {} or(gt(h, P1), and(eq(h, P1), iszero(lt(l, P0)))) {} {
+                    let borrow := lt(l, P0)
+                    l := sub(l, P0)
+                    h := sub(sub(h, P1), borrow)
+                }
+                rh := h
+                rl := l
+            }
+            let m := mload(0x40) // scratch: MAP input (64) ‖ two G1 points (256)
+            let g := add(m, 64)
+            // MAP_FP_TO_G1 input: 16 zero bytes ‖ 48-byte u (h < 2^125 fills the low 16 bytes).
+            let h, l := reduce(b1, b2)
+            mstore(m, h)
+            mstore(add(m, 32), l)
+            ok := staticcall(gas(), 0x10, m, 64, g, 128)
+            h, l := reduce(b3, b4)
+            mstore(m, h)
+            mstore(add(m, 32), l)
             ok := and(ok, staticcall(gas(), 0x10, m, 64, add(g, 128), 128))
             ok := and(ok, staticcall(gas(), 0x0b, g, 256, out, 128))
         }
