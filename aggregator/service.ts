@@ -184,6 +184,17 @@ export class AggregatorService {
     }
     log.info({ ...summary, reason: postingReason, feeds: r.signed!.report.feedIds.map(safeName) }, 'round signed');
     if (!this.o.transmitter) return { kind: 'round', tick, round: r, postingReason };
+    if (this.o.schedule.position > 0 && this.lastSeenEpoch !== null) {
+      const now = await this.o.hub.latestEpoch();
+      if (now > this.lastSeenEpoch) {
+        // The active aggregator was only slow: it posted while this round ran. Yield to it.
+        this.lastSeenEpoch = now;
+        this.o.metrics.standbySkips.inc();
+        this.o.store.recordTransmission(epoch, { status: 'yielded', detail: `standby: the hub moved to epoch ${now} while this round ran; the active aggregator is alive, not posting` });
+        log.info({ epoch: epoch.toString(), latestEpoch: now.toString() }, 'standby: the active aggregator posted while this round ran; not posting');
+        return { kind: 'round', tick, round: r, postingReason };
+      }
+    }
     const t = await this.o.transmitter.transmit(r.signed!);
     this.recordTransmission(r, t, postReasons);
     return { kind: 'round', tick, round: r, postingReason, transmission: t };
