@@ -1,0 +1,193 @@
+/**
+ * The result of one run and the verdict. Plain data (JSON-safe), in the order a reader asks:
+ * did the attack work, what did it cost, how far did the served price move, which defence
+ * fired when, and who got paid what.
+ *
+ * Verdict:
+ *  - `breached`  the served (usable) on-chain price left the truth by more than the
+ *                scenario's tolerance, or a report not signed by the committee was accepted,
+ *                or a position was liquidated that the true price did not justify, or the
+ *                attack paid (gain from the settlement contracts above spend);
+ *  - `degraded`  none of that, but the feed was unusable (tripped, stale or silent) for part
+ *                of the run: the defences held by refusing to serve;
+ *  - `defended`  none of that, and the feed stayed usable.
+ */
+import type { Scenario } from './scenario/schema.ts';
+import type { Ledger } from './attack/index.ts';
+
+export interface Sample {
+  tSec: number;
+  truth: number;
+  venues: Record<string, number | null>;
+  /** Last answer stored on the hub (null before the first round). */
+  served: number | null;
+  status: string;
+  /** Whether a consumer with the scenario's maximum age could read it. */
+  usable: boolean;
+  spendUsd: number;
+  age: number | null;
+}
+
+export interface DefenceEvent {
+  defence: string;
+  detail: string;
+  firstSec: number;
+  lastSec: number;
+  count: number;
+}
+
+export interface PartyPayout {
+  party: string;
+  address: string;
+  depositedUsd: number;
+  finalUsd: number;
+  netUsd: number;
+}
+
+export interface LiquidationRecord {
+  tSec: number;
+  trader: string;
+  price: number;
+  truePrice: number;
+  justified: boolean;
+}
+
+export interface OptionRecord {
+  tSec: number;
+  outcome: string;
+  roundPrice?: number;
+  truePriceAtExpiry?: number;
+  holderPayoutUsd: number;
+  honestPayoutUsd: number;
+}
+
+export type Verdict = 'defended' | 'degraded' | 'breached';
+
+export interface RunResult {
+  scenario: string;
+  description: string;
+  incident?: Scenario['incident'];
+  seed: number;
+  transport: string;
+  committee: { n: number; t: number };
+  verdict: Verdict;
+  reasons: string[];
+  expectations: { field: string; expected: unknown; actual: unknown; ok: boolean }[];
+  attacker: { spendUsd: number; notionalUsd: number; byAttack: Ledger['byAttack']; gainUsd: number; profitUsd: number; pays: boolean; actions: DefenceEvent[] };
+  served: {
+    maxDeviationPct: number;
+    maxDeviationAtSec: number | null;
+    unusableSec: number;
+    reportsAccepted: number;
+    forgedAccepted: number;
+    rounds: number;
+  };
+  defences: DefenceEvent[];
+  breakerEvents: { tSec: number; event: string; answer?: number }[];
+  settlement: { payouts: PartyPayout[]; liquidations: LiquidationRecord[]; wrongfulLiquidations: number; option?: OptionRecord };
+  timeline: Sample[];
+  timing: { wallMs: number; steps: number };
+}
+
+export interface JudgeInput {
+  scenario: Scenario;
+  seed: number;
+  transport: string;
+  n: number;
+  t: number;
+  samples: Sample[];
+  ledger: Ledger;
+  defences: DefenceEvent[];
+  attackNotes: DefenceEvent[];
+  breakerEvents: RunResult['breakerEvents'];
+  liquidations: LiquidationRecord[];
+  option?: OptionRecord;
+  attackerHoldsOption: boolean;
+  bountyBps: number;
+  positions: { notionalUsd: number }[];
+  payouts: PartyPayout[];
+  forgedAccepted: number;
+  reportsAccepted: number;
+  rounds: number;
+  wallMs: number;
+}
+
+const round = (x: number, d = 6) => Number(x.toFixed(d));
+
+export function judge(x: JudgeInput): RunResult {
+  const s = x.scenario;
+  let maxDev = 0;
+  let maxAt: number | null = null;
+  let unusable = 0;
+  let seenFirst = false;
+  for (const p of x.samples) {
+    if (p.served !== null) seenFirst = true;
+    if (p.usable && p.served !== null) {
+      const dev = (Math.abs(p.served - p.truth) / p.truth) * 100;
+      if (dev > maxDev) {
+        maxDev = dev;
+        maxAt = p.tSec;
+      }
+    } else if (seenFirst) unusable += s.stepSec;
+  }
+  const startPrice = x.samples[0]?.truth ?? 1;
+  const wrongful = x.liquidations.filter((l) => !l.justified);
+  let gain = 0;
+  for (const l of wrongful) {
+    const k = Number(l.trader.split(' ')[1]) - 1;
+    const notional = ((x.positions[k]?.notionalUsd ?? 0) / startPrice) * l.price;
+    gain += (notional * x.bountyBps) / 1e4;
+  }
+  if (x.attackerHoldsOption && x.option) gain += x.option.holderPayoutUsd - x.option.honestPayoutUsd;
+  const spend = x.ledger.spendUsd;
+  const pays = gain > spend && gain > 0;
+  const reasons: string[] = [];
+  if (maxDev > s.tolerancePct) reasons.push(`served price ${maxDev.toFixed(3)} % from the truth at t=${maxAt}s, above the ${s.tolerancePct} % tolerance`);
+  if (x.forgedAccepted > 0) reasons.push(`${x.forgedAccepted} report(s) not signed by the committee were accepted`);
+  if (wrongful.length > 0) reasons.push(`${wrongful.length} liquidation(s) the true price did not justify`);
+  if (pays) reasons.push(`the attack paid: gain ${gain.toFixed(0)} USD > spend ${spend.toFixed(0)} USD`);
+  let verdict: Verdict = 'defended';
+  if (reasons.length > 0) verdict = 'breached';
+  else if (unusable > 0) {
+    verdict = 'degraded';
+    reasons.push(`the feed was unusable (tripped, stale or silent) for ${unusable}s of ${s.durationSec}s; no wrong price was served`);
+  } else reasons.push(`served price within ${maxDev.toFixed(3)} % of the truth and usable throughout`);
+
+  const result: RunResult = {
+    scenario: s.name,
+    description: s.description,
+    ...(s.incident ? { incident: s.incident } : {}),
+    seed: x.seed,
+    transport: x.transport,
+    committee: { n: x.n, t: x.t },
+    verdict,
+    reasons,
+    expectations: [],
+    attacker: {
+      spendUsd: round(spend, 2),
+      notionalUsd: round(x.ledger.notionalUsd, 2),
+      byAttack: x.ledger.byAttack,
+      gainUsd: round(gain, 2),
+      profitUsd: round(gain - spend, 2),
+      pays,
+      actions: x.attackNotes,
+    },
+    served: { maxDeviationPct: round(maxDev, 4), maxDeviationAtSec: maxAt, unusableSec: unusable, reportsAccepted: x.reportsAccepted, forgedAccepted: x.forgedAccepted, rounds: x.rounds },
+    defences: [...x.defences].sort((a, b) => a.firstSec - b.firstSec || a.defence.localeCompare(b.defence)),
+    breakerEvents: x.breakerEvents,
+    settlement: { payouts: x.payouts, liquidations: x.liquidations, wrongfulLiquidations: wrongful.length, ...(x.option ? { option: x.option } : {}) },
+    timeline: x.samples,
+    timing: { wallMs: Math.round(x.wallMs), steps: x.samples.length },
+  };
+  const e = s.expect;
+  if (e.verdict !== undefined) result.expectations.push({ field: 'verdict', expected: e.verdict, actual: verdict, ok: verdict === e.verdict });
+  if (e.maxServedDeviationPct !== undefined) result.expectations.push({ field: 'maxServedDeviationPct', expected: `< ${e.maxServedDeviationPct}`, actual: result.served.maxDeviationPct, ok: result.served.maxDeviationPct < e.maxServedDeviationPct });
+  if (e.liquidations !== undefined) result.expectations.push({ field: 'liquidations', expected: e.liquidations, actual: x.liquidations.length, ok: x.liquidations.length === e.liquidations });
+  if (e.attackPays !== undefined) result.expectations.push({ field: 'attackPays', expected: e.attackPays, actual: pays, ok: pays === e.attackPays });
+  return result;
+}
+
+/** The result without wall-clock fields, for reproducibility checks. */
+export function comparable(r: RunResult): Omit<RunResult, 'timing'> & { timing: { steps: number } } {
+  return { ...r, timing: { steps: r.timing.steps } };
+}
