@@ -30,7 +30,9 @@ export type DkgErrorCode =
   /** A transcript does not re-verify. */
   | 'bad_transcript'
   /** The summed share is zero (probability ~2^-255); run a new ceremony. */
-  | 'zero_share';
+  | 'zero_share'
+  /** The driver or operator aborted the ceremony. */
+  | 'aborted';
 
 export class DkgError extends Error {
   override readonly name = 'DkgError';

@@ -8,7 +8,7 @@
  *
  *   created ──deal()──▶ dealt ──closeDeals()──▶ complained ──closeComplaints()──▶ responded
  *                                                                   ──finalize()──▶ finalized
- *   (any non-final status) ──(too few qualified dealers, bad local keys)──▶ failed
+ *   (any non-final status) ──abort(), or too few qualified dealers──▶ failed
  *
  * A participant plays up to two roles: dealer (every member in a DKG; the listed members of
  * the current committee in a resharing, dealing their current share) and recipient (every
@@ -378,6 +378,18 @@ export class DkgParticipant {
       this.fail(new DkgError('bad_transcript', `node ${me}'s share does not match its public share; this is a bug, report it with the transcript`, 'finalize'));
     }
     return share;
+  }
+
+  /**
+   * any non-final status → failed: the operator or the driver gives up (for example the
+   * coordinator saw different transcript digests). Secrets of this ceremony are dropped.
+   */
+  abort(reason: string): void {
+    const phase = PHASE_OF[this.statusValue];
+    this.transition(DkgStatus.Failed, 'abort');
+    this.failure = new DkgError('aborted', `aborted: ${reason}`, phase);
+    this.coefficients = undefined;
+    this.received.clear();
   }
 
   /** The ceremony's transcript (after finalize). */

@@ -16,6 +16,8 @@ beforeAll(() => {
   newNodes = [oldNodes[1]!, oldNodes[3]!, oldNodes[5]!, ...makeNodes(7)];
 });
 
+let firstTranscript: unknown;
+
 function newMemberOutputs(outputs: Map<string, DkgOutput>): Map<string, DkgOutput> {
   return new Map([...outputs].filter(([, o]) => o.share !== undefined));
 }
@@ -42,7 +44,8 @@ describe('resharing 7 → 10 (t 5 → 7)', () => {
     expect(verifyGroupSignature(combinePartials(partials, 7), MESSAGE, pub.groupPublicKey)).toBe(true);
     // 6 new partials (below the new t) do not make a valid signature.
     expect(verifyGroupSignature(combinePartials(partials.slice(0, 6), 6), MESSAGE, pub.groupPublicKey)).toBe(false);
-    const v = verifyTranscript(JSON.parse(JSON.stringify(pub.transcript)));
+    firstTranscript = JSON.parse(JSON.stringify(pub.transcript));
+    const v = verifyTranscript(firstTranscript);
     expect(v.ok && v.groupPublicKey).toBe(groupKey);
   });
 
@@ -89,9 +92,9 @@ describe('resharing 7 → 10 (t 5 → 7)', () => {
   });
 
   it('a transcript whose previous committee was swapped does not verify', () => {
-    const { players } = reshare('reshare-swap', oldNodes, oldOutputs, newNodes, 7);
-    const out = [...newMemberOutputs(run(players).outputs).values()][0]!;
-    const t = JSON.parse(JSON.stringify(out.transcript));
+    // Uses the transcript of the first test in this file.
+    expect(firstTranscript).toBeDefined();
+    const t = JSON.parse(JSON.stringify(firstTranscript));
     t.ceremony.previous.groupPublicKey = t.ceremony.previous.publicShares[0];
     const v = verifyTranscript(t);
     expect(v.ok).toBe(false);
