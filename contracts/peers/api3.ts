@@ -11,11 +11,13 @@
  * One update of k feeds with committee n (what Airseeker v2 sends when a feed deviates): one
  * `multicall` transaction holding, per feed, n `updateBeaconWithSignedData` calls (one per
  * Airnode, each an EIP-191 signature over `keccak256(templateId ‖ timestamp ‖ data)`) followed by
- * `updateBeaconSetWithBeacons` over those n beacons (median of values and timestamps).
+ * `updateBeaconSetWithBeacons` over those n beacons (median of values and timestamps). When that
+ * multicall would exceed `MAX_TX_DATA_BYTES` of calldata, whole feeds are split over several
+ * multicalls and the gas is their sum.
  */
 import { createRequire } from 'node:module';
-import { AbiCoder, Contract, getBytes, hashMessage, keccak256, solidityPacked, toUtf8Bytes, type Signer, type Wallet } from 'ethers';
-import { committeeWallets, deployArtifact, PeerError, sendRaw, testAnswer } from './common.ts';
+import { AbiCoder, Contract, concat, getBytes, hashMessage, id, keccak256, solidityPacked, toBeHex, toUtf8Bytes, zeroPadValue, type Signer, type Wallet } from 'ethers';
+import { committeeWallets, deployArtifact, MAX_TX_DATA_BYTES, PeerError, sendRaw, testAnswer } from './common.ts';
 
 const require = createRequire(import.meta.url);
 const coder = AbiCoder.defaultAbiCoder();
@@ -74,39 +76,90 @@ export function api3Feed(s: Api3Setup, n: number, i: number): { beacons: string[
  * previous one): n signed beacon updates plus one beacon-set update per feed, in one multicall.
  * Returns the gas and the median each beacon set must now hold.
  */
-export async function api3Update(s: Api3Setup, signer: Signer, n: number, feeds: number, step: number, timestamp: number): Promise<{ gas: number; medians: bigint[] }> {
+export async function api3Update(s: Api3Setup, signer: Signer, n: number, feeds: number, step: number, timestamp: number): Promise<{ gas: number; txs: number; medians: bigint[] }> {
   if (n > s.airnodes.length) throw new PeerError('peer_bad_committee', `api3: committee ${n} exceeds the ${s.airnodes.length} airnodes set up`);
   const iface = s.server.interface;
-  const calls: string[] = [];
+  const groups: string[][] = [];
   const medians: bigint[] = [];
   for (let i = 0; i < feeds; i++) {
     const template = s.templateIds[i]!;
     const values: bigint[] = [];
+    const calls: string[] = [];
     for (let j = 0; j < n; j++) {
       const airnode = s.airnodes[j]!;
       const value = testAnswer(i, step, j);
       values.push(value);
-      const data = coder.encode(['int256'], [value]);
-      const digest = keccak256(solidityPacked(['bytes32', 'uint256', 'bytes'], [template, timestamp, data]));
+      const data = word(value);
+      const digest = keccak256(concat([template, word(BigInt(timestamp)), data]));
       const signature = airnode.signingKey.sign(hashMessage(getBytes(digest))).serialized; // EIP-191, as Airnode signs
-      calls.push(iface.encodeFunctionData('updateBeaconWithSignedData', [airnode.address, template, timestamp, data, signature]));
+      calls.push(encodeBeaconUpdate(airnode.address, template, timestamp, data, signature));
     }
     calls.push(iface.encodeFunctionData('updateBeaconSetWithBeacons', [api3Feed(s, n, i).beacons]));
+    groups.push(calls);
     medians.push(median(values));
   }
-  const data = iface.encodeFunctionData('multicall', [calls]);
-  const receipt = await sendRaw(signer, await s.server.getAddress(), data, `api3 multicall (n=${n}, feeds=${feeds})`);
+  // Pack whole feeds into multicalls of at most MAX_TX_DATA_BYTES of calldata.
+  const size = (calls: string[]): number => calls.reduce((a, c) => a + 64 + Math.ceil((c.length - 2) / 2 / 32) * 32, 0);
+  const batches: string[][] = [];
+  let cur: string[] = [];
+  for (const g of groups) {
+    if (cur.length > 0 && 4 + 64 + size(cur) + size(g) > MAX_TX_DATA_BYTES) {
+      batches.push(cur);
+      cur = [];
+    }
+    cur = cur.concat(g);
+  }
+  if (cur.length > 0) batches.push(cur);
+  let gas = 0;
   let beaconEvents = 0;
   let setEvents = 0;
-  for (const log of receipt.logs) {
-    const ev = iface.parseLog(log);
-    if (ev?.name === 'UpdatedBeaconWithSignedData') beaconEvents += 1;
-    if (ev?.name === 'UpdatedBeaconSetWithBeacons') setEvents += 1;
+  for (const batch of batches) {
+    const data = iface.encodeFunctionData('multicall', [batch]);
+    const receipt = await sendRaw(signer, await s.server.getAddress(), data, `api3 multicall (n=${n}, feeds=${feeds})`);
+    gas += Number(receipt.gasUsed);
+    for (const log of receipt.logs) {
+      const ev = iface.parseLog(log);
+      if (ev?.name === 'UpdatedBeaconWithSignedData') beaconEvents += 1;
+      if (ev?.name === 'UpdatedBeaconSetWithBeacons') setEvents += 1;
+    }
   }
   if (beaconEvents !== n * feeds || setEvents !== feeds) {
     throw new PeerError('peer_update_rejected', `api3: ${beaconEvents}/${n * feeds} beacons and ${setEvents}/${feeds} beacon sets updated`);
   }
-  return { gas: Number(receipt.gasUsed), medians };
+  return { gas, txs: batches.length, medians };
+}
+
+const BEACON_UPDATE_SELECTOR = id('updateBeaconWithSignedData(address,bytes32,uint256,bytes,bytes)').slice(0, 10);
+
+/** A 32-byte big-endian two's-complement word. */
+function word(v: bigint): string {
+  return toBeHex(BigInt.asUintN(256, v), 32);
+}
+
+/**
+ * ABI encoding of `updateBeaconWithSignedData(airnode, templateId, timestamp, data, signature)`
+ * for a 32-byte `data` and a 65-byte signature, written out because ethers' generic encoder
+ * dominates the time of a 10,000-call update (the test checks it against ethers).
+ */
+export function encodeBeaconUpdate(airnode: string, template: string, timestamp: number, data: string, signature: string): string {
+  return concat([BEACON_UPDATE_SELECTOR, zeroPadValue(airnode, 32), template, word(BigInt(timestamp)), word(0xa0n), word(0xe0n), word(32n), data, word(65n), signature, '0x' + '00'.repeat(31)]);
+}
+
+/**
+ * Steady-state warm-up for several committees at once: committee n's beacons are those of the
+ * first n Airnodes, so one signed update at the largest n writes every beacon; each smaller
+ * committee's beacon sets are then written with `updateBeaconSetWithBeacons` alone.
+ */
+export async function api3WarmUp(s: Api3Setup, signer: Signer, ns: number[], feeds: number, step: number, timestamp: number): Promise<void> {
+  const sorted = [...new Set(ns)].sort((a, b) => b - a);
+  await api3Update(s, signer, sorted[0]!, feeds, step, timestamp);
+  const iface = s.server.interface;
+  for (const n of sorted.slice(1)) {
+    const calls = Array.from({ length: feeds }, (_, i) => iface.encodeFunctionData('updateBeaconSetWithBeacons', [api3Feed(s, n, i).beacons]));
+    for (let i = 0; i < calls.length; i += 20) {
+      await sendRaw(signer, await s.server.getAddress(), iface.encodeFunctionData('multicall', [calls.slice(i, i + 20)]), `api3 beacon-set warm-up (n=${n})`);
+    }
+  }
 }
 
 /** API3's median (`Median.sol`): middle value, or the mean of the two middle values for even n. */

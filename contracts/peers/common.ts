@@ -11,6 +11,14 @@ import { ContractFactory, Contract, Wallet, keccak256, toUtf8Bytes, type Signer,
 /** Gas limit of every measured transaction (the bench anvil runs with a 1e9 block gas limit). */
 export const UPDATE_GAS_LIMIT = 900_000_000n;
 
+/**
+ * Calldata bound per transaction. Mainnet mempools (geth `txMaxSize`, reth) refuse transactions
+ * over 128 KiB, and anvil's HTTP endpoint refuses multi-megabyte requests, so an update whose
+ * calldata is larger is split into several transactions; its gas is their sum (each pays the
+ * 21,000 base) and the row's note says how many.
+ */
+export const MAX_TX_DATA_BYTES = 120_000;
+
 export class PeerError extends Error {
   override readonly name = 'PeerError';
   constructor(
@@ -35,6 +43,8 @@ export async function deployArtifact(signer: Signer, a: { abi: unknown[]; byteco
 
 /** Sends `data` to `to` and returns the mined receipt; throws PeerError if it reverted. */
 export async function sendRaw(signer: Signer, to: string, data: string, what: string): Promise<TransactionReceipt> {
+  const bytes = (data.length - 2) / 2;
+  if (bytes > MAX_TX_DATA_BYTES) throw new PeerError('peer_tx_too_large', `${what}: ${bytes} bytes of calldata exceed ${MAX_TX_DATA_BYTES}; split the update`);
   const tx = await signer.sendTransaction({ to, data, gasLimit: UPDATE_GAS_LIMIT });
   const receipt = await tx.wait().catch((err: Error) => {
     throw new PeerError('peer_update_reverted', `${what}: transaction reverted (${err.message.slice(0, 300)})`);

@@ -11,7 +11,7 @@
  */
 import { DataPackage, NumericDataPoint, RedstonePayload } from '@redstone-finance/protocol';
 import { Contract, encodeBytes32String, type Signer, type Wallet } from 'ethers';
-import { committeeWallets, deployArtifact, PeerError, sendRaw, testAnswer } from './common.ts';
+import { committeeWallets, deployArtifact, MAX_TX_DATA_BYTES, PeerError, sendRaw, testAnswer } from './common.ts';
 import { compileRedstoneConsumer, peerArtifact } from './compile.ts';
 
 export interface RedstoneSetup {
@@ -38,15 +38,16 @@ export async function setupRedstone(signer: Signer, opts: { signers: number; thr
   return { consumer, signers: wallets, threshold: opts.threshold, packages, feedIds: Array.from({ length: opts.feeds }, (_, i) => redstoneFeedId(i)) };
 }
 
-/** The RedStone payload (hex, no 0x) for the first `feeds` feeds at `timestampMs`. */
-export function redstonePayload(s: RedstoneSetup, feeds: number, step: number, timestampMs: number): { payload: string; values: bigint[][] } {
+/** The RedStone payload (hex, no 0x) for feeds `from … from+count−1` at `timestampMs`. */
+export function redstonePayload(s: RedstoneSetup, count: number, step: number, timestampMs: number, from = 0): { payload: string; values: bigint[][] } {
   const values: bigint[][] = [];
   const signed = s.signers.slice(0, s.packages).map((w, j) => {
     const row: bigint[] = [];
-    const points = Array.from({ length: feeds }, (_, i) => {
+    const points = Array.from({ length: count }, (_, c) => {
+      const i = from + c;
       const v = testAnswer(i, step, j);
       row.push(v);
-      // NumericDataPoint takes a JS number and scales it by 10^decimals; keep it exact.
+      // NumericDataPoint takes a JS number and scales it by 10^decimals (exact for these values).
       return new NumericDataPoint({ dataFeedId: `F${i}`, value: Number(v) / 1e8, decimals: 8 });
     });
     values.push(row);
@@ -61,18 +62,37 @@ export function redstonePayload(s: RedstoneSetup, feeds: number, step: number, t
 
 /**
  * One update of the first `feeds` feeds: `updatePrices(feedIds)` with the payload appended.
- * Returns the gas and the medians the consumer must store: the base parses packages from the
- * end of calldata and counts the first `threshold` unique signers per feed, so the last
- * `threshold` packages.
+ * When the calldata would exceed `MAX_TX_DATA_BYTES`, the feeds are split evenly over several
+ * transactions (each with its own signed packages) and the gas is their sum.
+ * Returns the medians the consumer must store: the base parses packages from the end of
+ * calldata and counts the first `threshold` unique signers per feed, so the last `threshold`
+ * packages.
  */
-export async function redstoneUpdate(s: RedstoneSetup, signer: Signer, feeds: number, step: number, timestampMs: number): Promise<{ gas: number; medians: bigint[] }> {
-  const { payload, values } = redstonePayload(s, feeds, step, timestampMs);
-  const data = s.consumer.interface.encodeFunctionData('updatePrices', [s.feedIds.slice(0, feeds)]) + payload;
-  const receipt = await sendRaw(signer, await s.consumer.getAddress(), data, `redstone updatePrices (${s.threshold}-of-${s.signers.length}, feeds=${feeds})`);
-  const ev = receipt.logs.map((l) => s.consumer.interface.parseLog(l)).find((e) => e?.name === 'PricesUpdated');
-  if (!ev || Number(ev.args.feeds) !== feeds) throw new PeerError('peer_update_rejected', `redstone: PricesUpdated missing or wrong feed count`);
-  const medians = Array.from({ length: feeds }, (_, i) => redstoneMedian(values.slice(-s.threshold).map((row) => row[i]!)));
-  return { gas: Number(receipt.gasUsed), medians };
+export async function redstoneUpdate(s: RedstoneSetup, signer: Signer, feeds: number, step: number, timestampMs: number): Promise<{ gas: number; txs: number; medians: bigint[] }> {
+  const to = await s.consumer.getAddress();
+  const build = (from: number, count: number): { data: string; values: bigint[][] } => {
+    const { payload, values } = redstonePayload(s, count, step, timestampMs, from);
+    return { data: s.consumer.interface.encodeFunctionData('updatePrices', [s.feedIds.slice(from, from + count)]) + payload, values };
+  };
+  let chunks = Math.max(1, Math.ceil((build(0, feeds).data.length / 2) / MAX_TX_DATA_BYTES));
+  for (;;) {
+    const per = Math.ceil(feeds / chunks);
+    const txs = Array.from({ length: Math.ceil(feeds / per) }, (_, c) => ({ from: c * per, count: Math.min(per, feeds - c * per) })).map((x) => ({ ...x, ...build(x.from, x.count) }));
+    if (txs.some((t) => (t.data.length - 2) / 2 > MAX_TX_DATA_BYTES)) {
+      chunks += 1;
+      continue;
+    }
+    let gas = 0;
+    const medians: bigint[] = [];
+    for (const t of txs) {
+      const receipt = await sendRaw(signer, to, t.data, `redstone updatePrices (${s.threshold}-of-${s.signers.length}, feeds ${t.from}..${t.from + t.count - 1})`);
+      const ev = receipt.logs.map((l) => s.consumer.interface.parseLog(l)).find((e) => e?.name === 'PricesUpdated');
+      if (!ev || Number(ev.args.feeds) !== t.count) throw new PeerError('peer_update_rejected', 'redstone: PricesUpdated missing or wrong feed count');
+      gas += Number(receipt.gasUsed);
+      for (let c = 0; c < t.count; c++) medians.push(redstoneMedian(t.values.slice(-s.threshold).map((row) => row[c]!)));
+    }
+    return { gas, txs: txs.length, medians };
+  }
 }
 
 /** `NumericArrayLib.pickMedian`: middle value, or the mean of the two middle values (floor). */
