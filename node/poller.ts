@@ -3,7 +3,7 @@
  * resolution) with bounded concurrency, into an immutable snapshot. Observation requests read
  * the latest snapshot and never wait on an exchange (issue 3, part 3).
  *
- * A pass that is still running when the next tick fires is not doubled up (`noOverlap`): a
+ * A pass that is still running when the next tick fires is not doubled up (own guard): a
  * slow venue delays its own refresh, never piles up requests. A failed fetch keeps the
  * source's last good quote in the snapshot together with the error; the observation filter
  * drops that quote once it is older than the feed's `maxAgeMs`, so a short outage does not
@@ -141,14 +141,16 @@ export class SourcePoller {
     this.#abort = new AbortController();
     this.#cron = cron.schedule(
       this.#config.poll.schedule,
-      async () => {
+      () => {
+        // Our own overlap guard, counted in metrics; node-cron's `noOverlap` would print an
+        // unstructured warning to stdout on every skipped tick.
         if (this.#running) {
           this.#metrics?.polls.inc({ outcome: 'skipped_overlap' });
           return;
         }
-        await this.refresh().catch((err: unknown) => this.#logger?.error({ action: 'poll', err: String(err) }, 'poll pass failed'));
+        void this.refresh().catch((err: unknown) => this.#logger?.error({ action: 'poll', err: String(err) }, 'poll pass failed'));
       },
-      { name: 'aegis-node-poll', noOverlap: true },
+      { name: 'aegis-node-poll' },
     );
     void this.refresh().catch((err: unknown) => this.#logger?.error({ action: 'poll', err: String(err) }, 'poll pass failed'));
   }
