@@ -14,6 +14,7 @@
  * its id.
  */
 import { z } from 'zod';
+import { x25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, concatBytes, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import { R, assertThreshold } from '../bls/index.ts';
@@ -25,6 +26,9 @@ const scalarString = z
   .string()
   .regex(/^(0|[1-9]\d{0,77})$/, 'expected a scalar as a decimal string without leading zeros')
   .refine((s) => BigInt(s) < R, 'expected a scalar below the group order r');
+
+/** Any fixed scalar works to probe a public key for low order. */
+const PROBE_SECRET = new Uint8Array(32).fill(0x42);
 
 /** 0x-hex, lowercase, from bytes. */
 export const toHex = (b: Uint8Array): string => `0x${bytesToHex(b)}`;
@@ -102,6 +106,14 @@ export function parseCeremony(input: unknown): Ceremony {
   });
   assertUnique(c.ceremonyId, 'identity key', c.participants.map((p) => p.identityKey));
   assertUnique(c.ceremonyId, 'encryption key', c.participants.map((p) => p.encryptionKey));
+  for (const p of sorted) {
+    try {
+      // Low-order points give an all-zero shared secret, which x25519 rejects.
+      x25519.getSharedSecret(PROBE_SECRET, fromHex(p.encryptionKey));
+    } catch {
+      throw new DkgError('bad_ceremony', `ceremony ${c.ceremonyId}: participant ${p.index}'s encryption key is not a usable X25519 public key (low order); the node must generate a new one`);
+    }
+  }
   if (c.previous) {
     const prev = c.previous;
     const oldN = prev.publicShares.length;

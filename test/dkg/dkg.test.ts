@@ -214,6 +214,9 @@ describe('phases and deadlines', () => {
     gap.participants[3]!.index = 9;
     expect(() => parseCeremony(gap)).toThrow('dkg: ceremony c: participant indices must be 1..4 each once, got 1,2,3,9');
     expect(() => new DkgParticipant({ ceremony: ceremonyFor('c', 3, nodes), identitySecret: makeNodes(1)[0]!.identitySecret })).toThrow(/is not listed; check the ceremony file/);
+    const lowOrder = ceremonyFor('c', 3, nodes);
+    lowOrder.participants[1]!.encryptionKey = '0x' + '00'.repeat(32);
+    expect(() => parseCeremony(lowOrder)).toThrow("dkg: ceremony c: participant 2's encryption key is not a usable X25519 public key (low order); the node must generate a new one");
   });
 
   it('ignores forged, replayed and equivocating messages and says why', () => {
