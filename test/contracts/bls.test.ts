@@ -75,7 +75,7 @@ describe('BLS production path', () => {
     expect(await bls.verify!(g2ToEip2537(other.groupPublicKey), evmSig, msg)).toBe(false);
     // Not on the curve: flip a bit of y.
     const bad = evmSig.slice();
-    bad[95] ^= 1;
+    bad[95] = bad[95]! ^ 1;
     expect(await bls.verify!(pk, bad, msg)).toBe(false);
     await expect(bls.verify!(pk, evmSig.slice(0, 95), msg)).rejects.toThrow(/BlsSignatureLength|reverted/);
     await expect(bls.verify!(pk, new Uint8Array(96), msg)).rejects.toThrow(/BlsSignatureAtInfinity|reverted/);
@@ -87,7 +87,7 @@ describe('BLS production path', () => {
     expect(await bls.isValidPublicKey!(pk)).toBe(true);
     expect(await bls.isValidPublicKey!(new Uint8Array(256))).toBe(false);
     const bad = pk.slice();
-    bad[255] ^= 1;
+    bad[255] = bad[255]! ^ 1;
     expect(await bls.isValidPublicKey!(bad)).toBe(false);
     expect(await bls.isValidPublicKey!(pk.slice(0, 255))).toBe(false);
   });

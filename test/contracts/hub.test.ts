@@ -188,7 +188,7 @@ describe('transmit', () => {
     await reverts(hub.transmit!(r, sig.slice(0, 95)), 'SignatureMalformed', [95n, 96n]);
     await reverts(hub.transmit!(r, new Uint8Array(96)), 'SignatureAtInfinity');
     const bad = sig.slice();
-    bad[95] ^= 1;
+    bad[95] = bad[95]! ^ 1;
     await reverts(hub.transmit!(r, bad), 'SignatureInvalid');
   });
 
