@@ -206,6 +206,12 @@ export function comparisonMarkdown(cmp: ComparisonRow[], meta: { date: string; a
 // -- Charts ------------------------------------------------------------------------------------
 
 const COLORS: Record<string, string> = { aegis: '#1b7837', 'chainlink-keystone': '#2166ac', api3: '#d6604d', redstone: '#762a83' };
+const LABELS: Record<string, string> = {
+  aegis: 'aegis (1 BLS group signature)',
+  'chainlink-keystone': 'chainlink-keystone (f+1 ECDSA, n ≤ 31)',
+  api3: 'api3 (n signed beacons per feed)',
+  redstone: 'redstone (2f+1 signed packages)',
+};
 
 /** Per system, the committee-grid rows (RedStone's named 3-of-3/3-of-5 rows are left out). */
 function gridSeries(rows: GasRow[], ns: number[], pick: (r: GasRow) => boolean, dash?: string, suffix = ''): Series[] {
@@ -215,7 +221,7 @@ function gridSeries(rows: GasRow[], ns: number[], pick: (r: GasRow) => boolean, 
       .filter((r) => r.system === system && (r.op === 'update' || r.op === 'transmit') && pick(r))
       .filter((r) => system !== 'redstone' || ns.includes(r.n))
       .map((r) => ({ x: r.n, y: r.gas }));
-    if (pts.length) out.push({ label: `${system}${suffix}`, color: COLORS[system]!, ...(dash ? { dash } : {}), points: pts });
+    if (pts.length) out.push({ label: `${LABELS[system] ?? system}${suffix}`, color: COLORS[system]!, ...(dash ? { dash } : {}), points: pts });
   }
   return out;
 }
@@ -231,7 +237,8 @@ export function renderCharts(rows: GasRow[], ns: number[]): { gasVsN: string; ga
       height: H,
       title: `Gas per update vs committee size n (${k} feed${k === 1 ? '' : 's'})`,
       xLabel: 'committee size n',
-      yLabel: 'gas per update',
+      yLabel: 'gas per update (log scale)',
+      yLog: true,
       xTicks: ns,
       series: gridSeries(rows, ns, (r) => r.feeds === k),
     });
@@ -246,7 +253,7 @@ export function renderCharts(rows: GasRow[], ns: number[]): { gasVsN: string; ga
   const series: Series[] = [];
   for (const system of ['aegis', 'chainlink-keystone', 'api3', 'redstone']) {
     const pts = rows.filter((r) => r.system === system && r.n === n31 && (r.op === 'update' || r.op === 'transmit')).map((r) => ({ x: r.feeds, y: r.gas }));
-    if (pts.length) series.push({ label: system, color: COLORS[system]!, points: pts });
+    if (pts.length) series.push({ label: LABELS[system] ?? system, color: COLORS[system]!, points: pts });
   }
   const gasVsFeeds = svgDocument(
     W + 80,

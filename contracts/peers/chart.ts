@@ -120,7 +120,7 @@ export function lineChart(spec: ChartSpec): string {
   const lx = spec.x + pad.left + 10;
   let lyy = spec.y + pad.top + 14;
   const legendH = spec.series.length * 15 + 6;
-  o.push(`<rect x="${num(lx - 6)}" y="${num(lyy - 12)}" width="${num(Math.min(pw - 8, 210))}" height="${legendH}" fill="#fff" fill-opacity="0.85" stroke="#ddd"/>`);
+  o.push(`<rect x="${num(lx - 6)}" y="${num(lyy - 12)}" width="${num(Math.min(pw - 8, 250))}" height="${legendH}" fill="#fff" fill-opacity="0.85" stroke="#ddd"/>`);
   for (const s of spec.series) {
     const dash = s.dash ? ` stroke-dasharray="${s.dash}"` : '';
     o.push(`<line x1="${num(lx)}" y1="${num(lyy - 4)}" x2="${num(lx + 22)}" y2="${num(lyy - 4)}" stroke="${s.color}" stroke-width="2"${dash}/>`);
