@@ -682,6 +682,7 @@ contract AegisHub is IAegisHub {
     function _verifySignature(uint256 header, bytes calldata signature, bytes32 message) private view {
         if (signature.length != BLS.SIGNATURE_LENGTH) revert SignatureMalformed(signature.length, BLS.SIGNATURE_LENGTH);
         if (BLS.isInfinity(signature)) revert SignatureAtInfinity();
+        if (gasleft() < BLS.VERIFY_GAS) revert InsufficientGasForVerification(gasleft(), BLS.VERIFY_GAS);
         if (!BLS.verifyWithKeyAt(header + BLOB_KEY, signature, message)) revert SignatureInvalid(message);
     }
 

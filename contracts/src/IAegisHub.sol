@@ -113,6 +113,9 @@ interface IAegisHub is IAegisFeeds {
     /// @notice The signature does not verify against the current group key for `message`
     ///         (wrong signer set, wrong message, or a point off the curve / outside G1).
     error SignatureInvalid(bytes32 message);
+    /// @notice Too little gas left for the pairing check (a starved precompile would look like
+    ///         an invalid signature): send the transaction with more gas.
+    error InsufficientGasForVerification(uint256 gasLeft, uint256 needed);
     /// @notice The feed id is already configured.
     error FeedAlreadyExists(bytes32 feedId);
     /// @notice The hub's code-stored feed table is full.

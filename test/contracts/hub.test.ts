@@ -192,6 +192,15 @@ describe('transmit', () => {
     await reverts(hub.transmit!(r, bad), 'SignatureInvalid');
   });
 
+  it('refuses to verify with too little gas instead of calling a starved pairing invalid', async () => {
+    const r = await report({ answers: [6_000_000_000_000n] });
+    const sig = signReport(c, r);
+    const tx = await hub.transmit!(r, sig, { gasLimit: 120_000n });
+    await expect(tx.wait()).rejects.toThrow(/reverted/);
+    // The same call with the same limit names the reason.
+    await reverts(hub.transmit!.staticCall(r, sig, { gasLimit: 120_000n }), 'InsufficientGasForVerification');
+  });
+
   it('rejects arrays of different lengths', async () => {
     const r = await report({ feedIds: [BTC, ETH], answers: [1n], spreadBps: [1, 2] });
     await reverts(hub.transmit!(r, new Uint8Array(96).fill(1)), 'ReportLengthMismatch', [2n, 1n, 2n]);

@@ -38,6 +38,9 @@ library BLS {
     error BlsDstTooLong(uint256 given, uint256 max);
     /// @notice A precompile call failed during hash-to-curve (a chain without EIP-2537).
     error BlsPrecompileFailed(address precompile);
+    /// @notice Too little gas left to verify: a precompile starved of gas fails like an invalid
+    ///         signature would, so `verify` refuses to start below `VERIFY_GAS`.
+    error BlsInsufficientGas(uint256 gasLeft, uint256 needed);
 
     // -- Constants --
 
@@ -46,6 +49,9 @@ library BLS {
 
     uint256 internal constant SIGNATURE_LENGTH = 96;
     uint256 internal constant PUBLIC_KEY_LENGTH = 256;
+    /// @notice Gas `verify` needs from its start: pairing 102,900 (passed 63/64 of what is
+    ///         left, so ≥ 104,534 must remain at that call) + hash to G1 (~13,000) + margin.
+    uint256 internal constant VERIFY_GAS = 125_000;
 
     /// @dev DST_prime = DST ‖ I2OSP(43, 1) of SIGNATURE_DST, as two left-aligned words (44 bytes).
     bytes32 private constant DST_PRIME_0 = "BLS_SIG_BLS12381G1_XMD:SHA-256_S";
@@ -88,6 +94,7 @@ library BLS {
     function verifyWithKeyAt(uint256 keyPtr, bytes calldata signature, bytes32 digest) internal view returns (bool valid) {
         if (signature.length != SIGNATURE_LENGTH) revert BlsSignatureLength(signature.length, SIGNATURE_LENGTH);
         if (isInfinity(signature)) revert BlsSignatureAtInfinity();
+        if (gasleft() < VERIFY_GAS) revert BlsInsufficientGas(gasleft(), VERIFY_GAS);
 
         // Pairing input: σ (128) ‖ −G2 (256) ‖ H(m) (128) ‖ PK (256) = 768 bytes.
         uint256 buf;
