@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Contract, JsonRpcSigner } from 'ethers';
 import { feedId } from '../../protocol/report.ts';
-import { as, deployWith, expectRevert, FEED, feedConfig, latestTime, ONE, setup, type Fixture } from './helpers/chain.ts';
+import { as, deployWith, events, expectRevert, FEED, feedConfig, latestTime, ONE, setup, type Fixture } from './helpers/chain.ts';
 
 const USDC = 10n ** 6n;
 const ETH = USDC; // size unit: 1 ETH position = 1e6 USDC base units per dollar
@@ -65,7 +65,7 @@ describe('collateral and pool', () => {
   it('deposit and withdraw move tokens and the account, with events', async () => {
     const b0 = await bal(alice);
     const rc = await (await as(market, alice).deposit!(300n * USDC)).wait();
-    const ev = rc!.logs.map((l) => market.interface.parseLog(l)).find((e) => e?.name === 'Deposited')!;
+    const ev = events(market, rc).find((e) => e.name === 'Deposited')!;
     expect([ev.name, ...ev.args]).toEqual(['Deposited', await addr(alice), 300n * USDC, 300n * USDC]);
     await (await as(market, alice).withdraw!(100n * USDC)).wait();
     expect(await bal(alice)).toBe(b0 - 200n * USDC);
@@ -104,7 +104,7 @@ describe('positions: leverage, mark-to-oracle, close', () => {
     await expectRevert(f, as(market, alice).openPosition!(ETH), 'InsufficientMargin', [199n * USDC, 200n * USDC]);
     await (await as(market, alice).deposit!(1n * USDC)).wait();
     const rc = await (await as(market, alice).openPosition!(ETH)).wait();
-    const ev = rc!.logs.map((l) => market.interface.parseLog(l)).find((e) => e?.name === 'PositionOpened')!;
+    const ev = events(market, rc).find((e) => e.name === 'PositionOpened')!;
     expect([ev.name, ev.args[1], ev.args[2], ev.args[3]]).toEqual(['PositionOpened', ETH, 2000n * ONE, 2000n * USDC]);
     await expectRevert(f, as(market, alice).openPosition!(-ETH), 'PositionAlreadyOpen', [await addr(alice), ETH]);
     await expectRevert(f, as(market, bob).openPosition!(0n), 'ZeroSize', []);
@@ -146,7 +146,7 @@ describe('positions: leverage, mark-to-oracle, close', () => {
     await (await as(market, alice).openPosition!(ETH)).wait();
     await price(2100n);
     const rc = await (await as(market, alice).closePosition!()).wait();
-    const capped = rc!.logs.map((l) => market.interface.parseLog(l)).find((e) => e?.name === 'ProfitCapped')!;
+    const capped = events(market, rc).find((e) => e.name === 'ProfitCapped')!;
     expect([...capped.args]).toEqual([await addr(alice), 100n * USDC, 50n * USDC]);
     expect((await market.getAccount!(await addr(alice))).collateral).toBe(350n * USDC);
     await expectSolvent();
@@ -170,7 +170,7 @@ describe('liquidation', () => {
     await price(1850n); // equity 50 < maintenance 92.5
     const b0 = await bal(liquidator);
     const rc = await (await as(market, liquidator).liquidate!(await addr(alice))).wait();
-    const ev = rc!.logs.map((l) => market.interface.parseLog(l)).find((e) => e?.name === 'Liquidated')!;
+    const ev = events(market, rc).find((e) => e.name === 'Liquidated')!;
     expect([...ev.args]).toEqual([await addr(alice), await addr(liquidator), 1850n * ONE, 18_500_000n, 31_500_000n]);
     expect((await bal(liquidator)) - b0).toBe(18_500_000n);
     const a = await market.getAccount!(await addr(alice));
@@ -183,9 +183,9 @@ describe('liquidation', () => {
     await price(1850n);
     await price(1750n); // equity −50
     const rc = await (await as(market, liquidator).liquidate!(await addr(alice))).wait();
-    const names = rc!.logs.map((l) => market.interface.parseLog(l)?.name);
+    const names = events(market, rc).map((e) => e.name);
     expect(names).toContain('BadDebt');
-    const bad = rc!.logs.map((l) => market.interface.parseLog(l)).find((e) => e?.name === 'BadDebt')!;
+    const bad = events(market, rc).find((e) => e.name === 'BadDebt')!;
     expect(bad.args[1]).toBe(50n * USDC);
     expect((await market.getAccount!(await addr(alice))).collateral).toBe(0n);
     await expectSolvent();

@@ -5,7 +5,7 @@
  * Also: a revert matcher that decodes custom errors across every contract's ABI, so an error
  * bubbling from the hub through a consumer is named (e.g. `RoundNotFound`).
  */
-import { Contract, ErrorDescription, Interface, hexlify, type InterfaceAbi, type JsonRpcSigner, type TransactionReceipt } from 'ethers';
+import { Contract, ErrorDescription, Interface, type LogDescription, hexlify, type InterfaceAbi, type JsonRpcSigner, type TransactionReceipt } from 'ethers';
 import { expect } from 'vitest';
 import { startAnvil, type Anvil } from '../../../contracts/anvil.ts';
 import { artifact, compileContracts, type CompileOutput } from '../../../contracts/compile.ts';
@@ -222,6 +222,12 @@ export async function expectRevert(f: Fixture, p: Promise<unknown>, name: string
   expect(d.name).toBe(name);
   if (args) expect([...d.args]).toEqual(args);
   return d;
+}
+
+/** The logs of receipt `rc` that `c`'s ABI decodes (emitted by `c`). */
+export function events(c: Contract, rc: unknown): LogDescription[] {
+  const logs = (rc as { logs: readonly { topics: readonly string[]; data: string }[] }).logs;
+  return logs.map((l) => c.interface.parseLog({ topics: [...l.topics], data: l.data })).filter((e): e is LogDescription => e !== null);
 }
 
 export { artifact };
