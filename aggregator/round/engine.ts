@@ -12,7 +12,9 @@
  */
 import { getBytes, hexlify } from 'ethers';
 import {
+  aggregateFeeds,
   buildReport,
+  medianOf,
   committeeConfigDigest,
   encodeReport,
   publicSharesOf,
@@ -128,17 +130,21 @@ export class RoundEngine {
     }
 
     const observations = observed.valid.map((s) => s.observation);
-    const all = buildReport(this.configDigest, epoch, observations, ids, this.t);
-    result.candidates = all.aggregate.feeds;
-    result.skipped.push(...all.aggregate.skipped);
-    if (!all.report) {
-      result.failure = { code: 'no_feed_quorum', message: `epoch ${epoch}: no feed reached t=${this.t} observations: ${all.aggregate.skipped.map((s) => s.reason).join('; ')}` };
+    // Medians of every feed first (no hashing), so the policy can choose; the report (with its
+    // observations root) is built once, over the chosen feeds, by the shared rule.
+    const aggregate = aggregateFeeds(observations, ids, this.t);
+    result.candidates = aggregate.feeds;
+    result.skipped.push(...aggregate.skipped);
+    if (aggregate.feeds.length === 0) {
+      result.failure = { code: 'no_feed_quorum', message: `epoch ${epoch}: no feed reached t=${this.t} observations: ${aggregate.skipped.map((s) => s.reason).join('; ')}` };
       result.timings.buildMs = performance.now() - t1;
       return finish();
     }
-    let chosen = all.aggregate.feeds.map((f) => f.feedId);
+    let chosen = aggregate.feeds.map((f) => f.feedId);
     if (select) {
-      const decision = await select(all.aggregate, all.report.observedAt);
+      const contributors = new Set(aggregate.feeds.flatMap((f) => f.contributors));
+      const observedAt = medianOf(observations.filter((o) => contributors.has(o.nodeIndex)).map((o) => o.observedAt));
+      const decision = await select(aggregate, observedAt);
       const allowed = new Set(chosen);
       chosen = decision.feedIds.map((f) => f.toLowerCase()).filter((f) => allowed.has(f));
       result.skipped.push(...decision.skipped);
@@ -148,7 +154,7 @@ export class RoundEngine {
       result.timings.buildMs = performance.now() - t1;
       return finish();
     }
-    const built = chosen.length === all.aggregate.feeds.length ? all : buildReport(this.configDigest, epoch, observations, chosen, this.t);
+    const built = buildReport(this.configDigest, epoch, observations, chosen, this.t);
     const report = built.report!;
     const used = new Set(built.aggregate.feeds.flatMap((f) => f.contributors));
     const usedObservations = observed.valid.filter((s) => used.has(s.observation.nodeIndex));

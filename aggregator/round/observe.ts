@@ -4,10 +4,10 @@
  * node, right config digest and epoch, valid identity signature, only requested feeds, each
  * once, and an observation time within the allowed age.
  */
-import { getBytes } from 'ethers';
-import { verifyObservation, type Committee, type NodeClient, type SignedObservation } from '../../protocol/index.ts';
+import { type Committee, type NodeClient, type SignedObservation } from '../../protocol/index.ts';
 import { gather, InvalidAnswer, type GatherOptions } from './gather.ts';
 import type { Exclusion } from './types.ts';
+import { verifyObservationFast } from './verify.ts';
 
 export interface ObservePhaseInput {
   clients: readonly NodeClient[];
@@ -34,7 +34,7 @@ export function checkObservation(s: SignedObservation, input: Omit<ObservePhaseI
   }
   if (o.epoch !== input.epoch) throw new InvalidAnswer('wrong_epoch', `observation for epoch ${o.epoch}, asked for epoch ${input.epoch}`);
   const member = input.committee.nodes.find((n) => n.index === expectedIndex);
-  if (!member || !verifyObservation(s, getBytes(member.identityKey))) {
+  if (!member || !verifyObservationFast(s, member.identityKey)) {
     throw new InvalidAnswer('bad_observation_signature', 'observation signature does not verify against the identity key in the committee file');
   }
   const requested = new Set(input.feedIds.map((f) => f.toLowerCase()));
