@@ -21,6 +21,7 @@ import {
   reportMessage,
   signObservation,
   type Committee,
+  type DealerOutput,
   type KeyShare,
   type NodeClient,
   type NodeHandlers,
@@ -40,9 +41,9 @@ export interface TestCommittee {
   aggregatorSecret: Uint8Array;
 }
 
-export function makeTestCommittee(opts: { n: number; t?: number; chainId?: bigint; hub?: string; configVersion?: bigint; urls?: string[]; aggregators?: number }): TestCommittee {
-  const t = opts.t ?? defaultThreshold(opts.n);
-  const dealt = dealerKeygen(t, opts.n);
+export function makeTestCommittee(opts: { n: number; t?: number; chainId?: bigint; hub?: string; configVersion?: bigint; urls?: string[]; aggregators?: number; dealt?: DealerOutput }): TestCommittee {
+  const t = opts.dealt?.t ?? opts.t ?? defaultThreshold(opts.n);
+  const dealt = opts.dealt ?? dealerKeygen(t, opts.n);
   const identitySecrets = Array.from({ length: opts.n }, () => ed25519.utils.randomSecretKey());
   const aggregatorSecrets = Array.from({ length: opts.aggregators ?? 1 }, () => ed25519.utils.randomSecretKey());
   const committee = parseCommittee({
