@@ -53,10 +53,11 @@ export function stepPush(market: SimMarket, plan: PushPlan, tSec: number, ledger
   if (tSec < plan.fromSec || tSec >= plan.toSec) return;
   const ramp = plan.rampSec > 0 ? Math.min(1, (tSec - plan.fromSec + 1e-9) / plan.rampSec) : 1;
   const target = plan.targetBps * ramp;
-  for (const venue of plan.venues) {
+  plan.venues.forEach((venue, i) => {
     const current = market.state(venue).displacementBps;
-    if (Math.abs(current) >= Math.abs(target) && Math.sign(current) === Math.sign(target)) continue;
-    const left = plan.budgetUsd === undefined ? Infinity : plan.budgetUsd - (ledger.byAttack[plan.label]?.spendUsd ?? 0);
+    if (Math.abs(current) >= Math.abs(target) && Math.sign(current) === Math.sign(target)) return;
+    // The budget left is shared equally by the venues still to be traded this step.
+    const left = plan.budgetUsd === undefined ? Infinity : (plan.budgetUsd - (ledger.byAttack[plan.label]?.spendUsd ?? 0)) / (plan.venues.length - i);
     if (left <= 0) return;
     let to = target;
     if (market.quoteMove(venue, to).spendUsd > left) {
@@ -71,7 +72,7 @@ export function stepPush(market: SimMarket, plan: PushPlan, tSec: number, ledger
       to = lo;
     }
     charge(ledger, plan.label, market.pushTo(venue, to));
-  }
+  });
 }
 
 export interface WashPlan {

@@ -7,8 +7,10 @@
  * Moving the mid from a to b bps (0 ≤ a ≤ b) takes all the liquidity in between:
  *   notional N(a,b) = ∫ρ = D·[(b−a) + g·(b²−a²)/200]
  * and every unit bought s bps above the fair price loses s bps when the price reverts:
- *   loss L(a,b) = ∫ρ(s)·s·1e-4 ds = D·1e-4·[(b²−a²)/2 + g·(b³−a³)/300]
- * plus the taker fee `feeBps` on N. A crash is the mirror image (selling into the bids).
+ *   loss L(a,b) = ∫ρ(s)·u/(1+u) ds,  u = s·1e-4   (USD paid at fair·(1+u) is worth fair: it loses u/(1+u))
+ *              = 1e4·D·[F(u_b) − F(u_a)],  F(u) = c·u²/2 + (1−c)·u − (1−c)·ln(1+u),  c = 100·g
+ * (≈ D·1e-4·s²/2 for small moves; never more than the notional, even for a 20x pump),
+ * plus the taker fee `feeBps` on N. A crash is priced as the mirror image (selling into the bids).
  *
  * Resilience: arbitrageurs pull a displaced price back to fair with half-life
  * `resilienceHalfLifeSec`; holding a displacement means buying the refill again, step after
@@ -40,7 +42,9 @@ function sideCost(book: BookSpec, a: number, b: number): TradeCost {
   const D = book.depthUsdPerBps;
   const g = book.depthGrowth;
   const notionalUsd = D * (b - a + (g * (b * b - a * a)) / 200);
-  const premium = D * 1e-4 * ((b * b - a * a) / 2 + (g * (b ** 3 - a ** 3)) / 300);
+  const c = 100 * g;
+  const F = (u: number) => (c * u * u) / 2 + (1 - c) * u - (1 - c) * Math.log1p(u);
+  const premium = 1e4 * D * (F(b * 1e-4) - F(a * 1e-4));
   return { notionalUsd, spendUsd: premium + (notionalUsd * book.feeBps) / 1e4 };
 }
 

@@ -11,20 +11,36 @@ const venueId = z.enum(SUPPORTED_VENUES as unknown as [VenueId, ...VenueId[]]);
 const sec = z.number().nonnegative();
 const pct = z.number().finite();
 
-const venueDefaults = {
-  depthUsdPerBps: z.number().positive().default(50_000),
-  depthGrowth: z.number().nonnegative().default(0.5),
-  feeBps: z.number().nonnegative().max(100).default(10),
-  resilienceHalfLifeSec: z.number().nonnegative().default(120),
-  noiseBps: z.number().nonnegative().default(3),
-  noiseTauSec: z.number().positive().default(60),
-  latencyMs: z.number().int().nonnegative().max(60_000).default(0),
-  volume24hUsd: z.number().positive().default(50_000_000),
-  outagesPerDay: z.number().nonnegative().default(0),
-  outageMeanSec: z.number().positive().default(120),
+const venueFields = {
+  depthUsdPerBps: z.number().positive(),
+  depthGrowth: z.number().nonnegative(),
+  feeBps: z.number().nonnegative().max(100),
+  resilienceHalfLifeSec: z.number().nonnegative(),
+  noiseBps: z.number().nonnegative(),
+  noiseTauSec: z.number().positive(),
+  latencyMs: z.number().int().nonnegative().max(60_000),
+  volume24hUsd: z.number().positive(),
+  outagesPerDay: z.number().nonnegative(),
+  outageMeanSec: z.number().positive(),
 };
-
-const venueSchema = z.strictObject({ id: venueId, ...Object.fromEntries(Object.entries(venueDefaults).map(([k, v]) => [k, v.optional()])) as { [K in keyof typeof venueDefaults]: z.ZodOptional<(typeof venueDefaults)[K]> } });
+const VENUE_DEFAULTS = {
+  depthUsdPerBps: 50_000,
+  depthGrowth: 0.5,
+  feeBps: 10,
+  resilienceHalfLifeSec: 120,
+  noiseBps: 3,
+  noiseTauSec: 60,
+  latencyMs: 0,
+  volume24hUsd: 50_000_000,
+  outagesPerDay: 0,
+  outageMeanSec: 120,
+};
+/** `market.defaults`: every field defaulted. */
+const venueDefaults = Object.fromEntries(Object.entries(venueFields).map(([k, v]) => [k, v.default(VENUE_DEFAULTS[k as keyof typeof VENUE_DEFAULTS] as never)])) as {
+  [K in keyof typeof venueFields]: z.ZodDefault<(typeof venueFields)[K]>;
+};
+/** A venue: its id and per-venue overrides of `market.defaults` (no defaults here, or they would shadow those). */
+const venueSchema = z.strictObject({ id: venueId, ...(Object.fromEntries(Object.entries(venueFields).map(([k, v]) => [k, v.optional()])) as { [K in keyof typeof venueFields]: z.ZodOptional<(typeof venueFields)[K]> }) });
 
 const faultSchema = z.strictObject({
   venue: venueId,

@@ -63,11 +63,22 @@ describe('order-book cost model', () => {
     );
   });
 
-  it('matches the closed form on a flat book: moving 1 % through $1000/bp costs $5000 premium + fees', () => {
+  it('matches the closed form on a flat book: moving 1 % through $1000/bp costs about $500 premium + fees', () => {
     const b = { depthUsdPerBps: 1000, depthGrowth: 0, feeBps: 10, resilienceHalfLifeSec: 60 };
     const c = moveCost(b, 0, 100);
     expect(c.notionalUsd).toBeCloseTo(100_000, 6);
-    expect(c.spendUsd).toBeCloseTo(1000 * 1e-4 * 100 ** 2 / 2 + 100_000 * 0.001, 6);
+    // ∫0..100bp 1000·u/(1+u) ds = 1e7·(0.01 − ln 1.01) ≈ 496.7 (≈ 500 = D·1e-4·s²/2 for small moves)
+    expect(c.spendUsd).toBeCloseTo(1e7 * (0.01 - Math.log1p(0.01)) + 100_000 * 0.001, 6);
+    expect(c.spendUsd - 100).toBeGreaterThan(490);
+  });
+
+  it('never loses more than the notional traded (a 20x pump included)', () => {
+    fc.assert(
+      fc.property(book, fc.double({ min: 0, max: 300_000, noNaN: true }), (b: BookSpec, x) => {
+        const c = moveCost(b, 0, x);
+        expect(c.spendUsd).toBeLessThanOrEqual(c.notionalUsd * (1 + b.feeBps / 1e4) + 1e-6);
+      }),
+    );
   });
 
   it('arbitrage halves a displacement every half-life', () => {
