@@ -8,6 +8,7 @@
  *
  * Each call starts its own anvil (unless one is passed) and stops what it started.
  */
+import type { GasRow } from '../protocol/bench-stats.ts';
 import type { Contract } from 'ethers';
 import { feedId, reportMessage, type Report } from '../protocol/report.ts';
 import { startAnvil, type Anvil } from './anvil.ts';
@@ -124,4 +125,20 @@ export async function hubGasRows(ns: number[] = [4, 31, 100], feeds: number[] = 
     await anvil.stop();
   }
   return rows;
+}
+
+/**
+ * `npm run bench` section: hub gas at n = 4, 31, 100 for 1, 10, 100 feeds (breaker on,
+ * 32-round history), plus the same hub with breaker and history off at n = 31 (the
+ * foundation's bare transmit).
+ */
+export async function benchSection(o: { quick: boolean; progress: (msg: string) => void }): Promise<{ gas: GasRow[] }> {
+  const ns = o.quick ? [4, 31] : [4, 31, 100];
+  const feeds = o.quick ? [1, 10] : [1, 10, 100];
+  o.progress(`hub gas at n=${ns.join(',')} × feeds=${feeds.join(',')}`);
+  const gas: GasRow[] = (await hubGasRows(ns, feeds)).map((r) => ({ ...r, note: r.op === 'transmit' ? 'breaker + 32-round history' : r.op === 'verify' ? 'report signature check only, one feed' : 'pull mode: submit and read one feed' }));
+  o.progress('bare transmit (breaker and history off) at n=31');
+  const bare = await measureHubGas({ n: 31, feeds, feedConfig: { deviationBps: 0, confirmations: 0, historyCapacity: 0 } });
+  for (const f of feeds) gas.push({ system: 'aegis', op: 'transmit', n: 31, feeds: f, gas: bare.transmit[f]!, note: 'breaker and history off' });
+  return { gas };
 }
