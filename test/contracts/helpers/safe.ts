@@ -37,7 +37,7 @@ export async function deploySafe(deployer: Signer, owners: Wallet[], threshold: 
   await factory.waitForDeployment();
   const ownerAddrs = owners.map((o) => o.address);
   const init = singleton.interface.encodeFunctionData('setup', [ownerAddrs, threshold, ZERO, '0x', ZERO, ZERO, 0, ZERO]);
-  const rc = (await (await factory.createProxyWithNonce!(await singleton.getAddress(), init, 1n)).wait())!;
+  const rc = (await (await factory.createProxyWithNonce!(await singleton.getAddress(), init, 1n)).wait()) as TransactionReceipt;
   const ev = rc.logs.map((l) => factory.interface.parseLog(l)).find((e) => e?.name === 'ProxyCreation')!;
   const address = ev.args[0] as string;
   const safe = new Contract(address, singletonArt.abi, deployer);
