@@ -14,6 +14,7 @@ import { NodeError } from './errors.ts';
 import { startNodeHttp, type NodeHttpServer } from './http/server.ts';
 import { createNodeLogger } from './log.ts';
 import { NodeService } from './service.ts';
+import { dkgRouterForNode } from './dkg/server.ts';
 
 /** Read and check a committee file; errors name the file, the field and the fix. */
 export function loadCommittee(file: string): Committee {
@@ -43,6 +44,8 @@ export interface StartOptions {
   logger?: Logger;
   /** Override the config's listen port (0: any free port). */
   port?: number;
+  /** Extra keys allowed to coordinate DKG/resharing ceremonies (besides the committee's aggregators). */
+  dkgCoordinators?: readonly string[];
 }
 
 /** Load everything, start polling and listen. The caller stops it with `stop()`. */
@@ -63,6 +66,8 @@ export async function startNode(configFile: string, opts: StartOptions = {}): Pr
   logger = service.logger;
   const allowedKeys = new Set(committee.aggregators.map((a) => a.identityKey.toLowerCase().replace(/^0x/, '')));
   if (allowedKeys.size === 0) logger.warn({ action: 'start' }, `committee file ${config.committee} lists no aggregators: every observe and sign request will be rejected`);
+  // The ceremony endpoints (node/dkg), so the running committee can reshare.
+  const dkg = await dkgRouterForNode(config, { identitySecret: identity.secretKey, currentShare: share.share, logger, ...(opts.dkgCoordinators ? { coordinators: opts.dkgCoordinators } : {}) });
   let http: NodeHttpServer;
   try {
     http = await startNodeHttp({
@@ -71,6 +76,7 @@ export async function startNode(configFile: string, opts: StartOptions = {}): Pr
       bodyLimitBytes: config.http.bodyLimitBytes,
       maxSkewMs: config.http.maxSkewMs,
       port: opts.port ?? config.listen.port,
+      extraRoutes: dkg.router,
     });
   } catch (err) {
     store.close();

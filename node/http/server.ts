@@ -53,6 +53,8 @@ export interface NodeHttpOptions {
   bodyLimitBytes: number;
   maxSkewMs: number;
   now?: () => number;
+  /** Extra routes mounted before the 404 handler (the DKG ceremony endpoints, `node/dkg`). */
+  extraRoutes?: express.Router;
 }
 
 /** An HTTP answer other than success. */
@@ -142,6 +144,8 @@ export function createNodeApp(opts: NodeHttpOptions): express.Express {
   app.get('/metrics', async (_req, res) => {
     res.set('Content-Type', metrics.registry.contentType).send(await metrics.registry.metrics());
   });
+
+  if (opts.extraRoutes) app.use(opts.extraRoutes);
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
     metrics.requestsRejected.inc({ endpoint: 'other', reason: 'not_found' });
