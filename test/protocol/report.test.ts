@@ -173,3 +173,29 @@ describe('signed observations', () => {
     expect(verifyObservation({ ...s, signature: '0x00' }, ed25519.getPublicKey(sk))).toBe(false);
   });
 });
+
+describe('observation encoding', () => {
+  it('the hand-written encoder equals abi.encode for any observation', async () => {
+    const { AbiCoder, getBytes, keccak256 } = await import('ethers');
+    const { encodeObservation, observationHash } = await import('../../protocol/observation.ts');
+    fc.assert(
+      fc.property(
+        bytes32,
+        fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+        fc.integer({ min: 1, max: 256 }),
+        fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+        fc.array(fc.record({ feedId: bytes32, answer: fc.option(fc.bigInt({ min: -(1n << 191n), max: (1n << 191n) - 1n }), { nil: null }) }), { maxLength: 12 }),
+        (configDigest, epoch, nodeIndex, observedAt, feeds) => {
+          const o: Observation = { configDigest, epoch, nodeIndex, observedAt, feeds };
+          const expected = AbiCoder.defaultAbiCoder().encode(
+            ['string', 'bytes32', 'uint64', 'uint16', 'uint64', 'bytes32[]', 'int192[]', 'bool[]'],
+            ['AEGIS_OBSERVATION_V1', configDigest, epoch, nodeIndex, observedAt, feeds.map((f) => f.feedId), feeds.map((f) => f.answer ?? 0n), feeds.map((f) => f.answer !== null)],
+          );
+          expect(encodeObservation(o)).toEqual(getBytes(expected));
+          expect(observationHash(o)).toBe(keccak256(expected));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
