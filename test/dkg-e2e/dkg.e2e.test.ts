@@ -9,12 +9,26 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getBytes, type Contract } from 'ethers';
 import { startAnvil, type Anvil } from '../../contracts/anvil.ts';
 import { addFeeds, deployHub, makeReport, transmit } from '../../contracts/hub.ts';
-import { combinePartials, feedId, parseCommittee, partialSign, reportMessage, signatureToEvm, type KeyShare, type Report } from '../../protocol/index.ts';
+import { combinePartials, committeeConfigDigest, verifyGroupSignature, feedId, parseCommittee, partialSign, reportMessage, signatureToEvm, type KeyShare, type Report } from '../../protocol/index.ts';
 import { buildCeremonyFile, rotateHub, runCeremony, CoordinatorError } from '../../node/dkg/coordinator.ts';
 import { verifyTranscript } from '../../protocol/dkg/index.ts';
 import { loadShare, setupDkgNodes, type DkgFixture } from './harness.ts';
 
 const BTC = feedId('BTC/USD');
+
+let hubInterface: Contract['interface'] | undefined;
+
+/** The custom error a transaction reverted with. */
+async function revertName(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'no revert';
+  } catch (err) {
+    const e = err as { revert?: { name?: string }; data?: string; info?: { error?: { data?: string } }; shortMessage?: string; message: string };
+    const data = e.data ?? e.info?.error?.data;
+    return e.revert?.name ?? (data ? hubInterface?.parseError(data)?.name : undefined) ?? e.shortMessage ?? e.message;
+  }
+}
 
 function sign(shares: readonly KeyShare[], t: number, report: Report): Uint8Array {
   const m = reportMessage(report);
@@ -70,6 +84,7 @@ describe('DKG n=7, t=5 over the nodes\' HTTP API', () => {
 
     anvil = await startAnvil();
     hub = await deployHub(await anvil.signer(0), { groupPublicKey: getBytes(res.verification.groupPublicKey), n: 7, t: 5 }, { maxFutureDrift: 86_400 });
+    hubInterface = hub.interface;
     await addFeeds(hub, ['BTC/USD'], { deviationBps: 0, confirmations: 0 });
     clock = (await anvil.now()) - 1000n;
     const report = await makeReport(hub, { epoch: ++epoch, observedAt: ++clock, feedIds: [BTC], answers: [6_000_000_000_000n] });
@@ -77,5 +92,54 @@ describe('DKG n=7, t=5 over the nodes\' HTTP API', () => {
     expect(rc.status).toBe(1);
     expect(await hub.latestEpoch!()).toBe(epoch);
     expect((await hub.read!(BTC, 86_400))[0]).toBe(6_000_000_000_000n);
+  });
+
+  it('resharing 7 → 10 (t 5 → 7) keeps the group key; the current committee signs the hub rotation; new reports are accepted, old-config ones rejected', async () => {
+    expect(anvil).toBeDefined();
+    const current = { ...committeeV1, chainId: anvil!.chainId, hub: await hub.getAddress() };
+    const oldShares: KeyShare[] = [];
+    for (const node of fx.nodes) oldShares.push((await loadShare(node.shareFile)).share);
+    const added = await fx.addNodes(3);
+    for (const node of added) await fx.start(node);
+    const file = await buildCeremonyFile({ ceremonyId: 'e2e-reshare-10', t: 7, nodes: fx.nodes.map((n) => n.url), previous: current });
+    expect((file.committee as { configVersion: number }).configVersion).toBe(2);
+    const res = await runCeremony(file, { coordinatorSecret: fx.coordinatorSecret, progress: (l) => lines.push(l), phaseTimeoutMs: 30_000 });
+    expect(res.excluded).toEqual([]);
+    expect(res.verification.groupPublicKey).toBe((committeeV1 as { groupPublicKey: string }).groupPublicKey);
+    expect([res.verification.n, res.verification.t]).toEqual([10, 7]);
+    const next = parseCommittee(res.committee);
+    expect(next.configVersion).toBe(2n);
+    expect(next.nodes).toHaveLength(10);
+    // Old members keep their current keystore and get the new share beside it.
+    expect(res.shareFiles).toHaveLength(10);
+    const newShares: KeyShare[] = [];
+    for (const sf of [...res.shareFiles].sort((a, b) => a.index - b.index)) {
+      if (sf.index <= 7) expect(sf.file).toBe(join(fx.nodes[sf.index - 1]!.dir, 'share.e2e-reshare-10.json'));
+      const loaded = await loadShare(sf.file);
+      expect(loaded.publicShare).toBe(next.nodes[sf.index - 1]!.publicShare.toLowerCase());
+      expect([loaded.n, loaded.t]).toEqual([10, 7]);
+      newShares.push(loaded.share);
+    }
+    expect((await loadShare(fx.nodes[0]!.shareFile)).n).toBe(7);
+
+    // A report of the old configuration, signed before the rotation.
+    const pending = await makeReport(hub, { epoch: ++epoch, observedAt: ++clock, feedIds: [BTC], answers: [6_100_000_000_000n] });
+    const pendingSig = sign(oldShares, 5, pending);
+
+    const rotation = await rotateHub({ ceremonyFile: file, current, signer: await anvil!.signer(1), coordinatorSecret: fx.coordinatorSecret, progress: (l) => lines.push(l) });
+    expect(rotation.signers).toHaveLength(5);
+    const c = await hub.committee!();
+    expect([c.configVersion, c.n, c.t]).toEqual([2n, 10n, 7n]);
+    expect(c.configDigest.toLowerCase()).toBe(committeeConfigDigest(next).toLowerCase());
+
+    expect(await revertName(transmit(hub, pending, pendingSig))).toBe('ConfigDigestMismatch');
+    epoch = 0n;
+    const report = await makeReport(hub, { epoch: ++epoch, observedAt: ++clock, feedIds: [BTC], answers: [6_200_000_000_000n] });
+    // Resharing keeps the group secret, so t old shares still combine to a valid signature:
+    // what retires them is deleting the old keystores (node/dkg/README.md, step 6), not the hub.
+    expect(verifyGroupSignature(combinePartials(oldShares.slice(0, 5).map((s) => partialSign(s, reportMessage(report))), 5), reportMessage(report), getBytes(next.groupPublicKey))).toBe(true);
+    // Any 7 of the new committee's shares do.
+    expect((await transmit(hub, report, sign(newShares.slice(3), 7, report))).status).toBe(1);
+    expect((await hub.read!(BTC, 86_400))[0]).toBe(6_200_000_000_000n);
   });
 });
