@@ -9,6 +9,7 @@
  * All nodes share this process's CPU, so node-side work that runs in parallel on separate
  * machines is serialized here: the figures are an upper bound for the aggregator's latency.
  */
+import { percentile, type TimingRow } from '../protocol/bench-stats.ts';
 import { HttpNodeClient } from '../protocol/http-node-client.ts';
 import { feedId, type NodeClient } from '../protocol/index.ts';
 import { RoundEngine } from './round/engine.ts';
@@ -42,11 +43,6 @@ export interface RoundLatencyResult {
   failures: number;
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const k = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[k]!;
-}
 
 async function startReferenceNodes(tc: TestCommittee): Promise<{ urls: string[]; close(): Promise<void> }> {
   const base = 1_000_000_000n;
@@ -90,8 +86,8 @@ export async function measureRoundLatency(opts: RoundLatencyOptions): Promise<Ro
       t: engine.t,
       feeds: opts.feeds,
       rounds: samples.length,
-      p50Ms: round2(percentile(sorted, 50)),
-      p99Ms: round2(percentile(sorted, 99)),
+      p50Ms: percentile(sorted, 50),
+      p99Ms: percentile(sorted, 99),
       meanMs: round2(samples.reduce((a, b) => a + b, 0) / k),
       minMs: round2(sorted[0] ?? NaN),
       maxMs: round2(sorted.at(-1) ?? NaN),
@@ -107,6 +103,33 @@ export async function measureRoundLatency(opts: RoundLatencyOptions): Promise<Ro
   } finally {
     await nodes.close();
   }
+}
+
+/**
+ * `npm run bench` section: round latency (observations requested → verified group
+ * signature) with n protocol-following nodes in this process behind real loopback HTTP. All
+ * n nodes share this machine's two cores with the aggregator, so the sign phase is the sum
+ * of n nodes' checks — a pessimistic bound on a deployment where each node has its own CPU.
+ */
+export async function benchSection(o: { quick: boolean; progress: (msg: string) => void }): Promise<{ timing: TimingRow[] }> {
+  const grid = o.quick ? [[7, 10], [31, 10]] : [[7, 10], [7, 100], [31, 10], [31, 100], [100, 10], [100, 100]];
+  const timing: TimingRow[] = [];
+  for (const [n, feeds] of grid as [number, number][]) {
+    const rounds = o.quick ? 3 : n >= 100 ? 3 : 8;
+    o.progress(`round latency n=${n} feeds=${feeds} (${rounds} rounds after warm-up)`);
+    const r = await measureRoundLatency({ n, feeds, rounds, warmup: 1 });
+    const ph = r.phasesMs;
+    timing.push({
+      op: 'round',
+      n,
+      feeds,
+      p50_ms: r.p50Ms,
+      p99_ms: r.p99Ms,
+      samples: r.rounds,
+      note: `t=${r.t}; mean ms observe ${ph.observe}, build ${ph.build}, sign ${ph.sign}, verify ${ph.verify}, combine ${ph.combine}${r.failures ? `; ${r.failures} failed` : ''}`,
+    });
+  }
+  return { timing };
 }
 
 // `npx tsx aggregator/bench.ts [n] [feeds] [rounds]` prints one row.
