@@ -1,0 +1,289 @@
+/**
+ * `aegis dkg …`: the ceremony from the command line. Thin over `node/dkg/server.ts` (the
+ * node's side) and `node/dkg/coordinator.ts` (the driver). Errors print one line naming the
+ * phase and the participant, and exit 1. Operator steps: node/dkg/README.md.
+ *
+ *   aegis dkg serve     --config node.yaml [--port N] [--coordinator KEY]...
+ *   aegis dkg ceremony  --id ID --t T --node URL... [--phase-s S] [--chain-id N --hub ADDR --config-version V --aggregator KEY...] --out FILE
+ *   aegis dkg start     --ceremony FILE <coordinator key> [--phase-timeout-s S] [--transcript-out F] [--committee-out F]
+ *   aegis dkg reshare   --committee CURRENT --id ID --t T --node URL... [--dealer URL...] <coordinator key> [--out-dir DIR]
+ *                       [--rotate --rpc URL --tx-key-env VAR]
+ *   aegis dkg rotate    --ceremony RESHARE_FILE --committee CURRENT --rpc URL --tx-key-env VAR <coordinator key>
+ *   aegis dkg status    (--node URL... | --ceremony FILE)
+ *   aegis dkg verify    TRANSCRIPT [--committee FILE]
+ *
+ * <coordinator key>: --key KEYSTORE (--password-file F | --password-env V), an EIP-2335
+ * Ed25519 keystore (a node identity or an aggregator identity), or --secret-env VAR holding
+ * the 32-byte seed as hex (development).
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { decrypt } from '@chainsafe/bls-keystore';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import type { Command } from 'commander';
+import { JsonRpcProvider, Wallet } from 'ethers';
+import { parseCommittee } from '../../protocol/index.ts';
+import { verifyTranscript } from '../../protocol/dkg/index.ts';
+import { readPassword } from '../keys/index.ts';
+import { createNodeLogger } from '../log.ts';
+import { CoordinatorError, buildCeremonyFile, planOf, rotateHub, runCeremony, type RunResult } from './coordinator.ts';
+import { startDkgServer } from './server.ts';
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+const int = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} ${v}: expected a non-negative integer`);
+  return n;
+};
+
+interface KeyOpts {
+  key?: string;
+  passwordFile?: string;
+  passwordEnv?: string;
+  secretEnv?: string;
+}
+
+function keyOptions(cmd: Command): Command {
+  return cmd
+    .option('--key <keystore>', 'coordinator Ed25519 keystore (EIP-2335; a node or aggregator identity)')
+    .option('--password-file <file>', 'file holding the keystore password')
+    .option('--password-env <var>', 'environment variable holding the keystore password')
+    .option('--secret-env <var>', 'environment variable holding the coordinator Ed25519 seed as hex (development)');
+}
+
+async function coordinatorSecret(o: KeyOpts): Promise<Uint8Array> {
+  if (o.secretEnv) {
+    const hex = process.env[o.secretEnv]?.replace(/^0x/, '');
+    if (!hex || !/^[0-9a-fA-F]{64}$/.test(hex)) throw new Error(`--secret-env ${o.secretEnv}: expected 32 bytes of hex in that variable`);
+    return hexToBytes(hex);
+  }
+  if (!o.key) throw new Error('coordinator key: pass --key KEYSTORE with --password-file/--password-env, or --secret-env VAR');
+  const password = readPassword(o.passwordFile ? { file: o.passwordFile } : { env: o.passwordEnv ?? 'AEGIS_COORDINATOR_PASSWORD' });
+  const ks = JSON.parse(readFileSync(o.key, 'utf8')) as { pubkey: string };
+  const seed = await decrypt(ks as never, password);
+  if (seed.length !== 32 || bytesToHex(ed25519.getPublicKey(seed)) !== ks.pubkey.toLowerCase().replace(/^0x/, '')) {
+    throw new Error(`--key ${o.key}: not an Ed25519 identity keystore (pubkey does not match the secret)`);
+  }
+  return seed;
+}
+
+const readJson = (file: string, what: string): unknown => {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`${what} ${file}: cannot read it as JSON (${(err as Error).message})`);
+  }
+};
+const writeJson = (file: string, v: unknown) => writeFileSync(file, `${JSON.stringify(v, null, 2)}\n`);
+const say = (l: string) => console.log(l);
+
+function summary(r: RunResult, transcriptOut?: string, committeeOut?: string): void {
+  const v = r.verification;
+  console.log(`ceremony ${r.ceremony.ceremonyId}: done. n=${v.n} t=${v.t}, qualified dealers ${v.qualified.join(', ')}`);
+  for (const d of v.disqualified) console.log(`  disqualified: ${d.reason}`);
+  for (const e of r.excluded) console.log(`  left out: ${e.node} in phase "${e.phase}": ${e.reason}`);
+  console.log(`  group public key ${v.groupPublicKey}`);
+  console.log(`  transcript digest ${r.transcriptDigest} (every finalizing node reported it)`);
+  for (const s of r.shareFiles) console.log(`  share ${s.index} written by ${s.node} to ${s.file}`);
+  if (transcriptOut) console.log(`  transcript: ${transcriptOut} (check it with: aegis dkg verify ${transcriptOut})`);
+  if (committeeOut) console.log(`  committee file: ${committeeOut}`);
+}
+
+async function run(fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    console.error(`error${code ? ` (${code})` : ''}: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  }
+}
+
+export function registerDkgCommands(program: Command): void {
+  const dkg = program.command('dkg').description('distributed key generation and resharing of the committee key');
+
+  dkg
+    .command('serve')
+    .description("serve the ceremony endpoints (/v1/dkg/*) from a node's config, before the node has a share")
+    .requiredOption('-c, --config <file>', 'node YAML config (identity keystore, share keystore path and password)')
+    .option('-p, --port <port>', 'override listen.port', int('--port'))
+    .option('--coordinator <key>', 'allow this coordinator Ed25519 key (0x-hex); repeatable; the committee file\'s aggregators are allowed too', collect)
+    .action(async (o: { config: string; port?: number; coordinator?: string[] }) => {
+      await run(async () => {
+        const logger = createNodeLogger('info');
+        const server = await startDkgServer(o.config, { logger, ...(o.port !== undefined ? { port: o.port } : {}), coordinators: o.coordinator ?? [] });
+        const stop = () => server.close().then(() => process.exit(0), () => process.exit(1));
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+    });
+
+  dkg
+    .command('ceremony')
+    .description('write a ceremony file: asks each node for its identity key and this ceremony\'s encryption key')
+    .requiredOption('--id <ceremonyId>', 'a fresh id for every attempt')
+    .requiredOption('--t <t>', 'threshold of the committee to produce', int('--t'))
+    .requiredOption('--node <url>', 'API URL of member 1, 2, … in order; repeatable', collect)
+    .option('--previous <committee.json>', 'resharing: the current committee file')
+    .option('--dealer <url>', 'resharing: API URL of current member 1, 2, … (default: the committee file\'s url); repeatable', collect)
+    .option('--phase-s <s>', 'put absolute deadlines in the file, this many seconds per phase from now', int('--phase-s'))
+    .option('--chain-id <n>', 'committee file output: chain id', int('--chain-id'))
+    .option('--hub <address>', 'committee file output: hub address')
+    .option('--config-version <v>', 'committee file output: config version', int('--config-version'), 1)
+    .option('--aggregator <key>', 'committee file output: aggregator identity key; repeatable', collect)
+    .requiredOption('-o, --out <file>', 'ceremony file to write')
+    .action(async (o: { id: string; t: number; node: string[]; previous?: string; dealer?: string[]; phaseS?: number; chainId?: number; hub?: string; configVersion: number; aggregator?: string[]; out: string }) => {
+      await run(async () => {
+        const file = await buildCeremonyFile({
+          ceremonyId: o.id,
+          t: o.t,
+          nodes: o.node,
+          ...(o.previous ? { previous: readJson(o.previous, 'committee file') } : {}),
+          ...(o.dealer ? { dealerUrls: o.dealer } : {}),
+          ...(o.phaseS ? { phaseMs: o.phaseS * 1000 } : {}),
+          ...(o.chainId !== undefined && o.hub ? { committee: { chainId: o.chainId, hub: o.hub, configVersion: o.configVersion, aggregators: (o.aggregator ?? []).map((identityKey) => ({ identityKey })) } } : {}),
+        });
+        planOf(file);
+        writeJson(o.out, file);
+        console.log(`ceremony file ${o.out}: ${o.id}, n=${o.node.length} t=${o.t}. Every operator checks their own identity key in it before "aegis dkg start".`);
+      });
+    });
+
+  keyOptions(
+    dkg
+      .command('start')
+      .description('run a ceremony over the nodes\' APIs: deal, complaints, responses, finalize; write the transcript')
+      .requiredOption('--ceremony <file>', 'ceremony file (aegis dkg ceremony)')
+      .option('--phase-timeout-s <s>', 'seconds per phase when the file has no deadlines', int('--phase-timeout-s'), 60)
+      .option('--transcript-out <file>', 'transcript to write', 'transcript.json')
+      .option('--committee-out <file>', 'committee file to write (needs a "committee" block in the ceremony file)'),
+  ).action(async (o: KeyOpts & { ceremony: string; phaseTimeoutS: number; transcriptOut: string; committeeOut?: string }) => {
+    await run(async () => {
+      const r = await runCeremony(readJson(o.ceremony, 'ceremony file'), {
+        coordinatorSecret: await coordinatorSecret(o),
+        phaseTimeoutMs: o.phaseTimeoutS * 1000,
+        progress: say,
+        transcriptOut: o.transcriptOut,
+        ...(o.committeeOut ? { committeeOut: o.committeeOut } : {}),
+      });
+      summary(r, o.transcriptOut, r.committee ? o.committeeOut : undefined);
+    });
+  });
+
+  keyOptions(
+    dkg
+      .command('reshare')
+      .description('reshare the current committee\'s key to a new membership and threshold (same group key); writes the ceremony, transcript and new committee file (configVersion + 1)')
+      .requiredOption('--committee <file>', 'the current committee file')
+      .requiredOption('--id <ceremonyId>', 'a fresh id for every attempt')
+      .requiredOption('--t <t>', 'threshold of the new committee', int('--t'))
+      .requiredOption('--node <url>', 'API URL of new member 1, 2, … in order; repeatable', collect)
+      .option('--dealer <url>', 'API URL of current member 1, 2, … (default: the committee file\'s url); repeatable', collect)
+      .option('--phase-timeout-s <s>', 'seconds per phase', int('--phase-timeout-s'), 60)
+      .option('--out-dir <dir>', 'where to write ceremony.json, transcript.json, committee.json', '.')
+      .option('--rotate', 'then have the current committee sign the hub rotation and send it')
+      .option('--rpc <url>', 'with --rotate: JSON-RPC URL of the chain')
+      .option('--tx-key-env <var>', 'with --rotate: environment variable holding the private key that sends the rotation transaction'),
+  ).action(async (o: KeyOpts & { committee: string; id: string; t: number; node: string[]; dealer?: string[]; phaseTimeoutS: number; outDir: string; rotate?: boolean; rpc?: string; txKeyEnv?: string }) => {
+    await run(async () => {
+      const current = readJson(o.committee, 'committee file');
+      const secret = await coordinatorSecret(o);
+      mkdirSync(o.outDir, { recursive: true });
+      const file = await buildCeremonyFile({ ceremonyId: o.id, t: o.t, nodes: o.node, previous: current, ...(o.dealer ? { dealerUrls: o.dealer } : {}) });
+      const paths = { ceremony: join(o.outDir, 'ceremony.json'), transcript: join(o.outDir, 'transcript.json'), committee: join(o.outDir, 'committee.json') };
+      writeJson(paths.ceremony, file);
+      const r = await runCeremony(file, { coordinatorSecret: secret, phaseTimeoutMs: o.phaseTimeoutS * 1000, progress: say, transcriptOut: paths.transcript, committeeOut: paths.committee });
+      summary(r, paths.transcript, paths.committee);
+      if (o.rotate) await rotate({ ceremonyFile: file, current, secret, rpc: o.rpc, txKeyEnv: o.txKeyEnv });
+      else console.log(`next: aegis dkg rotate --ceremony ${paths.ceremony} --committee ${o.committee} --rpc URL --tx-key-env VAR …`);
+    });
+  });
+
+  keyOptions(
+    dkg
+      .command('rotate')
+      .description('after a resharing: the current committee signs the hub\'s committee rotation (threshold signature); send it')
+      .requiredOption('--ceremony <file>', 'ceremony file of the finished resharing')
+      .requiredOption('--committee <file>', 'the current committee file (the hub\'s committee now)')
+      .requiredOption('--rpc <url>', 'JSON-RPC URL of the chain')
+      .requiredOption('--tx-key-env <var>', 'environment variable holding the private key that sends the transaction'),
+  ).action(async (o: KeyOpts & { ceremony: string; committee: string; rpc: string; txKeyEnv: string }) => {
+    await run(async () => {
+      await rotate({ ceremonyFile: readJson(o.ceremony, 'ceremony file'), current: readJson(o.committee, 'committee file'), secret: await coordinatorSecret(o), rpc: o.rpc, txKeyEnv: o.txKeyEnv });
+    });
+  });
+
+  dkg
+    .command('status')
+    .description('phase of every ceremony each node knows')
+    .option('--node <url>', 'node API URL; repeatable', collect)
+    .option('--ceremony <file>', 'take the node URLs from a ceremony file')
+    .action(async (o: { node?: string[]; ceremony?: string }) => {
+      await run(async () => {
+        const urls = o.node ?? (o.ceremony ? planOf(readJson(o.ceremony, 'ceremony file')).nodes.map((n) => n.url) : []);
+        if (urls.length === 0) throw new Error('pass --node URL (repeatable) or --ceremony FILE');
+        let down = 0;
+        for (const u of urls) {
+          try {
+            const res = await fetch(`${u}/v1/dkg/status`, { signal: AbortSignal.timeout(5_000) });
+            const s = (await res.json()) as { identityKey: string; ceremonies: { ceremonyId: string; kind: string; phase: string; recipient?: number; dealer?: number; transcriptDigest?: string; error?: string }[] };
+            console.log(`${u} identity ${s.identityKey.slice(0, 18)}…`);
+            if (s.ceremonies.length === 0) console.log('  no ceremony');
+            for (const c of s.ceremonies) {
+              console.log(`  ${c.ceremonyId} (${c.kind}): ${c.phase}${c.recipient ? ` member ${c.recipient}` : ''}${c.dealer ? ` dealer ${c.dealer}` : ''}${c.transcriptDigest ? ` transcript ${c.transcriptDigest.slice(0, 18)}…` : ''}${c.error ? ` — ${c.error}` : ''}`);
+            }
+          } catch (err) {
+            down++;
+            console.log(`${u} unreachable (${(err as Error & { cause?: { code?: string } }).cause?.code ?? (err as Error).message})`);
+          }
+        }
+        if (down > 0) process.exitCode = 1;
+      });
+    });
+
+  dkg
+    .command('verify')
+    .description('re-verify a transcript (signatures, complaints, qualified set, group key, public shares); no secret needed')
+    .argument('<transcript>', 'transcript JSON')
+    .option('--committee <file>', 'also check that this committee file matches the transcript')
+    .action(async (file: string, o: { committee?: string }) => {
+      await run(async () => {
+        const v = verifyTranscript(readJson(file, 'transcript'));
+        if (!v.ok) throw new CoordinatorError('bad_transcript', `transcript ${file} does not verify: ${v.reason}`);
+        console.log(`transcript ${file}: valid. ceremony ${v.ceremony.ceremonyId}${v.ceremony.previous ? ' (resharing)' : ''}, n=${v.n} t=${v.t}`);
+        console.log(`  qualified dealers ${v.qualified.join(', ')}`);
+        for (const d of v.disqualified) console.log(`  disqualified: ${d.reason}`);
+        console.log(`  group public key ${v.groupPublicKey}`);
+        console.log(`  digest ${v.transcriptDigest}`);
+        if (o.committee) {
+          const c = parseCommittee(readJson(o.committee, 'committee file'));
+          const problems: string[] = [];
+          if (c.groupPublicKey.toLowerCase() !== v.groupPublicKey) problems.push('group key differs');
+          if (c.t !== v.t || c.nodes.length !== v.n) problems.push(`n/t ${c.nodes.length}/${c.t} vs ${v.n}/${v.t}`);
+          for (const n of c.nodes) {
+            if (n.publicShare.toLowerCase() !== v.publicShares[n.index - 1]) problems.push(`node ${n.index}'s public share differs`);
+            if (n.identityKey.toLowerCase() !== v.ceremony.participants[n.index - 1]?.identityKey) problems.push(`node ${n.index}'s identity key differs`);
+          }
+          if (problems.length) throw new CoordinatorError('bad_transcript', `committee file ${o.committee} does not match the transcript: ${problems.join('; ')}`);
+          console.log(`  committee file ${o.committee} matches (configVersion ${c.configVersion})`);
+        }
+      });
+    });
+}
+
+async function rotate(o: { ceremonyFile: unknown; current: unknown; secret: Uint8Array; rpc?: string | undefined; txKeyEnv?: string | undefined }): Promise<void> {
+  if (!o.rpc || !o.txKeyEnv) throw new Error('rotation needs --rpc URL and --tx-key-env VAR');
+  const key = process.env[o.txKeyEnv];
+  if (!key) throw new Error(`--tx-key-env ${o.txKeyEnv}: the variable is not set`);
+  const provider = new JsonRpcProvider(o.rpc);
+  try {
+    const signer = new Wallet(key, provider);
+    const r = await rotateHub({ ceremonyFile: o.ceremonyFile, current: o.current, signer, coordinatorSecret: o.secret, progress: say });
+    console.log(`rotated: tx ${r.txHash}, signed by current members ${r.signers.join(', ')}. Switch every node to the new committee file and share keystore, then delete the old share keystores.`);
+  } finally {
+    provider.destroy();
+  }
+}
+
+
