@@ -1,0 +1,94 @@
+/**
+ * The operator path with real processes: seven `aegis dkg serve` node processes (one per node
+ * directory, keystores and YAML config as an operator writes them), then `aegis dkg ceremony`,
+ * `aegis dkg start`, `aegis dkg status` and `aegis dkg verify` as separate CLI processes.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadShare, setupDkgNodes, type DkgFixture } from './harness.ts';
+
+const run = promisify(execFile);
+const AEGIS = ['--import', 'tsx', 'scripts/aegis.ts'];
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+    });
+    s.once('error', reject);
+  });
+}
+
+async function waitUp(url: string, child: ChildProcess, until = Date.now() + 60_000): Promise<void> {
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`node process for ${url} exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(`${url}/v1/health`)).ok) return;
+    } catch {
+      // not yet listening
+    }
+    if (Date.now() > until) throw new Error(`${url} not up within 60 s`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('aegis dkg over seven node processes', () => {
+  let fx: DkgFixture;
+  const children: ChildProcess[] = [];
+  const urls: string[] = [];
+  const env = { ...process.env };
+
+  beforeAll(async () => {
+    fx = await setupDkgNodes(7, { start: false });
+    env.AEGIS_COORDINATOR_SECRET = bytesToHex(fx.coordinatorSecret);
+    for (const node of fx.nodes) {
+      const port = await freePort();
+      const child = spawn(process.execPath, [...AEGIS, 'dkg', 'serve', '--config', node.configFile, '--port', String(port), '--coordinator', fx.coordinatorKey], { stdio: 'ignore', env });
+      children.push(child);
+      urls.push(`http://127.0.0.1:${port}`);
+    }
+    await Promise.all(urls.map((u, k) => waitUp(u, children[k]!)));
+  });
+  afterAll(async () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+    await Promise.all(children.map((c) => (c.exitCode !== null ? undefined : new Promise((r) => c.once('exit', r)))));
+    await fx?.close();
+  });
+
+  it('ceremony → start → status → verify; each process writes its share keystore', async () => {
+    const ceremony = join(fx.root, 'ceremony.json');
+    const transcript = join(fx.root, 'transcript.json');
+    const committee = join(fx.root, 'committee.json');
+    await run(process.execPath, [...AEGIS, 'dkg', 'ceremony', '--id', 'cli-dkg-7', '--t', '5', ...urls.flatMap((u) => ['--node', u]), '--chain-id', '31337', '--hub', '0x0000000000000000000000000000000000000001', '--aggregator', fx.coordinatorKey, '--out', ceremony], { env });
+    const start = await run(process.execPath, [...AEGIS, 'dkg', 'start', '--ceremony', ceremony, '--secret-env', 'AEGIS_COORDINATOR_SECRET', '--phase-timeout-s', '30', '--transcript-out', transcript, '--committee-out', committee], { env });
+    expect(start.stdout).toMatch(/deal: 7 of 7 dealers dealt/);
+    expect(start.stdout).toMatch(/complaints: 7 complaint messages, no complaints/);
+    expect(start.stdout).toMatch(/finalize: 7 nodes finalized, qualified dealers 1, 2, 3, 4, 5, 6, 7/);
+    expect(start.stdout).toMatch(/ceremony cli-dkg-7: done\. n=7 t=5/);
+    for (const node of fx.nodes) expect(existsSync(node.shareFile)).toBe(true);
+    expect((await loadShare(fx.nodes[6]!.shareFile)).index).toBe(7);
+
+    const status = await run(process.execPath, [...AEGIS, 'dkg', 'status', '--ceremony', ceremony], { env });
+    expect(status.stdout.match(/cli-dkg-7 \(dkg\): finalized/g)).toHaveLength(7);
+
+    const verify = await run(process.execPath, [...AEGIS, 'dkg', 'verify', transcript, '--committee', committee], { env });
+    expect(verify.stdout).toMatch(/valid\. ceremony cli-dkg-7, n=7 t=5/);
+    expect(verify.stdout).toMatch(/committee file .* matches \(configVersion 1\)/);
+
+    // A tampered transcript is refused with the reason, exit code 1.
+    const bad = join(fx.root, 'bad.json');
+    const json = JSON.parse((await import('node:fs')).readFileSync(transcript, 'utf8'));
+    json.result.qualified = [1, 2, 3, 4, 5];
+    writeFileSync(bad, JSON.stringify(json));
+    const failed = await run(process.execPath, [...AEGIS, 'dkg', 'verify', bad], { env }).catch((e: { code: number; stderr: string }) => e);
+    expect((failed as { code: number }).code).toBe(1);
+    expect((failed as { stderr: string }).stderr).toMatch(/claims qualified dealers 1, 2, 3, 4, 5 but its messages qualify 1, 2, 3, 4, 5, 6, 7/);
+  });
+});
