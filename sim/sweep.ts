@@ -86,7 +86,12 @@ export async function runSweep(spec: SweepSpec, opts: { seed?: number; onProgres
   const seed = opts.seed ?? base.seed;
   for (const k of spec.byzantineNodes) if (k >= base.oracle.nodes) throw new ScenarioError('scenario_invalid', `sweep ${spec.name}: byzantineNodes ${k} ≥ the base scenario's ${base.oracle.nodes} nodes`);
   for (const v of spec.venuesAttacked) if (v > base.market.venues.length) throw new ScenarioError('scenario_invalid', `sweep ${spec.name}: venuesAttacked ${v} > the base scenario's ${base.market.venues.length} venues`);
-  const chain = await startSharedChain();
+  // One anvil for several runs (each deploys its own contracts later in chain time), replaced
+  // every RECYCLE_RUNS runs: a long-lived shared anvil was seen to stall after ~20 runs
+  // (no pending transaction, the run waiting); a fresh one costs about a second.
+  const RECYCLE_RUNS = 8;
+  let chain = await startSharedChain();
+  let runsOnChain = 0;
   const cells: SweepCell[] = [];
   const total = spec.budgetsUsd.length * spec.venuesAttacked.length * spec.byzantineNodes.length;
   try {
@@ -94,6 +99,12 @@ export async function runSweep(spec: SweepSpec, opts: { seed?: number; onProgres
       for (const venues of spec.venuesAttacked) {
         for (const budget of spec.budgetsUsd) {
           const s = sweepScenario(base, spec, budget, venues, byz);
+          if (runsOnChain >= RECYCLE_RUNS) {
+            await chain.anvil.stop();
+            chain = await startSharedChain();
+            runsOnChain = 0;
+          }
+          runsOnChain++;
           const r = await runScenario(s, { seed, chain, transport: 'inproc' });
           cells.push({ budgetUsd: budget, venues, byzantine: byz, spendUsd: r.attacker.spendUsd, maxDeviationPct: r.served.maxDeviationPct, verdict: r.verdict, pays: r.attacker.pays, profitUsd: r.attacker.profitUsd, liquidations: r.settlement.liquidations.length, wallMs: r.timing.wallMs });
           opts.onProgress?.(cells.length, total, s.name);
