@@ -236,6 +236,17 @@ export async function runCeremony(file: unknown, opts: RunOptions): Promise<RunR
     return out;
   }
 
+  /**
+   * With deadlines in the ceremony, a node closes a phase early only when every expected
+   * message is in; otherwise the relay waits for the phase deadline (nodes allow for skew).
+   */
+  async function untilDeadline(name: 'deal' | 'complaints' | 'responses', complete: boolean): Promise<void> {
+    const at = ceremony.deadlines?.[name];
+    if (complete || at === undefined || Date.now() >= at) return;
+    say(`  ${name}: incomplete; waiting for the phase deadline ${new Date(at).toISOString()}`);
+    await new Promise((r) => setTimeout(r, at - Date.now()));
+  }
+
   async function abortAll(reason: string): Promise<void> {
     await Promise.allSettled(live.map((n) => callNode(n.url, '/v1/dkg/abort', { ceremonyId: id, reason }, opts.coordinatorSecret, 5_000)));
   }
@@ -255,6 +266,7 @@ export async function runCeremony(file: unknown, opts: RunOptions): Promise<RunR
   }
 
   // 2. Complaints.
+  await untilDeadline('deal', bundles.length === dealersTotal);
   const complaints = await phase<{ complaint: unknown; rejected: string[] }>('complaints', '/v1/dkg/complaints', { ceremonyId: id, deals: bundles });
   const complaintMsgs = [...complaints.values()].map((a) => a.complaint).filter(Boolean);
   const accused = new Map<number, number[]>();
@@ -264,11 +276,15 @@ export async function runCeremony(file: unknown, opts: RunOptions): Promise<RunR
   say(`complaints: ${complaintMsgs.length} complaint messages, ${[...accused].map(([d, r]) => `dealer ${d} accused by ${r.join(', ')}`).join('; ') || 'no complaints'} (${ms(phaseMs.complaints)})`);
 
   // 3. Responses.
+  await untilDeadline('complaints', complaintMsgs.length === ceremony.participants.length);
   const responses = await phase<{ response: unknown; pending: number[] }>('responses', '/v1/dkg/responses', { ceremonyId: id, complaints: complaintMsgs });
   const responseMsgs = [...responses.values()].map((a) => a.response).filter(Boolean);
   say(`responses: ${responseMsgs.length} responses to complaints (${ms(phaseMs.responses)})`);
 
   // 4. Finalize.
+  const pending = new Set([...responses.values()].flatMap((a) => a.pending ?? []));
+  const answered = new Set((responseMsgs as { dealer: number }[]).map((r) => r.dealer));
+  await untilDeadline('responses', [...pending].every((d) => answered.has(d)));
   const finals = await phase<{ transcriptDigest: string; groupPublicKey: string; qualified: number[]; disqualified: { dealer: number; reason: string }[]; index?: number; shareFile?: string }>(
     'finalize',
     '/v1/dkg/finalize',

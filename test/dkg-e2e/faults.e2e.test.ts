@@ -125,6 +125,20 @@ describe('DKG with faulty participants (n=7, t=5)', () => {
     expect(res.verification.publicShares).toHaveLength(7);
   });
 
+  it('with deadlines in the ceremony file, an offline node makes every node close each phase at its deadline, not before', async () => {
+    fx = await setupDkgNodes(7);
+    const file = await buildCeremonyFile({ ceremonyId: 'e2e-deadlines', t: 5, nodes: fx.nodes.map((n) => n.url), phaseMs: 5_000 });
+    const deadlines = file.deadlines as { deal: number; complaints: number; responses: number };
+    await fx.stop(fx.nodes[6]!);
+    const lines: string[] = [];
+    const res = await runCeremony(file, { coordinatorSecret: fx.coordinatorSecret, progress: (l) => lines.push(l) });
+    expect(res.verification.qualified).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(lines.filter((l) => l.includes('waiting for the phase deadline')).map((l) => l.trim().split(':')[0])).toEqual(['deal', 'complaints']);
+    expect(Date.now()).toBeGreaterThanOrEqual(deadlines.complaints);
+    // The transcript carries the deadlines the nodes enforced.
+    expect((res.transcript as { ceremony: { deadlines: unknown } }).ceremony.deadlines).toEqual(deadlines);
+  });
+
   it('with three participants offline only 4 dealers remain and the ceremony fails naming them', async () => {
     fx = await setupDkgNodes(7);
     const file = await buildCeremonyFile({ ceremonyId: 'e2e-too-few', t: 5, nodes: fx.nodes.map((n) => n.url) });
