@@ -68,6 +68,14 @@ contract AegisHub is IAegisHub {
     /// @dev `_breaker` bits: candidate [0,128) since [128,168) lastAt [168,208) spread [208,240)
     ///      count [240,248).
 
+    // -- Errors --
+
+    /// @notice The guardian accepted a held candidate that the feed's current bounds exclude
+    ///         (they were narrowed after the trip): an answer outside [minAnswer, maxAnswer] is
+    ///         never served. Reject the candidate, or widen the bounds first.
+    /// @dev Declared here rather than in IAegisHub until the interface is next revised.
+    error CandidateOutOfBounds(bytes32 feedId, int256 candidate, int96 minAnswer, int96 maxAnswer);
+
     // -- Immutables --
 
     /// @inheritdoc IAegisHub
@@ -353,7 +361,13 @@ contract AegisHub is IAegisHub {
         uint256 b = _breaker[feedId];
         int256 candidate = int256(int128(uint128(b)));
         if (accept) {
-            uint256 capacity = _config[feedId].historyCapacity;
+            FeedConfig storage config = _config[feedId];
+            // Bounds may have narrowed since the trip; the candidate was checked against the old ones.
+            (int96 minAnswer, int96 maxAnswer) = (config.minAnswer, config.maxAnswer);
+            if (candidate < minAnswer || candidate > maxAnswer) {
+                revert CandidateOutOfBounds(feedId, candidate, minAnswer, maxAnswer);
+            }
+            uint256 capacity = config.historyCapacity;
             uint256 round = _serve(feedId, s & ~F_TRIPPED, candidate, uint40(b >> 128), uint32(b >> 208), capacity);
             emit BreakerResolved(feedId, msg.sender, round, candidate);
         } else {
