@@ -160,6 +160,9 @@ export async function setup(opts: FixtureOptions = {}): Promise<Fixture> {
       errors,
       reset: async () => {
         await send('evm_revert', [snap]);
+        // A fresh block, so "latest block time" (what `push` stamps reports with) is the
+        // chain's current time: anvil keeps time offsets from earlier warps across a revert.
+        await send('evm_mine', []);
         snap = (await send('evm_snapshot', [])) as string;
         oracle.epoch = (await hub.latestEpoch!()) as bigint;
         oracle.lastObservedAt = 0n;
@@ -167,6 +170,7 @@ export async function setup(opts: FixtureOptions = {}): Promise<Fixture> {
       snapshot: async () => (await send('evm_snapshot', [])) as string,
       revert: async (id) => {
         await send('evm_revert', [id]);
+        await send('evm_mine', []);
         oracle.epoch = (await hub.latestEpoch!()) as bigint;
         oracle.lastObservedAt = 0n;
       },
