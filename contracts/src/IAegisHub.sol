@@ -21,10 +21,35 @@ import {IAegisFeeds} from "./interfaces/IAegisFeeds.sol";
 ///         pulls, and feeds another hub carries, never break a report): unknown feed, paused
 ///         feed, observedAt not newer than the feed's last (served or breaker candidate), and
 ///         answer outside the feed's [minAnswer, maxAnswer] (never served).
-/// @custom:invariant Served state only moves forward: a feed's observedAt and round id never
-///         decrease, and round ids are continuous (roundId − 1 is the previous served round).
-/// @custom:invariant A served answer differs from the previous served answer by at most the
-///         feed's deviation limit unless a confirmation or the guardian accepted it.
+/// @custom:invariant invariant_served_BoundedMove — a newly served answer differs from the
+///         previously served one by at most the feed's `deviationBps` (in force when it is
+///         served), unless the guardian accepted it (`BreakerResolved`) or it confirmed the held
+///         candidate: at least `confirmations` later accepted reports, each within the limit of
+///         the candidate, with increasing observedAt, the served one last, spanning at least
+///         `confirmationTime` seconds from the trip.
+///         Tested by `invariant_served_BoundedMove` (test/contracts/hub.invariants.test.ts).
+/// @custom:invariant invariant_breaker_NoOrderingBypass — no ordering of reports (epochs fresh,
+///         equal, stale or replayed; observedAt older, equal or newer) serves a tripping move
+///         without that confirmation or the guardian; a tripped feed never reads as its
+///         candidate (reads and `updateAndRead` revert `FeedTripped`).
+///         Tested by `invariant_breaker_NoOrderingBypass` (test/contracts/hub.invariants.test.ts).
+/// @custom:invariant invariant_state_MovesForward — `latestEpoch` never decreases (except by
+///         committee rotation, which resets it with the digest); a feed's observedAt and round
+///         id never decrease, a new round has a strictly newer observedAt, and round ids are
+///         continuous: `getRound(roundId − 1)` is the previous served round while it is in the
+///         history ring.
+///         Tested by `invariant_state_MovesForward` (test/contracts/hub.invariants.test.ts).
+/// @custom:invariant invariant_bounds_NeverServed — every served round (report, confirmation or
+///         guardian accept) is inside [minAnswer, maxAnswer] of the configuration in force when
+///         it is served; `resolveBreaker(accept)` reverts `CandidateOutOfBounds` for a candidate
+///         the bounds exclude since the trip.
+///         Tested by `invariant_bounds_NeverServed` (test/contracts/hub.invariants.test.ts).
+/// @custom:invariant invariant_guardian_OnlyGuardianConfigures — every guardian function
+///         (`addFeed`, `configureFeed`, `setFeedPaused`, `pause`, `unpause`, `resolveBreaker`,
+///         `setGuardian`) called by another address reverts `NotGuardian(caller, guardian)` and
+///         changes nothing; configuration, pauses, breaker resolutions and the guardian change
+///         only in the guardian's own transactions.
+///         Tested by `invariant_guardian_OnlyGuardianConfigures` (test/contracts/hub.invariants.test.ts).
 interface IAegisHub is IAegisFeeds {
     // -- Types --
 
