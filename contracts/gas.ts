@@ -46,7 +46,12 @@ interface Ctx {
   step: number;
 }
 
-async function nextReport(ctx: Ctx, count: number, anvil: Anvil): Promise<{ report: Report; signature: Uint8Array }> {
+/**
+ * The next report, observed one second before the block it will be mined in (`blockTime`,
+ * pinned by `send`): every measured transaction sees the same age (1 s), so gas does not depend
+ * on how long signing and RPC took, and no time boundary can pass between a check and mining.
+ */
+async function nextReport(ctx: Ctx, count: number, anvil: Anvil): Promise<{ report: Report; signature: Uint8Array; blockTime: bigint }> {
   ctx.epoch += 1n;
   ctx.step += 1;
   const now = await anvil.now();
@@ -54,16 +59,38 @@ async function nextReport(ctx: Ctx, count: number, anvil: Anvil): Promise<{ repo
   // Alternate small moves (well inside the breaker) so answers change every round.
   const answers = ctx.ids.slice(0, count).map((_, i) => 6_000_000_000_000n + BigInt(i) * 1_000_000n + BigInt(ctx.step % 2) * 1_000_000_000n);
   const report = await makeReport(ctx.hub, { epoch: ctx.epoch, observedAt: ctx.observedAt, feedIds: ctx.ids.slice(0, count), answers });
-  return { report, signature: secretSign(ctx.secret, reportMessage(report)) };
+  return { report, signature: secretSign(ctx.secret, reportMessage(report)), blockTime: ctx.observedAt + 1n };
 }
 
-/** Explicit limit: estimateGas can come out a few gas short around the pairing precompile
- *  (63/64 forwarding), and gasUsed does not depend on the limit. */
-const LIMIT = { gasLimit: 16_000_000n };
+/**
+ * Explicit limit, never estimateGas: anvil's estimate is exact for the block it simulates, and
+ * `updateAndRead`'s read costs a few gas more when the mined block is later than observedAt
+ * (`_age` subtracts) than when it is not. A transaction sent with the estimate and mined a
+ * second later ran out of gas at exactly the limit (status 0, ~171.1k gas: the flake seen at
+ * n = 4 under load). gasUsed does not depend on the limit.
+ */
+const GAS_LIMIT = 16_000_000n;
+const LIMIT = { gasLimit: GAS_LIMIT };
 
-async function gasOf(tx: Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>): Promise<number> {
-  const receipt = await (await tx).wait();
-  return Number(receipt!.gasUsed);
+export class GasMeasurementError extends Error {
+  override readonly name = 'GasMeasurementError';
+  readonly code = 'gas_measurement_failed';
+}
+
+/** Mines `send()` in a block at `blockTime` and returns its gasUsed; a revert is named. */
+async function gasOf(anvil: Anvil, op: string, blockTime: bigint, send: () => Promise<{ hash: string; wait(): Promise<{ gasUsed: bigint } | null> }>): Promise<number> {
+  await anvil.setNextTimestamp(blockTime);
+  const tx = await send();
+  try {
+    const receipt = await tx.wait();
+    return Number(receipt!.gasUsed);
+  } catch (err) {
+    const receipt = (err as { receipt?: { gasUsed: bigint; status: number } }).receipt;
+    if (!receipt) throw err;
+    const trace = (await anvil.provider.send('debug_traceTransaction', [tx.hash, { tracer: 'callTracer' }]).catch(() => ({}))) as { output?: string; error?: string };
+    const why = receipt.gasUsed >= GAS_LIMIT ? 'out of gas' : `${trace.error ?? 'reverted'} ${trace.output ?? ''}`.trim();
+    throw new GasMeasurementError(`${op}: transaction ${tx.hash} failed (${why}; gasUsed ${receipt.gasUsed} of ${GAS_LIMIT}); decode the output with the hub ABI`);
+  }
 }
 
 /** Measures verify, transmit at each feed count, and updateAndRead, for committee size n. */
@@ -81,19 +108,19 @@ export async function measureHubGas(opts: HubGasOptions): Promise<HubGas> {
     const ctx: Ctx = { hub, secret: c.secret, ids, epoch: 0n, observedAt: 0n, step: 0 };
     // Warm-up: every feed served twice, so all slots hold nonzero values.
     for (let k = 0; k < 2; k++) {
-      const { report, signature } = await nextReport(ctx, max, anvil);
-      await gasOf(hub.transmit!(report, signature, LIMIT));
+      const { report, signature, blockTime } = await nextReport(ctx, max, anvil);
+      await gasOf(anvil, 'warm-up transmit', blockTime, () => hub.transmit!(report, signature, LIMIT));
     }
     const one = await nextReport(ctx, 1, anvil);
-    const verify = await gasOf(hub.verifyReport!.send(one.report, one.signature, LIMIT));
+    const verify = await gasOf(anvil, 'verifyReport', one.blockTime, () => hub.verifyReport!.send(one.report, one.signature, LIMIT));
     const transmit: Record<number, number> = {};
     for (const count of counts) {
-      const { report, signature } = await nextReport(ctx, count, anvil);
-      transmit[count] = await gasOf(hub.transmit!(report, signature, LIMIT));
+      const { report, signature, blockTime } = await nextReport(ctx, count, anvil);
+      transmit[count] = await gasOf(anvil, `transmit of ${count} feeds`, blockTime, () => hub.transmit!(report, signature, LIMIT));
     }
     const pull = await nextReport(ctx, 1, anvil);
     await hub.updateAndRead!.staticCall(pull.report, pull.signature, ids[0], 0); // surfaces a named error
-    const updateAndRead = await gasOf(hub.updateAndRead!(pull.report, pull.signature, ids[0], 0, LIMIT));
+    const updateAndRead = await gasOf(anvil, 'updateAndRead', pull.blockTime, () => hub.updateAndRead!(pull.report, pull.signature, ids[0], 0, LIMIT));
     return { n: c.n, t: c.t, verify, transmit, updateAndRead };
   } finally {
     await own?.stop();
