@@ -184,6 +184,9 @@ export class NodeService implements NodeHandlers {
     if (call.configDigest.toLowerCase() !== this.configDigest) {
       refuse('config_digest_mismatch', `config digest mismatch: expected ${this.configDigest}, got ${call.configDigest}; the aggregator serves another committee or chain`);
     }
+    if (call.epoch < 0n || call.epoch >= 1n << 64n) {
+      refuse('bad_request', `epoch ${call.epoch}: must be a uint64 (the epoch of the report the observation is for)`);
+    }
     const highest = this.#store.highestSigned(this.configDigest);
     if (highest && call.epoch < highest.epoch) {
       refuse('epoch_regression', `epoch ${call.epoch} is below epoch ${highest.epoch} already signed; observe a newer epoch`);

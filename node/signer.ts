@@ -20,13 +20,12 @@
  *     partial signature computed and released. A crash after the record loses one signature,
  *     never allows a conflicting one.
  */
-import { getBytes } from 'ethers';
+import { getBytes, hexlify } from 'ethers';
 import {
   NodeRefusal,
   buildReport,
   feedName,
   partialSign,
-  reportHash,
   reportMessage,
   verifyObservation,
   type Committee,
@@ -80,7 +79,9 @@ export class ReportSigner {
     };
     const digest = this.#o.configDigest;
     const epoch = report.epoch;
-    const hash = reportHash(report);
+    // The message once: its hex is the anti-equivocation key, its bytes are what gets signed.
+    const message = reportMessage(report);
+    const hash = hexlify(message);
 
     // 1. Domain.
     if (report.configDigest.toLowerCase() !== digest) {
@@ -153,7 +154,7 @@ export class ReportSigner {
     // 7. Durable record, then the signature.
     const decision = this.#o.store.checkAndRecord(digest, epoch, hash);
     if (!decision.ok) refuse(decision.reason, decision.detail);
-    const partial = partialSign(this.#o.share, reportMessage(report));
+    const partial = partialSign(this.#o.share, message);
     return { partial, reportHash: hash, repeat: decision.ok && decision.repeat };
   }
 }

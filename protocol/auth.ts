@@ -7,8 +7,8 @@
  * Headers: x-aegis-key (hex public key), x-aegis-timestamp (unix ms), x-aegis-nonce (hex),
  * x-aegis-signature (hex).
  */
-import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex, hexToBytes, randomBytes, utf8ToBytes } from '@noble/hashes/utils.js';
+import { createHash } from 'node:crypto';
+import { bytesToHex, hexToBytes, randomBytes } from '@noble/hashes/utils.js';
 import { edPublicKey, edSign, edVerify } from './ed25519.ts';
 
 export const AUTH_HEADERS = {
@@ -24,9 +24,29 @@ export interface RequestToSign {
   body: string | Uint8Array;
 }
 
-function digest(req: RequestToSign, timestamp: string, nonce: string): Uint8Array {
-  const body = typeof req.body === 'string' ? utf8ToBytes(req.body) : req.body;
-  return sha256(utf8ToBytes(`AEGIS_REQUEST_V1\n${req.method.toUpperCase()}\n${req.path}\n${timestamp}\n${nonce}\n${bytesToHex(sha256(body))}`));
+/**
+ * SHA-256 on node:crypto (OpenSSL): sign bodies carry every observation (hundreds of kB at
+ * 100 feeds × 31 nodes), and both ends hash them; the pure-JS hash was a visible share of a
+ * round. Same bytes in, same digest out (RFC 6234).
+ */
+function sha256(data: string | Uint8Array): Uint8Array {
+  return createHash('sha256').update(data).digest();
+}
+
+/** The last string body hashed when signing: an aggregator sends one sign body to every node. */
+let lastSigned: { body: string; hex: string } | undefined;
+
+function bodyHashHex(body: string | Uint8Array, memo: boolean): string {
+  if (memo && typeof body === 'string') {
+    if (lastSigned?.body !== body) lastSigned = { body, hex: bytesToHex(sha256(body)) };
+    return lastSigned.hex;
+  }
+  return bytesToHex(sha256(body));
+}
+
+function digest(req: RequestToSign, timestamp: string, nonce: string, memo = false): Uint8Array {
+  // A string body is hashed as its UTF-8 bytes.
+  return sha256(`AEGIS_REQUEST_V1\n${req.method.toUpperCase()}\n${req.path}\n${timestamp}\n${nonce}\n${bodyHashHex(req.body, memo)}`);
 }
 
 export function signRequest(identitySecret: Uint8Array, req: RequestToSign, nowMs = Date.now()): Record<string, string> {
@@ -36,7 +56,7 @@ export function signRequest(identitySecret: Uint8Array, req: RequestToSign, nowM
     [AUTH_HEADERS.key]: bytesToHex(edPublicKey(identitySecret)),
     [AUTH_HEADERS.timestamp]: timestamp,
     [AUTH_HEADERS.nonce]: nonce,
-    [AUTH_HEADERS.signature]: bytesToHex(edSign(digest(req, timestamp, nonce), identitySecret)),
+    [AUTH_HEADERS.signature]: bytesToHex(edSign(digest(req, timestamp, nonce, true), identitySecret)),
   };
 }
 

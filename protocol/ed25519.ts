@@ -33,8 +33,17 @@ function publicKeyOf(pub: Uint8Array): KeyObject {
   return pubCache.get(id) ?? remember(pubCache, id, createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b64url(pub) }, format: 'jwk' }));
 }
 
+const pubOfSecret = new WeakMap<KeyObject, Uint8Array>();
+
 export function edPublicKey(secret: Uint8Array): Uint8Array {
-  return new Uint8Array(Buffer.from(createPublicKey(privateKeyOf(secret)).export({ format: 'jwk' }).x!, 'base64url'));
+  // Every signed request names its key; derive it once per (cached) private key.
+  const key = privateKeyOf(secret);
+  let pub = pubOfSecret.get(key);
+  if (!pub) {
+    pub = new Uint8Array(Buffer.from(createPublicKey(key).export({ format: 'jwk' }).x!, 'base64url'));
+    pubOfSecret.set(key, pub);
+  }
+  return pub.slice();
 }
 
 export function edSign(message: Uint8Array, secret: Uint8Array): Uint8Array {

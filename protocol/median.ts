@@ -10,7 +10,7 @@
  *   consumer that requires a low spread must not be denied service by one liar).
  */
 import { feedName, type Report } from './report.ts';
-import { observationsRoot, observersBitmap, type Observation } from './observation.ts';
+import { observationsRoot, observersBitmap, type FeedObservation, type Observation } from './observation.ts';
 
 const U32_MAX = 0xffffffffn;
 
@@ -52,11 +52,22 @@ export interface AggregateResult {
 export function aggregateFeeds(observations: readonly Observation[], feedIds: readonly string[], t: number): AggregateResult {
   const feeds: FeedAggregate[] = [];
   const skipped: AggregateResult['skipped'] = [];
+  // Per observation, its first entry per feed id (what a linear `find` would return), so the
+  // lookup is O(1) instead of O(feeds): at 100 feeds × 31 nodes the scan dominated a rebuild.
+  const byFeed = observations.map((o) => {
+    const m = new Map<string, FeedObservation>();
+    for (const f of o.feeds) {
+      const k = f.feedId.toLowerCase();
+      if (!m.has(k)) m.set(k, f);
+    }
+    return m;
+  });
   for (const id of feedIds) {
     const answers: bigint[] = [];
     const contributors: number[] = [];
-    for (const o of observations) {
-      const f = o.feeds.find((x) => x.feedId.toLowerCase() === id.toLowerCase());
+    const key = id.toLowerCase();
+    for (const [k, o] of observations.entries()) {
+      const f = byFeed[k]!.get(key);
       if (f && f.answer !== null) {
         answers.push(f.answer);
         contributors.push(o.nodeIndex);

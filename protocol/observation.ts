@@ -4,10 +4,9 @@
  * ABI encoding, so the aggregator can forward observations to the other nodes (who recompute
  * every median before they sign) and publish them (`observationsRoot` commits to them).
  */
-import { AbiCoder, getBytes, hexlify, isHexString, keccak256 } from 'ethers';
-import { keccak_256 } from '@noble/hashes/sha3.js';
-import { bytesToHex } from '@noble/hashes/utils.js';
+import { keccak256Bytes } from './keccak.ts';
 import { ReportError } from './report.ts';
+import { ABI_WORD, bytesToHex0x, hexToBytesStrict, putInt, putSmall, writeHex } from './abi-words.ts';
 import { edSign, edVerify } from './ed25519.ts';
 
 export interface FeedObservation {
@@ -33,25 +32,13 @@ export interface SignedObservation {
   signature: string;
 }
 
-const abi = AbiCoder.defaultAbiCoder();
 export const OBSERVATION_DOMAIN = 'AEGIS_OBSERVATION_V1';
 
-const ABI_WORD = 32;
 const DOMAIN_BYTES = new TextEncoder().encode(OBSERVATION_DOMAIN);
 const hashCache = new WeakMap<Observation, string>();
 
-function putUint(buf: Uint8Array, offset: number, v: bigint): void {
-  // Two's complement over 256 bits, big-endian: negative int192 answers sign-extend.
-  let x = BigInt.asUintN(256, v);
-  for (let i = offset + ABI_WORD - 1; i >= offset && x > 0n; i--) {
-    buf[i] = Number(x & 0xffn);
-    x >>= 8n;
-  }
-}
-
 function putHex32(buf: Uint8Array, offset: number, hex: string, what: string): void {
-  if (!isHexString(hex, 32)) throw new ReportError('bad_field', `${what}: expected 0x-prefixed 32-byte hex, got ${JSON.stringify(hex)}`);
-  buf.set(getBytes(hex), offset);
+  if (!writeHex(buf, offset, hex, 32)) throw new ReportError('bad_field', `${what}: expected 0x-prefixed 32-byte hex, got ${JSON.stringify(hex)}`);
 }
 
 /**
@@ -70,24 +57,29 @@ export function encodeObservation(o: Observation): Uint8Array {
   const offFeeds = head + domainTail;
   const offAnswers = offFeeds + arrayTail;
   const offPresent = offAnswers + arrayTail;
-  putUint(buf, 0, BigInt(head));
+  putSmall(buf, 0, head);
   putHex32(buf, 32, o.configDigest, 'observation.configDigest');
-  putUint(buf, 64, BigInt.asUintN(64, o.epoch));
-  putUint(buf, 96, BigInt(o.nodeIndex & 0xffff));
-  putUint(buf, 128, BigInt.asUintN(64, o.observedAt));
-  putUint(buf, 160, BigInt(offFeeds));
-  putUint(buf, 192, BigInt(offAnswers));
-  putUint(buf, 224, BigInt(offPresent));
-  putUint(buf, head, BigInt(DOMAIN_BYTES.length));
+  putInt(buf, 64, BigInt.asUintN(64, o.epoch));
+  putSmall(buf, 96, o.nodeIndex & 0xffff);
+  putInt(buf, 128, BigInt.asUintN(64, o.observedAt));
+  putSmall(buf, 160, offFeeds);
+  putSmall(buf, 192, offAnswers);
+  putSmall(buf, 224, offPresent);
+  putSmall(buf, head, DOMAIN_BYTES.length);
   buf.set(DOMAIN_BYTES, head + ABI_WORD);
-  putUint(buf, offFeeds, BigInt(k));
-  putUint(buf, offAnswers, BigInt(k));
-  putUint(buf, offPresent, BigInt(k));
-  o.feeds.forEach((f, i) => {
-    putHex32(buf, offFeeds + ABI_WORD * (i + 1), f.feedId, `observation.feeds[${i}].feedId`);
-    putUint(buf, offAnswers + ABI_WORD * (i + 1), f.answer ?? 0n);
-    putUint(buf, offPresent + ABI_WORD * (i + 1), f.answer !== null ? 1n : 0n);
-  });
+  putSmall(buf, offFeeds, k);
+  putSmall(buf, offAnswers, k);
+  putSmall(buf, offPresent, k);
+  const feeds = o.feeds;
+  for (let i = 0; i < k; i++) {
+    const f = feeds[i]!;
+    const slot = ABI_WORD * (i + 1);
+    putHex32(buf, offFeeds + slot, f.feedId, `observation.feeds[${i}].feedId`);
+    if (f.answer !== null) {
+      putInt(buf, offAnswers + slot, f.answer);
+      buf[offPresent + slot + ABI_WORD - 1] = 1;
+    }
+  }
   return buf;
 }
 
@@ -99,7 +91,7 @@ export function observationHash(o: Observation): string {
   const hit = hashCache.get(o);
   if (hit) return hit;
   assertObservationRanges(o);
-  const h = '0x' + bytesToHex(keccak_256(encodeObservation(o)));
+  const h = bytesToHex0x(keccak256Bytes(encodeObservation(o)));
   hashCache.set(o, h);
   return h;
 }
@@ -117,13 +109,14 @@ function assertObservationRanges(o: Observation): void {
 }
 
 export function signObservation(o: Observation, identitySecret: Uint8Array): SignedObservation {
-  return { observation: o, signature: hexlify(edSign(getBytes(observationHash(o)), identitySecret)) };
+  return { observation: o, signature: bytesToHex0x(edSign(hexToBytesStrict(observationHash(o))!, identitySecret)) };
 }
 
 /** True when the signature is the given identity key's over this exact observation. */
 export function verifyObservation(s: SignedObservation, identityPublicKey: Uint8Array): boolean {
   try {
-    return edVerify(getBytes(s.signature), getBytes(observationHash(s.observation)), identityPublicKey);
+    const signature = hexToBytesStrict(s.signature);
+    return signature !== undefined && edVerify(signature, hexToBytesStrict(observationHash(s.observation))!, identityPublicKey);
   } catch {
     return false;
   }
@@ -139,7 +132,12 @@ export function observationsRoot(observations: readonly Observation[]): string {
   for (let k = 1; k < sorted.length; k++) {
     if (sorted[k]!.nodeIndex === sorted[k - 1]!.nodeIndex) throw new ReportError('bad_field', `observations: node ${sorted[k]!.nodeIndex} appears twice`);
   }
-  return keccak256(abi.encode(['bytes32[]'], [sorted.map(observationHash)]));
+  // abi.encode(bytes32[]): offset word, length word, then the hashes.
+  const buf = new Uint8Array(ABI_WORD * (2 + sorted.length));
+  putSmall(buf, 0, ABI_WORD);
+  putSmall(buf, ABI_WORD, sorted.length);
+  sorted.forEach((o, k) => writeHex(buf, ABI_WORD * (2 + k), observationHash(o), 32));
+  return bytesToHex0x(keccak256Bytes(buf));
 }
 
 /** Bitmap with bit i−1 set for each node index i. */

@@ -11,7 +11,9 @@
  * `encodeReport` is abi.encode of the same fields in struct order: the hub's `Report`
  * calldata struct and the wire form served to pull-mode consumers.
  */
-import { AbiCoder, encodeBytes32String, decodeBytes32String, getAddress, getBytes, hexlify, isHexString, keccak256 } from 'ethers';
+import { AbiCoder, encodeBytes32String, decodeBytes32String, getAddress, hexlify, isHexString, keccak256 } from 'ethers';
+import { keccak256Bytes } from './keccak.ts';
+import { ABI_WORD, bytesToHex0x, hexToBytesStrict, putInt, putSmall, readHex, readSmall, readUint, writeHex } from './abi-words.ts';
 
 export interface Report {
   configDigest: string;
@@ -105,10 +107,6 @@ export function assertReport(r: Report): void {
   });
 }
 
-function fields(r: Report): unknown[] {
-  return [r.configDigest, r.epoch, r.observedAt, r.observationsRoot, r.observers, r.feedIds, r.answers, r.spreadBps];
-}
-
 export function computeConfigDigest(c: CommitteeConfig): string {
   if (c.groupPublicKey.length !== 256) throw new ReportError('bad_field', `groupPublicKey: expected the 256-byte EIP-2537 form, got ${c.groupPublicKey.length} bytes`);
   return keccak256(
@@ -119,39 +117,152 @@ export function computeConfigDigest(c: CommitteeConfig): string {
   );
 }
 
+const REPORT_DOMAIN_BYTES = new TextEncoder().encode(REPORT_DOMAIN);
+
+function putBytes32(buf: Uint8Array, offset: number, hex: string, what: string): void {
+  if (!writeHex(buf, offset, hex, 32)) throw new ReportError('bad_field', `${what}: expected 0x-prefixed 32-byte hex, got ${JSON.stringify(hex)}`);
+}
+
+/**
+ * The five static fields, then the three arrays, ABI-encoded at `base` with `headWords` head
+ * words before the arrays' offsets (offsets are relative to `base`). Shared by the message
+ * encoding (domain string first) and the wire encoding (the report as one tuple).
+ */
+function writeReport(buf: Uint8Array, base: number, firstStatic: number, tailStart: number, r: Report): void {
+  const k = r.feedIds.length;
+  const arrayBytes = ABI_WORD * (k + 1);
+  const offFeeds = tailStart;
+  const offAnswers = offFeeds + arrayBytes;
+  const offSpreads = offAnswers + arrayBytes;
+  let w = base + firstStatic;
+  putBytes32(buf, w, r.configDigest, 'configDigest');
+  putInt(buf, (w += ABI_WORD), r.epoch);
+  putInt(buf, (w += ABI_WORD), r.observedAt);
+  putBytes32(buf, (w += ABI_WORD), r.observationsRoot, 'observationsRoot');
+  putInt(buf, (w += ABI_WORD), r.observers);
+  putSmall(buf, (w += ABI_WORD), offFeeds);
+  putSmall(buf, (w += ABI_WORD), offAnswers);
+  putSmall(buf, (w += ABI_WORD), offSpreads);
+  putSmall(buf, base + offFeeds, k);
+  putSmall(buf, base + offAnswers, k);
+  putSmall(buf, base + offSpreads, k);
+  for (let i = 0; i < k; i++) {
+    const slot = ABI_WORD * (i + 1);
+    putBytes32(buf, base + offFeeds + slot, r.feedIds[i]!, `feedIds[${i}]`);
+    putInt(buf, base + offAnswers + slot, r.answers[i]!);
+    putSmall(buf, base + offSpreads + slot, r.spreadBps[i]!);
+  }
+}
+
+/**
+ * `abi.encode("AEGIS_REPORT_V1", configDigest, epoch, observedAt, observationsRoot, observers,
+ * feedIds, answers, spreadBps)`, written directly (a property test holds it byte-equal to
+ * ethers' `AbiCoder.encode`). Validates the report first.
+ */
+export function encodeReportMessage(r: Report): Uint8Array {
+  assertReport(r);
+  const k = r.feedIds.length;
+  const head = 9 * ABI_WORD;
+  const domainTail = ABI_WORD + Math.ceil(REPORT_DOMAIN_BYTES.length / ABI_WORD) * ABI_WORD;
+  const buf = new Uint8Array(head + domainTail + 3 * ABI_WORD * (k + 1));
+  putSmall(buf, 0, head);
+  putSmall(buf, head, REPORT_DOMAIN_BYTES.length);
+  buf.set(REPORT_DOMAIN_BYTES, head + ABI_WORD);
+  writeReport(buf, 0, ABI_WORD, head + domainTail, r);
+  return buf;
+}
+
 /** The 32-byte message the committee BLS-signs for this report. */
 export function reportMessage(r: Report): Uint8Array {
+  return keccak256Bytes(encodeReportMessage(r));
+}
+
+/** `abi.encode(tuple Report)` as bytes, written directly (property-tested against ethers). */
+export function encodeReportBytes(r: Report): Uint8Array {
   assertReport(r);
-  return getBytes(keccak256(abi.encode(['string', ...REPORT_FIELD_TYPES], [REPORT_DOMAIN, ...fields(r)])));
+  const k = r.feedIds.length;
+  // One offset word to the dynamic tuple, then its 8-word head and the three arrays.
+  const head = 8 * ABI_WORD;
+  const buf = new Uint8Array(ABI_WORD + head + 3 * ABI_WORD * (k + 1));
+  putSmall(buf, 0, ABI_WORD);
+  writeReport(buf, ABI_WORD, 0, head, r);
+  return buf;
 }
 
 export function encodeReport(r: Report): string {
-  assertReport(r);
-  return abi.encode([REPORT_TUPLE_ABI], [{ ...r }]);
+  return bytesToHex0x(encodeReportBytes(r));
+}
+
+/**
+ * The canonical layout read directly; undefined when the bytes are not exactly the canonical
+ * encoding of a valid report (the caller then takes the generic decoder's path and error).
+ */
+function decodeCanonical(bytes: Uint8Array): Report | undefined {
+  const base = ABI_WORD;
+  if (bytes.length < base + 8 * ABI_WORD + 3 * ABI_WORD || readSmall(bytes, 0) !== ABI_WORD) return undefined;
+  const offFeeds = readSmall(bytes, base + 5 * ABI_WORD);
+  const k = offFeeds === 8 * ABI_WORD ? readSmall(bytes, base + offFeeds) : -1;
+  if (k < 0 || bytes.length !== base + 8 * ABI_WORD + 3 * ABI_WORD * (k + 1)) return undefined;
+  const offAnswers = offFeeds + ABI_WORD * (k + 1);
+  const offSpreads = offAnswers + ABI_WORD * (k + 1);
+  const feedIds: string[] = [];
+  const answers: bigint[] = [];
+  const spreadBps: number[] = [];
+  for (let i = 1; i <= k; i++) {
+    feedIds.push(readHex(bytes, base + offFeeds + ABI_WORD * i, 32));
+    answers.push(BigInt.asIntN(256, readUint(bytes, base + offAnswers + ABI_WORD * i)));
+    spreadBps.push(readSmall(bytes, base + offSpreads + ABI_WORD * i));
+  }
+  const r: Report = {
+    configDigest: readHex(bytes, base, 32),
+    epoch: readUint(bytes, base + ABI_WORD),
+    observedAt: readUint(bytes, base + 2 * ABI_WORD),
+    observationsRoot: readHex(bytes, base + 3 * ABI_WORD, 32),
+    observers: readUint(bytes, base + 4 * ABI_WORD),
+    feedIds,
+    answers,
+    spreadBps,
+  };
+  // Accept only when re-encoding gives back exactly these bytes: then every field is in its
+  // type's range, every offset and length is the canonical one, and no byte was ignored.
+  let again: Uint8Array;
+  try {
+    again = encodeReportBytes(r);
+  } catch {
+    return undefined;
+  }
+  if (again.length !== bytes.length) return undefined;
+  for (let i = 0; i < again.length; i++) if (again[i] !== bytes[i]) return undefined;
+  return r;
 }
 
 export function decodeReport(data: string | Uint8Array): Report {
-  let decoded;
+  const bytes = typeof data === 'string' ? hexToBytesStrict(data) : data;
+  const fast = bytes && decodeCanonical(bytes);
+  if (fast) return fast;
+  // Anything else (non-canonical offsets, garbage): the generic decoder decides. ethers defers
+  // some decoding errors to the first property access, so the fields are read inside the try.
+  let r: Report;
   try {
-    [decoded] = abi.decode([REPORT_TUPLE_ABI], data);
+    const [decoded] = abi.decode([REPORT_TUPLE_ABI], data);
+    r = {
+      configDigest: hexlify(decoded.configDigest),
+      epoch: BigInt(decoded.epoch),
+      observedAt: BigInt(decoded.observedAt),
+      observationsRoot: hexlify(decoded.observationsRoot),
+      observers: BigInt(decoded.observers),
+      feedIds: [...decoded.feedIds].map((x: string) => hexlify(x)),
+      answers: [...decoded.answers].map((x: bigint) => BigInt(x)),
+      spreadBps: [...decoded.spreadBps].map((x: bigint) => Number(x)),
+    };
   } catch (err) {
     throw new ReportError('bad_encoding', `report: not an ABI-encoded Aegis report (${(err as Error).message.split('(')[0]!.trim()})`);
   }
-  const r: Report = {
-    configDigest: hexlify(decoded.configDigest),
-    epoch: BigInt(decoded.epoch),
-    observedAt: BigInt(decoded.observedAt),
-    observationsRoot: hexlify(decoded.observationsRoot),
-    observers: BigInt(decoded.observers),
-    feedIds: [...decoded.feedIds].map((x: string) => hexlify(x)),
-    answers: [...decoded.answers].map((x: bigint) => BigInt(x)),
-    spreadBps: [...decoded.spreadBps].map((x: bigint) => Number(x)),
-  };
   assertReport(r);
   return r;
 }
 
 /** Hex of the report message, convenient as a key in stores and logs. */
 export function reportHash(r: Report): string {
-  return hexlify(reportMessage(r));
+  return bytesToHex0x(reportMessage(r));
 }

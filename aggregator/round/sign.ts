@@ -8,6 +8,7 @@ import { hexlify } from 'ethers';
 import {
   batchVerifyPartials,
   combinePartials,
+  hashToG1,
   signatureToEvm,
   verifyGroupSignature,
   type NodeClient,
@@ -52,7 +53,9 @@ export async function signPhase(input: SignPhaseInput): Promise<SignPhaseResult>
     if (o.ok) received.push(o.value);
     else excluded.push({ index: o.index, phase: 'sign', code: o.code, reason: o.reason });
   }
-  const batch = batchVerifyPartials(received, input.publicShares, input.message);
+  // H(m) once for the batch check and the group-signature check.
+  const hashed = hashToG1(input.message);
+  const batch = batchVerifyPartials(received, input.publicShares, input.message, hashed);
   for (const bad of batch.invalid) excluded.push({ index: bad.index, phase: 'sign', code: 'bad_partial', reason: `node ${bad.index}: ${bad.reason}; excluded from this round` });
   const t2 = performance.now();
   const signers = batch.valid.map((p) => p.index);
@@ -66,8 +69,8 @@ export async function signPhase(input: SignPhaseInput): Promise<SignPhaseResult>
       combineMs: 0,
     };
   }
-  const signature = combinePartials(batch.valid, input.t);
-  const good = verifyGroupSignature(signature, input.message, input.groupPublicKey);
+  const signature = combinePartials(batch.valid, input.t, batch.points);
+  const good = verifyGroupSignature(signature, input.message, input.groupPublicKey, hashed);
   const t3 = performance.now();
   if (!good) {
     return { ok: false, code: 'group_signature_invalid', message: `epoch ${input.report.epoch}: the combined group signature does not verify against the group key; nothing is sent`, ...base, combineMs: t3 - t2 };

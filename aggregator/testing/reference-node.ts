@@ -129,13 +129,15 @@ export class ReferenceNode implements NodeHandlers {
       if (s.observation.epoch !== report.epoch) refuse('observation_mismatch', `observation of node ${s.observation.nodeIndex} is for epoch ${s.observation.epoch}, report for ${report.epoch}`);
     }
     const rebuilt = buildReport(this.tc.configDigest, report.epoch, observations.map((s) => s.observation), report.feedIds, this.tc.committee.t).report;
-    if (!rebuilt || reportHash(rebuilt) !== reportHash(report)) refuse('median_mismatch', 'report does not match the medians recomputed from the signed observations');
-    const hash = reportHash(report);
+    // The message once: its hex keys the one-report-per-epoch rule, its bytes get signed.
+    const message = reportMessage(report);
+    const hash = hexlify(message);
+    if (!rebuilt || reportHash(rebuilt) !== hash) refuse('median_mismatch', 'report does not match the medians recomputed from the signed observations');
     const prior = this.signedByEpoch.get(report.epoch);
     if (prior !== undefined && prior !== hash) refuse('conflicting_report', `already signed another report for epoch ${report.epoch}`);
     this.signedByEpoch.set(report.epoch, hash);
     if (this.fault.kind === 'bad_partial') return { index: this.index, signature: G1.BASE.multiply(12345n + BigInt(this.index)).toBytes() };
-    return partialSign(this.share, reportMessage(report));
+    return partialSign(this.share, message);
   }
 }
 

@@ -11,6 +11,7 @@
  * Ciphersuite: BLS_SIG_BLS12381G1_XMD:SHA-256_SSWU_RO_NUL_ (RFC 9380 hash_to_curve for G1).
  */
 import { bls12_381 } from '@noble/curves/bls12-381.js';
+import { pippenger } from '@noble/curves/abstract/curve.js';
 import { randomBytes } from '@noble/hashes/utils.js';
 import { BlsError, assertBytes } from './errors.ts';
 import { G1, G2, type G1Point, type G2Point, decodeG1, decodeG2, decodeG2Cached } from './points.ts';
@@ -150,6 +151,8 @@ export interface BatchResult {
   valid: PartialSignature[];
   /** Bad signers with the reason: a failed check, or a malformed point. */
   invalid: { index: number; reason: string }[];
+  /** The decoded (checked) points of the valid partials by node index, for `combinePartials`. */
+  points: Map<number, G1Point>;
 }
 
 /**
@@ -158,11 +161,40 @@ export interface BatchResult {
  * verified against the group key before use, so a miss costs one retried round, never a
  * wrong report — and it halves the G2 work that dominates the batch.
  */
-function randomWeight(): bigint {
-  const b = randomBytes(4);
-  let v = 0n;
-  for (const x of b) v = (v << 8n) | BigInt(x);
-  return v | 1n;
+function randomWeights(count: number): number[] {
+  const b = randomBytes(4 * count);
+  const out: number[] = [];
+  for (let k = 0; k < count; k++) out.push(((b[4 * k]! << 24) | (b[4 * k + 1]! << 16) | (b[4 * k + 2]! << 8) | b[4 * k + 3]! | 1) >>> 0);
+  return out;
+}
+
+const WINDOW = 4;
+
+/**
+ * Σ w_k·P_k for 32-bit weights, by buckets per 4-bit window (Pippenger's method sized for
+ * small scalars): 8 windows of (n + 30) additions and 32 doublings in all, instead of n
+ * separate double-and-add ladders (32 doublings and ~16 additions each). The weights are
+ * public randomness of the verifier, so variable time leaks nothing.
+ */
+function weightedSum<P extends { add(o: P): P; double(): P; is0(): boolean }>(zero: P, points: readonly P[], weights: readonly number[]): P {
+  let acc = zero;
+  for (let shift = 32 - WINDOW; shift >= 0; shift -= WINDOW) {
+    for (let d = 0; d < WINDOW; d++) acc = acc.double();
+    const buckets: P[] = new Array((1 << WINDOW) - 1).fill(zero);
+    for (let k = 0; k < points.length; k++) {
+      const digit = (weights[k]! >>> shift) & ((1 << WINDOW) - 1);
+      if (digit) buckets[digit - 1] = buckets[digit - 1]!.add(points[k]!);
+    }
+    // Σ_d d·B_d as a running sum from the top bucket down.
+    let running = zero;
+    let window = zero;
+    for (let d = buckets.length - 1; d >= 0; d--) {
+      running = running.add(buckets[d]!);
+      window = window.add(running);
+    }
+    acc = acc.add(window);
+  }
+  return acc;
 }
 
 /**
@@ -174,8 +206,9 @@ export function batchVerifyPartials(
   partials: readonly PartialSignature[],
   publicShares: readonly Uint8Array[],
   message: Uint8Array,
+  hashed?: G1Point,
 ): BatchResult {
-  const h = hashToG1(message);
+  const h = hashed ?? hashToG1(message);
   const invalid: BatchResult['invalid'] = [];
   const decoded: { partial: PartialSignature; sig: G1Point; pk: G2Point }[] = [];
   const seen = new Set<number>();
@@ -194,14 +227,9 @@ export function batchVerifyPartials(
   }
   const check = (items: typeof decoded): boolean => {
     if (items.length === 1) return bls.verify(items[0]!.sig, h, items[0]!.pk);
-    // Plain double-and-add beats Pippenger for a few dozen points with 32-bit scalars.
-    let sigAcc = G1.ZERO;
-    let pkAcc = G2.ZERO;
-    for (const item of items) {
-      const r = randomWeight();
-      sigAcc = sigAcc.add(item.sig.multiplyUnsafe(r));
-      pkAcc = pkAcc.add(item.pk.multiplyUnsafe(r));
-    }
+    const r = randomWeights(items.length);
+    const sigAcc = weightedSum(G1.ZERO, items.map((x) => x.sig), r);
+    const pkAcc = weightedSum(G2.ZERO, items.map((x) => x.pk), r);
     return bls.verify(sigAcc, h, pkAcc);
   };
   const valid: PartialSignature[] = [];
@@ -222,7 +250,9 @@ export function batchVerifyPartials(
   bisect(decoded);
   valid.sort((a, b) => a.index - b.index);
   invalid.sort((a, b) => a.index - b.index);
-  return { valid, invalid };
+  const good = new Set(valid.map((p) => p.index));
+  const points = new Map(decoded.filter((d) => good.has(d.partial.index)).map((d) => [d.partial.index, d.sig]));
+  return { valid, invalid, points };
 }
 
 /**
@@ -230,22 +260,23 @@ export function batchVerifyPartials(
  * the partials first (or the result, with `verifyGroupSignature`): an unchecked bad
  * partial yields a group signature that does not verify.
  */
-export function combinePartials(partials: readonly PartialSignature[], t: number): Uint8Array {
+export function combinePartials(partials: readonly PartialSignature[], t: number, decoded?: ReadonlyMap<number, G1Point>): Uint8Array {
   if (!Number.isInteger(t) || t < 1) throw new BlsError('bad_threshold', `threshold t=${t}: must be a positive integer`);
   if (partials.length < t) {
     throw new BlsError('too_few_partials', `combine: need t=${t} partial signatures, got ${partials.length}; wait for more nodes or check why they refused`);
   }
   const chosen = partials.slice(0, t);
   const lambdas = lagrangeAtZero(chosen.map((p) => p.index));
-  const points = chosen.map((p) => decodeG1(p.signature, `partial signature of node ${p.index}`));
-  // λ_i are public, so variable-time multiplication leaks nothing.
-  const acc = points.reduce((sum, p, k) => sum.add(p.multiplyUnsafe(lambdas[k]!)), G1.ZERO);
+  // Points already decoded and checked by `batchVerifyPartials` (same partial objects) are reused.
+  const points = chosen.map((p) => decoded?.get(p.index) ?? decodeG1(p.signature, `partial signature of node ${p.index}`));
+  // λ_i are public, so a variable-time multi-scalar multiplication leaks nothing.
+  const acc = pippenger(G1, points, lambdas);
   if (acc.is0()) throw new BlsError('infinity', 'combine: the partials interpolate to infinity; at least one partial is bad');
   return acc.toBytes();
 }
 
 /** Verifies a (group or ordinary) signature: e(σ, G2) = e(H(m), PK). Never throws on bad points. */
-export function verifyGroupSignature(signature: Uint8Array, message: Uint8Array, groupPublicKey: Uint8Array): boolean {
+export function verifyGroupSignature(signature: Uint8Array, message: Uint8Array, groupPublicKey: Uint8Array, hashed?: G1Point): boolean {
   let sig: G1Point;
   let pk: G2Point;
   try {
@@ -255,5 +286,5 @@ export function verifyGroupSignature(signature: Uint8Array, message: Uint8Array,
     if (err instanceof BlsError || err instanceof TypeError) return false;
     throw err;
   }
-  return bls.verify(sig, hashToG1(message), pk);
+  return bls.verify(sig, hashed ?? hashToG1(message), pk);
 }

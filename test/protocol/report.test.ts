@@ -92,6 +92,90 @@ describe('report codec', () => {
     expect(feedName(feedId('ETH/USD'))).toBe('ETH/USD');
   });
 
+  it('the hand-written report encoders equal abi.encode for any report', async () => {
+    const { AbiCoder, getBytes, keccak256 } = await import('ethers');
+    const { REPORT_TUPLE_ABI, encodeReportMessage } = await import('../../protocol/report.ts');
+    const abi = AbiCoder.defaultAbiCoder();
+    fc.assert(
+      fc.property(reportArb, (r) => {
+        const fields = [r.configDigest, r.epoch, r.observedAt, r.observationsRoot, r.observers, r.feedIds, r.answers, r.spreadBps];
+        const message = abi.encode(['string', 'bytes32', 'uint64', 'uint64', 'bytes32', 'uint256', 'bytes32[]', 'int192[]', 'uint32[]'], ['AEGIS_REPORT_V1', ...fields]);
+        expect(encodeReportMessage(r)).toEqual(getBytes(message));
+        expect(hexlify(reportMessage(r))).toBe(keccak256(message));
+        expect(encodeReport(r)).toBe(abi.encode([REPORT_TUPLE_ABI], [{ ...r }]));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('decodeReport agrees with the generic ABI decoder on canonical, altered and garbage input', async () => {
+    const { AbiCoder, getBytes } = await import('ethers');
+    const { REPORT_TUPLE_ABI } = await import('../../protocol/report.ts');
+    const abi = AbiCoder.defaultAbiCoder();
+    // The decoder before the fast path: ethers' decode, then the field checks.
+    const generic = (data: string | Uint8Array): Report | string => {
+      try {
+        const [d] = abi.decode([REPORT_TUPLE_ABI], data);
+        const r: Report = {
+          configDigest: hexlify(d.configDigest),
+          epoch: BigInt(d.epoch),
+          observedAt: BigInt(d.observedAt),
+          observationsRoot: hexlify(d.observationsRoot),
+          observers: BigInt(d.observers),
+          feedIds: [...d.feedIds].map((x: string) => hexlify(x)),
+          answers: [...d.answers].map((x: bigint) => BigInt(x)),
+          spreadBps: [...d.spreadBps].map((x: bigint) => Number(x)),
+        };
+        return errCode(() => encodeReport(r)) ?? r;
+      } catch {
+        return 'bad_encoding';
+      }
+    };
+    const fast = (data: string | Uint8Array): Report | string => {
+      try {
+        return decodeReport(data);
+      } catch (err) {
+        return err instanceof ReportError ? err.code : String(err);
+      }
+    };
+    fc.assert(
+      fc.property(
+        reportArb,
+        fc.array(fc.record({ at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }), { maxLength: 3 }),
+        fc.integer({ min: -40, max: 40 }),
+        (r, edits, resize) => {
+          const canonical = getBytes(encodeReport(r));
+          expect(fast(encodeReport(r))).toEqual(r);
+          expect(fast(encodeReport(r).toUpperCase().replace('0X', '0x'))).toEqual(r);
+          expect(fast(canonical)).toEqual(r);
+          const altered = new Uint8Array(Math.max(0, canonical.length + resize));
+          altered.set(canonical.subarray(0, altered.length));
+          for (const e of edits) if (altered.length) altered[e.at % altered.length] = e.value;
+          expect(fast(hexlify(altered))).toEqual(generic(hexlify(altered)));
+        },
+      ),
+      { numRuns: 300 },
+    );
+    // Structured alterations the random edits rarely reach: a widened epoch, an answer outside
+    // int192, a spread above uint32, a moved array offset.
+    const r: Report = { configDigest: hexlify(ethersRandom(32)), epoch: 7n, observedAt: 9n, observationsRoot: hexlify(ethersRandom(32)), observers: 3n, feedIds: [feedId('A/USD'), feedId('B/USD')], answers: [5n, -5n], spreadBps: [1, 2] };
+    const word = (b: Uint8Array, k: number, v: bigint) => b.set(getBytes('0x' + BigInt.asUintN(256, v).toString(16).padStart(64, '0')), 32 + 32 * k);
+    const variants: ((b: Uint8Array) => void)[] = [
+      (b) => word(b, 1, 1n << 64n),
+      (b) => word(b, 13, 1n << 191n),
+      (b) => word(b, 15, 1n << 32n),
+      (b) => word(b, 5, 8n * 32n + 32n),
+    ];
+    for (const v of variants) {
+      const b = getBytes(encodeReport(r));
+      v(b);
+      expect(fast(hexlify(b))).toEqual(generic(hexlify(b)));
+    }
+    expect(fast('0x')).toBe('bad_encoding');
+    expect(fast('0x123')).toEqual(generic('0x123'));
+    expect(fast('not hex')).toEqual(generic('not hex'));
+  });
+
   it('config digest binds chain, hub, version, key, n and t', () => {
     const base = { chainId: 31337n, hub: '0x' + '11'.repeat(20), configVersion: 1n, groupPublicKey: new Uint8Array(256).fill(3), n: 7, t: 5 };
     const d = computeConfigDigest(base);
