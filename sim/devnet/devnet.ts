@@ -104,6 +104,82 @@ export async function freePort(): Promise<number> {
   });
 }
 
+export interface CommitteeFileOptions {
+  dir: string;
+  chainId: bigint | number;
+  hub: string;
+  dealer: DealerOutput;
+  /** Ed25519 identity secrets of the nodes, index order. */
+  identities: Uint8Array[];
+  nodeUrls: string[];
+  aggregators: { identityKey: string; name?: string }[];
+}
+
+/** Writes `committee.json` in `dir` for a dealer committee; returns the file, the parsed committee and its digest. */
+export function writeCommitteeFile(o: CommitteeFileOptions): { file: string; committee: Committee; digest: string } {
+  const committeeJson = {
+    chainId: typeof o.chainId === 'bigint' ? o.chainId.toString() : o.chainId,
+    hub: o.hub,
+    configVersion: 1,
+    t: o.dealer.t,
+    groupPublicKey: hexlify(o.dealer.groupPublicKey),
+    nodes: o.identities.map((id, k) => ({ index: k + 1, identityKey: hexlify(ed25519.getPublicKey(id)), publicShare: hexlify(o.dealer.publicShares[k]!), url: o.nodeUrls[k]! })),
+    aggregators: o.aggregators,
+  };
+  const file = join(o.dir, 'committee.json');
+  writeFileSync(file, JSON.stringify(committeeJson, null, 2));
+  const committee = parseCommittee(committeeJson);
+  return { file, committee, digest: committeeConfigDigest(committee).toLowerCase() };
+}
+
+export interface NodeFilesOptions {
+  dir: string;
+  /** 1-based node index. */
+  index: number;
+  dealer: DealerOutput;
+  identitySecret: Uint8Array;
+  committeeFile: string;
+  digest: string;
+  port: number;
+  passwordFile: string;
+  password: string;
+  feeds: readonly string[];
+  venues: readonly VenueId[];
+  venueUrl: (venue: VenueId) => string;
+  /** node-cron schedule of the source poller (seconds resolution). */
+  pollSchedule: string;
+  logLevel?: string;
+}
+
+/**
+ * Writes node `index`'s EIP-2335 keystores (identity and BLS share, fast KDF: development
+ * only) and its `node.yaml` under `dir/node<index>`; returns the config file.
+ */
+export async function writeNodeFiles(o: NodeFilesOptions): Promise<string> {
+  const nd = join(o.dir, `node${o.index}`);
+  mkdirSync(nd, { recursive: true });
+  const kdf = { function: 'pbkdf2' as const, c: 16 };
+  const n = o.dealer.n;
+  await importIdentity(join(nd, 'identity.json'), bytesToHex(o.identitySecret), { password: o.password, kdf });
+  await importBlsShare(join(nd, 'share.json'), bytesToHex(scalarToBytes(o.dealer.shares[o.index - 1]!.secret)), { index: o.index, n, t: o.dealer.t, groupPublicKey: hexlify(o.dealer.groupPublicKey) }, { password: o.password, kdf });
+  const file = join(nd, 'node.yaml');
+  writeFileSync(
+    file,
+    stringify({
+      listen: { host: '127.0.0.1', port: o.port },
+      committee: o.committeeFile,
+      configDigest: o.digest,
+      keys: { identity: { path: join(nd, 'identity.json'), passwordFile: o.passwordFile }, share: { path: join(nd, 'share.json'), passwordFile: o.passwordFile } },
+      store: join(nd, 'signing.sqlite'),
+      poll: { schedule: o.pollSchedule, concurrency: 4 },
+      signer: { sanityBandBps: 200, maxReportAgeS: 60, maxFutureS: 5 },
+      feeds: o.feeds.map((name) => ({ name, decimals: 8, minSources: 3, sources: o.venues.map((venue) => ({ venue, baseUrl: o.venueUrl(venue) })) })),
+      log: { level: o.logLevel ?? 'info' },
+    }),
+  );
+  return file;
+}
+
 function spawnCli(name: string, args: string[], logFile: string): ManagedProcess {
   // `node --import tsx` (not the tsx wrapper) so the PID we hold is the process that serves.
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
@@ -202,45 +278,37 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
     await createTransmitterKey(join(dir, 'agg-transmitter.json'), PASSWORD, { fast: true, privateKey: ANVIL_KEYS[1]! });
     const ports = await Promise.all(Array.from({ length: o.n }, () => freePort()));
     const nodeUrls = ports.map((p) => `http://127.0.0.1:${p}`);
-    const committeeJson = {
+    const { file: committeeFile, committee, digest } = writeCommitteeFile({
+      dir,
       chainId: anvil.chainId,
       hub: hubAddress,
-      configVersion: 1,
-      t: o.t,
-      groupPublicKey: hexlify(dealer.groupPublicKey),
-      nodes: identities.map((id, k) => ({ index: k + 1, identityKey: hexlify(ed25519.getPublicKey(id)), publicShare: hexlify(dealer.publicShares[k]!), url: nodeUrls[k]! })),
+      dealer,
+      identities,
+      nodeUrls,
       aggregators: [{ identityKey: agg.publicKey, name: 'demo aggregator' }],
-    };
-    const committeeFile = join(dir, 'committee.json');
-    writeFileSync(committeeFile, JSON.stringify(committeeJson, null, 2));
-    const committee = parseCommittee(committeeJson);
-    const digest = committeeConfigDigest(committee).toLowerCase();
+    });
     const onchain = String(await hub.configDigest!()).toLowerCase();
     if (digest !== onchain) throw new Error(`devnet: config digest mismatch: expected ${onchain} (hub), got ${digest} (committee file)`);
 
     const nodeFiles: string[] = [];
-    const kdf = { function: 'pbkdf2' as const, c: 16 };
     for (let i = 1; i <= o.n; i++) {
-      const nd = join(dir, `node${i}`);
-      mkdirSync(nd, { recursive: true });
-      await importIdentity(join(nd, 'identity.json'), bytesToHex(identities[i - 1]!), { password: PASSWORD, kdf });
-      await importBlsShare(join(nd, 'share.json'), bytesToHex(scalarToBytes(dealer.shares[i - 1]!.secret)), { index: i, n: o.n, t: o.t, groupPublicKey: hexlify(dealer.groupPublicKey) }, { password: PASSWORD, kdf });
-      const file = join(nd, 'node.yaml');
-      writeFileSync(
-        file,
-        stringify({
-          listen: { host: '127.0.0.1', port: ports[i - 1] },
-          committee: committeeFile,
-          configDigest: digest,
-          keys: { identity: { path: join(nd, 'identity.json'), passwordFile }, share: { path: join(nd, 'share.json'), passwordFile } },
-          store: join(nd, 'signing.sqlite'),
-          poll: { schedule: '* * * * * *', concurrency: 4 },
-          signer: { sanityBandBps: 200, maxReportAgeS: 60, maxFutureS: 5 },
-          feeds: o.feeds.map((f) => ({ name: f.name, decimals: 8, minSources: 3, sources: o.venues.map((venue) => ({ venue, baseUrl: venues!.url(venue) })) })),
-          log: { level: 'info' },
+      nodeFiles.push(
+        await writeNodeFiles({
+          dir,
+          index: i,
+          dealer,
+          identitySecret: identities[i - 1]!,
+          committeeFile,
+          digest,
+          port: ports[i - 1]!,
+          passwordFile,
+          password: PASSWORD,
+          feeds: o.feeds.map((f) => f.name),
+          venues: o.venues,
+          venueUrl: (v) => venues!.url(v),
+          pollSchedule: '* * * * * *',
         }),
       );
-      nodeFiles.push(file);
     }
 
     progress(`starting ${o.n} node processes`);
