@@ -41,6 +41,7 @@ export const HUB_ABI = [
   'error InvalidCommittee(uint16 n, uint16 t)',
   'error InvalidGroupPublicKey()',
   'error BreakerNotTripped(bytes32 feedId)',
+  'error CandidateOutOfBounds(bytes32 feedId, int256 candidate, int96 minAnswer, int96 maxAnswer)',
   'error ZeroGuardian()',
   'error InsufficientGasForVerification(uint256 gasLeft, uint256 needed)',
   // -- Errors (libs: BLS verification, code blob) --
