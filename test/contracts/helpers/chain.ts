@@ -10,6 +10,7 @@ import { expect } from 'vitest';
 import { startAnvil, type Anvil } from '../../../contracts/anvil.ts';
 import { artifact, compileContracts, type CompileOutput } from '../../../contracts/compile.ts';
 import { deploy } from '../../../contracts/deploy.ts';
+import { feedConfig as hubFeedConfig, type FeedConfig } from '../../../contracts/hub.ts';
 import { combinePartials, dealerKeygen, g2ToEip2537, partialSign, signatureToEvm, type DealerOutput } from '../../../protocol/bls/index.ts';
 import { feedId as toFeedId, reportMessage, type Report } from '../../../protocol/report.ts';
 
@@ -17,34 +18,9 @@ export const FEED = toFeedId('ETH/USD');
 export const DECIMALS = 8;
 export const ONE = 10n ** BigInt(DECIMALS);
 
-/** Mirrors IAegisHub.FeedConfig. */
-export interface FeedConfig {
-  minAnswer: bigint;
-  maxAnswer: bigint;
-  maxStaleness: number;
-  heartbeat: number;
-  deviationBps: number;
-  confirmations: number;
-  confirmationTime: number;
-  historyCapacity: number;
-  decimals: number;
-  description: string;
-}
-
+/** The hub's default feed config with this fixture's choices: 16-round history, ETH / USD. */
 export function feedConfig(over: Partial<FeedConfig> = {}): FeedConfig {
-  return {
-    minAnswer: 1n,
-    maxAnswer: (1n << 95n) - 1n,
-    maxStaleness: 3600,
-    heartbeat: 3600,
-    deviationBps: 1000, // 10 % breaker
-    confirmations: 2,
-    confirmationTime: 60,
-    historyCapacity: 16,
-    decimals: DECIMALS,
-    description: 'ETH / USD',
-    ...over,
-  };
+  return hubFeedConfig({ historyCapacity: 16, decimals: DECIMALS, description: 'ETH / USD', ...over });
 }
 
 /** Mirrors IAegisFeeds.FeedStatus. */
