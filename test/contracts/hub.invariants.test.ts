@@ -311,7 +311,8 @@ function expectReport(m0: Model, report: Report, valid: boolean, ts: bigint, fro
   const s = served(f);
   let limit = BigInt(f.cfg.maxStaleness);
   if (pull.maxAge !== 0n && pull.maxAge < limit) limit = pull.maxAge;
-  const age = s && ts > s.observedAt ? ts - s.observedAt : 0n;
+  // Before its first round a feed's observedAt is 0, so the hub reports the block time as its age.
+  const age = s ? (ts > s.observedAt ? ts - s.observedAt : 0n) : ts;
   if (!s || age > limit) return fail('FeedStale', id, age, limit);
   return { events, ret: [s.answer, s.observedAt, s.spread, BigInt(f.rounds.length)], next: m };
 }
