@@ -124,6 +124,13 @@ export async function setup(opts: FixtureOptions = {}): Promise<Fixture> {
     }
     const errors = new Interface(fragments);
     const send = (m: string, p: unknown[]): Promise<unknown> => anvil.provider.send(m, p);
+    // After a revert, mine one block a second after the snapshot's last one: "latest block
+    // time" (what `push` stamps reports with) is then strictly newer than every observedAt in
+    // the reverted state, and anvil's time offsets from earlier warps do not leak through.
+    const freshBlock = async (): Promise<void> => {
+      const latest = await anvil.provider.getBlock('latest');
+      await send('evm_mine', [latest!.timestamp + 1]);
+    };
     let snap = (await send('evm_snapshot', [])) as string;
     return {
       anvil,
@@ -136,9 +143,7 @@ export async function setup(opts: FixtureOptions = {}): Promise<Fixture> {
       errors,
       reset: async () => {
         await send('evm_revert', [snap]);
-        // A fresh block, so "latest block time" (what `push` stamps reports with) is the
-        // chain's current time: anvil keeps time offsets from earlier warps across a revert.
-        await send('evm_mine', []);
+        await freshBlock();
         snap = (await send('evm_snapshot', [])) as string;
         oracle.epoch = (await hub.latestEpoch!()) as bigint;
         oracle.lastObservedAt = 0n;
@@ -146,7 +151,7 @@ export async function setup(opts: FixtureOptions = {}): Promise<Fixture> {
       snapshot: async () => (await send('evm_snapshot', [])) as string,
       revert: async (id) => {
         await send('evm_revert', [id]);
-        await send('evm_mine', []);
+        await freshBlock();
         oracle.epoch = (await hub.latestEpoch!()) as bigint;
         oracle.lastObservedAt = 0n;
       },
