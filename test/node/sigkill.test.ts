@@ -149,7 +149,9 @@ describe('SIGKILL in the middle of a signing loop', () => {
       }
     });
     expect(actions.some((a) => a.action === 'sign' && a.outcome === 'signed')).toBe(true);
-    expect(actions.some((a) => a.action === 'sign' && a.outcome === 'refused' && a.code === 'conflicting_report' && typeof a.reason === 'string')).toBe(true);
+    // A kill can land after the store committed an epoch but before its answer arrived; the
+    // conflicting requests are then all below the highest signed epoch (epoch_regression).
+    expect(actions.some((a) => a.action === 'sign' && a.outcome === 'refused' && (a.code === 'conflicting_report' || a.code === 'epoch_regression') && typeof a.reason === 'string')).toBe(true);
   });
 });
 
