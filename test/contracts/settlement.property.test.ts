@@ -408,7 +408,9 @@ describe('settlement under random command sequences (real hub, BLS-signed report
         if (process.env.AEGIS_PROPERTY_VERBOSE) console.log(String(cmds), JSON.stringify(real));
         for (const k of Object.keys(seen) as (keyof Real)[]) seen[k] += real[k];
       }),
-      { numRuns: Number(process.env.AEGIS_PROPERTY_RUNS ?? 8), endOnFailure: true },
+      // A fixed default seed: the coverage check below must not depend on the draw; set
+      // AEGIS_PROPERTY_SEED (and AEGIS_PROPERTY_RUNS) to explore other sequences.
+      { numRuns: Number(process.env.AEGIS_PROPERTY_RUNS ?? 8), seed: Number(process.env.AEGIS_PROPERTY_SEED ?? 20261125), endOnFailure: true },
     );
     // The sequences must actually exercise the paths the properties are about.
     console.log(`settlement property: ${JSON.stringify(seen)}`);
