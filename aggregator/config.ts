@@ -1,6 +1,6 @@
 /**
  * The aggregator's configuration file (YAML, validated with zod; errors name the field).
- * Relative paths are resolved against the config file's folder. See `aggregator/README.md`
+ * Relative paths are resolved against the config file's folder. See the README, "Running an aggregator"
  * for the reference.
  */
 import { readFileSync } from 'node:fs';
