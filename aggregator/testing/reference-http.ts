@@ -5,7 +5,7 @@
  * importing `node/`.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { Server } from 'node:http';
+import { listen } from '../server.ts';
 import {
   decodeReport,
   describeZodError,
@@ -54,19 +54,5 @@ export async function serveReferenceNode(handlers: NodeHandlers, allowedKeys: Re
     // A "down" fault or any other failure: answer like a crashed handler.
     res.status(503).json({ error: { code: 'unavailable', message: e.message ?? String(err) } });
   });
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(port, '127.0.0.1', () => resolve(s));
-    s.once('error', reject);
-  });
-  const addr = server.address();
-  const actual = typeof addr === 'object' && addr ? addr.port : port;
-  return {
-    url: `http://127.0.0.1:${actual}`,
-    port: actual,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listen(app, port);
 }
