@@ -22,4 +22,12 @@ describe('keccak256', () => {
     expect(hex(keccak256Bytes(new Uint8Array()))).toBe('c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470');
     expect(hex(keccak256Bytes(new TextEncoder().encode('abc')))).toBe('4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45');
   });
+
+  it('returns an independent digest per call (the hasher is shared, its output is not)', () => {
+    const first = keccak256Bytes(new Uint8Array([1]));
+    const copy = first.slice();
+    keccak256Bytes(new Uint8Array([2]));
+    expect(first).toEqual(copy);
+    expect(first.byteLength).toBe(32);
+  });
 });
