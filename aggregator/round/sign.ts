@@ -8,7 +8,6 @@ import { hexlify } from 'ethers';
 import {
   batchVerifyPartials,
   combinePartials,
-  hashToG1,
   signatureToEvm,
   verifyGroupSignature,
   type NodeClient,
@@ -53,9 +52,7 @@ export async function signPhase(input: SignPhaseInput): Promise<SignPhaseResult>
     if (o.ok) received.push(o.value);
     else excluded.push({ index: o.index, phase: 'sign', code: o.code, reason: o.reason });
   }
-  // H(m) once for the batch check and the group-signature check.
-  const hashed = hashToG1(input.message);
-  const batch = batchVerifyPartials(received, input.publicShares, input.message, hashed);
+  const batch = batchVerifyPartials(received, input.publicShares, input.message);
   for (const bad of batch.invalid) excluded.push({ index: bad.index, phase: 'sign', code: 'bad_partial', reason: `node ${bad.index}: ${bad.reason}; excluded from this round` });
   const t2 = performance.now();
   const signers = batch.valid.map((p) => p.index);
@@ -70,7 +67,7 @@ export async function signPhase(input: SignPhaseInput): Promise<SignPhaseResult>
     };
   }
   const signature = combinePartials(batch.valid, input.t, batch.points);
-  const good = verifyGroupSignature(signature, input.message, input.groupPublicKey, hashed);
+  const good = verifyGroupSignature(signature, input.message, input.groupPublicKey);
   const t3 = performance.now();
   if (!good) {
     return { ok: false, code: 'group_signature_invalid', message: `epoch ${input.report.epoch}: the combined group signature does not verify against the group key; nothing is sent`, ...base, combineMs: t3 - t2 };
