@@ -60,6 +60,12 @@ export const AggregatorConfigSchema = z.strictObject({
       maxObservationAgeSec: z.number().int().positive().default(60),
     })
     .default({ observeTimeoutMs: 2000, signTimeoutMs: 2000, graceMs: 250, maxObservationAgeSec: 60 }),
+  /**
+   * Pull mode: with `signEveryRound`, a round where no feed needs a post still signs a report
+   * over every feed with quorum and serves it at `/v1/reports/latest` (not transmitted), so
+   * pull consumers get a report at most one tick old instead of one heartbeat old.
+   */
+  pull: z.strictObject({ signEveryRound: z.boolean().default(false) }).default({ signEveryRound: false }),
   listen: z.strictObject({ port: z.number().int().min(0).max(65535) }).default({ port: 7600 }),
   db: z.string().min(1).default('./aggregator.db'),
   log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') }).default({ level: 'info' }),

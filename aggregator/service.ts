@@ -39,6 +39,8 @@ export interface AggregatorServiceOptions {
   feeds: FeedSetting[];
   schedule: ScheduleConfig;
   round?: { observeTimeoutMs?: number; signTimeoutMs?: number; graceMs?: number; maxObservationAgeSec?: number };
+  /** Sign a report over every feed even when none needs a post, for pull consumers (config `pull.signEveryRound`). */
+  pullEveryRound?: boolean;
   now?: () => number;
 }
 
@@ -147,6 +149,7 @@ export class AggregatorService {
     const decisions: string[] = [];
     let postingReason: string | null = null;
     const postReasons = new Map<string, string>();
+    let pullOnly = false;
     const select: FeedSelector = (aggregate, observedAt) => {
       const d = decideBatch(
         aggregate.feeds.map((f) => ({ feedId: f.feedId, feed: safeName(f.feedId), answer: f.answer, observedAt })),
@@ -159,12 +162,17 @@ export class AggregatorService {
       }
       postingReason = d.post.length ? batchReason(d.post) : null;
       for (const p of d.post) postReasons.set(p.feedId, p.decision.reason);
+      if (d.post.length === 0 && this.o.pullEveryRound) {
+        // Nothing to post, but pull consumers get a fresh report: every feed with quorum, served only.
+        pullOnly = true;
+        return { feedIds: aggregate.feeds.map((f) => f.feedId), skipped: [] };
+      }
       return { feedIds: d.post.map((p) => p.feedId), skipped: d.hold.map((h) => ({ feedId: h.feedId, reason: h.decision.log })) };
     };
     const r = await this.engine.run(epoch, this.o.feeds.map((f) => f.id), select);
     this.lastRoundAt = this.now();
     this.observeMetrics(r);
-    this.o.store.recordRound(r, { reason: postingReason, decisions });
+    this.o.store.recordRound(r, { reason: pullOnly ? 'pull' : postingReason, decisions });
     const summary = {
       epoch: epoch.toString(),
       status: r.status,
@@ -180,6 +188,10 @@ export class AggregatorService {
     for (const e of r.excluded) log.warn({ epoch: epoch.toString(), node: e.index, phase: e.phase, code: e.code }, e.reason);
     if (r.status === 'nothing_to_post') {
       log.info({ ...summary, decisions }, 'round: no feed needs a post');
+      return { kind: 'round', tick, round: r, postingReason };
+    }
+    if (pullOnly) {
+      log.info({ ...summary, decisions }, 'round signed for pull mode only: no feed needs a post');
       return { kind: 'round', tick, round: r, postingReason };
     }
     log.info({ ...summary, reason: postingReason, feeds: r.signed!.report.feedIds.map(safeName) }, 'round signed');

@@ -66,6 +66,7 @@ export async function startAggregator(config: string | LoadedConfig, opts: { log
     feeds: c.feeds.map((f, k) => ({ id: loaded.feedIds[k]!, name: f.name, policy: { deviationPct: f.deviationPct, heartbeatSec: f.heartbeatSec } })),
     schedule: c.schedule,
     round: c.round,
+    pullEveryRound: c.pull.signEveryRound,
   });
   let http: AggregatorHttpServer | undefined;
   try {

@@ -67,7 +67,7 @@ function tmp(): string {
 }
 
 let clock = 1_700_000_000;
-function make(tc: TestCommittee, hub: FakeHub, db: string, position = 0, of = 1, prices = { btc: 6_000_000_000_000n, eth: 300_000_000_000n }) {
+function make(tc: TestCommittee, hub: FakeHub, db: string, position = 0, of = 1, prices = { btc: 6_000_000_000_000n, eth: 300_000_000_000n }, pullEveryRound = false) {
   const { nodes, clients } = makeReferenceNodes(tc, (id) => (id === BTC ? prices.btc : id === ETH ? prices.eth : null), () => clock);
   const store = new RoundStore(db);
   const metrics = new AggregatorMetrics();
@@ -86,6 +86,7 @@ function make(tc: TestCommittee, hub: FakeHub, db: string, position = 0, of = 1,
     ],
     schedule: { intervalMs: 1000, slotMs: 300, position, of },
     round: { maxObservationAgeSec: 10 ** 10 },
+    pullEveryRound,
     now: () => clock * 1000,
   });
   return { service, store, metrics, nodes, prices };
@@ -216,6 +217,35 @@ describe('aggregator service', () => {
       a.store.close();
       a.metrics.close();
     }
+  });
+
+  it('pull.signEveryRound: a round with nothing to post still signs a fresh report over every feed and serves it, without transmitting', async () => {
+    const tc = makeTestCommittee({ n: 4 });
+    const hub = new FakeHub(tc.configDigest);
+    const a = make(tc, hub, join(tmp(), 'a.db'), 0, 1, undefined, true);
+    clock += 10;
+    const first = await a.service.tick(500);
+    expect(first.kind === 'round' && first.transmission?.status).toBe('accepted');
+    clock += 10;
+    const second = await a.service.tick(501);
+    expect(second.kind === 'round' && second.round.status).toBe('signed');
+    expect(second.kind === 'round' && second.transmission).toBeUndefined();
+    expect(hub.accepted).toHaveLength(1);
+    const served = a.store.latestSigned([BTC, ETH])!;
+    expect(second.kind === 'round' && served.epoch).toBe(second.kind === 'round' ? second.round.epoch : -1n);
+    expect(served.epoch > hub.epoch).toBe(true);
+    expect(served.postingReason).toBe('pull');
+    const report = decodeReport(served.encodedReport!);
+    expect(report.feedIds).toEqual([BTC, ETH]);
+    expect(verifyGroupSignature(getBytes(served.signature!), reportMessage(report), getBytes(tc.committee.groupPublicKey))).toBe(true);
+    // A feed that moves is still posted as usual, alone.
+    a.prices.btc = 6_040_000_000_000n;
+    clock += 10;
+    const third = await a.service.tick(502);
+    expect(third.kind === 'round' && third.postingReason).toBe('deviation');
+    expect(hub.accepted.at(-1)!.feeds).toEqual([BTC]);
+    a.store.close();
+    a.metrics.close();
   });
 
   it('refuses to start against a hub serving another committee', async () => {
