@@ -68,14 +68,6 @@ contract AegisHub is IAegisHub {
     /// @dev `_breaker` bits: candidate [0,128) since [128,168) lastAt [168,208) spread [208,240)
     ///      count [240,248).
 
-    // -- Errors --
-
-    /// @notice The guardian accepted a held candidate that the feed's current bounds exclude
-    ///         (they were narrowed after the trip): an answer outside [minAnswer, maxAnswer] is
-    ///         never served. Reject the candidate, or widen the bounds first.
-    /// @dev Declared here rather than in IAegisHub until the interface is next revised.
-    error CandidateOutOfBounds(bytes32 feedId, int256 candidate, int96 minAnswer, int96 maxAnswer);
-
     // -- Immutables --
 
     /// @inheritdoc IAegisHub

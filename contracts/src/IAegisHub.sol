@@ -159,6 +159,10 @@ interface IAegisHub is IAegisFeeds {
     error InvalidGroupPublicKey();
     /// @notice The feed's breaker is not tripped; nothing to resolve.
     error BreakerNotTripped(bytes32 feedId);
+    /// @notice The guardian accepted a held candidate that the feed's current bounds exclude
+    ///         (they were narrowed after the trip): an answer outside [minAnswer, maxAnswer] is
+    ///         never served. Reject the candidate, or widen the bounds first.
+    error CandidateOutOfBounds(bytes32 feedId, int256 candidate, int96 minAnswer, int96 maxAnswer);
     /// @notice The zero address is not a valid guardian.
     error ZeroGuardian();
 
