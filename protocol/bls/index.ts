@@ -12,7 +12,6 @@ export {
   type G2Point,
   decodeG1,
   decodeG2,
-  decodeG2Cached,
   g1FromEip2537,
   g2FromEip2537,
 } from './points.ts';

@@ -8,6 +8,10 @@
  *
  * Every point that enters from outside is checked: on the curve, in the prime-order
  * subgroup, not infinity. Spec: https://eips.ethereum.org/EIPS/eip-2537
+ *
+ * These are noble points and noble decoders, for the DKG, the chain encodings and the
+ * typed decode errors. The round's hot path decodes with mcl (`mcl.ts`), which defers to
+ * these decoders for every input it does not accept, so the error codes are the same.
  */
 import { bls12_381 } from '@noble/curves/bls12-381.js';
 import { BlsError, assertBytes } from './errors.ts';
@@ -39,24 +43,6 @@ export function decodeG1(bytes: Uint8Array, what = 'G1 point'): G1Point {
     p.assertValidity();
     return p;
   });
-}
-
-const g2Cache = new Map<string, G2Point>();
-const G2_CACHE_MAX = 4096;
-
-/**
- * `decodeG2` memoized by the exact bytes. Public shares and group keys are decoded for
- * every round; their decompression and subgroup check cost more than the batch check
- * itself. Points are immutable, so sharing them is safe; the cache is bounded.
- */
-export function decodeG2Cached(bytes: Uint8Array, what = 'G2 point'): G2Point {
-  const key = Buffer.from(bytes).toString('hex');
-  const hit = g2Cache.get(key);
-  if (hit) return hit;
-  const p = decodeG2(bytes, what);
-  if (g2Cache.size >= G2_CACHE_MAX) g2Cache.delete(g2Cache.keys().next().value!);
-  g2Cache.set(key, p);
-  return p;
 }
 
 /** Decodes a G2 point from 96-byte compressed or 192-byte uncompressed bytes. */

@@ -5,20 +5,23 @@
  * group key PK = s·G2 like any ordinary BLS signature.
  *
  * Partials are checked before they are combined. `batchVerifyPartials` checks all of them
- * with two pairings (random 32-bit weights r_i: e(Σ r_i σ_i, G2) = e(H(m), Σ r_i PK_i)),
+ * with one pairing check (random 32-bit weights r_i: e(Σ r_i σ_i, G2) = e(H(m), Σ r_i PK_i)),
  * and when the batch fails it bisects to name every bad signer.
  *
  * Ciphersuite: BLS_SIG_BLS12381G1_XMD:SHA-256_SSWU_RO_NUL_ (RFC 9380 hash_to_curve for G1).
+ *
+ * Signing, verifying and combining run on mcl-wasm (`mcl.ts`: why, with timings); a share
+ * is multiplied in constant time. Key generation and the Feldman helpers stay on noble:
+ * they are G2 work done once per committee, off the round's path.
  */
-import { bls12_381 } from '@noble/curves/bls12-381.js';
-import { pippenger } from '@noble/curves/abstract/curve.js';
 import { randomBytes } from '@noble/hashes/utils.js';
 import { BlsError, assertBytes } from './errors.ts';
-import { G1, G2, type G1Point, type G2Point, decodeG1, decodeG2, decodeG2Cached } from './points.ts';
+import { decodeMclG1, decodeMclG2Cached, hashToCurveG1, mulSecret, pairingCheck, sumOfMultiples, toNobleG1, type MclG1, type MclG2 } from './mcl.ts';
+import { G2, type G1Point, type G2Point, decodeG2 } from './points.ts';
 import { Fr, R, assertIndices, evalPolynomial, lagrangeAtZero, randomScalar } from './scalar.ts';
 
 export const SIGNATURE_DST = 'BLS_SIG_BLS12381G1_XMD:SHA-256_SSWU_RO_NUL_';
-const bls = bls12_381.shortSignatures;
+const SIGNATURE_DST_BYTES = new TextEncoder().encode(SIGNATURE_DST);
 
 /** One node's share of the group secret: s_i = f(i). */
 export interface KeyShare {
@@ -127,24 +130,30 @@ export function assertMessage(message: Uint8Array): void {
   assertBytes('message', message);
 }
 
-/** H(m) in G1 with the signature DST. */
-export function hashToG1(message: Uint8Array, dst: string | Uint8Array = SIGNATURE_DST): G1Point {
+function hashMessage(message: Uint8Array, dst: string | Uint8Array = SIGNATURE_DST_BYTES): MclG1 {
   assertMessage(message);
-  return bls.hash(message, dst);
+  const tag = typeof dst === 'string' ? new TextEncoder().encode(dst) : dst;
+  assertBytes('hash to G1: DST', tag);
+  if (tag.length === 0) throw new RangeError('hash to G1: DST must be non-empty (RFC 9380 section 3.1)');
+  return hashToCurveG1(message, tag);
 }
 
-/** σ_i = s_i·H(m). Pass `hashed` when signing many shares of one message. */
-export function partialSign(share: KeyShare, message: Uint8Array, hashed?: G1Point): PartialSignature {
+/** H(m) in G1, with the signature DST unless another is given (the DKG's proofs of possession). */
+export function hashToG1(message: Uint8Array, dst: string | Uint8Array = SIGNATURE_DST): G1Point {
+  return toNobleG1(hashMessage(message, dst));
+}
+
+/** σ_i = s_i·H(m), the share multiplied in constant time. */
+export function partialSign(share: KeyShare, message: Uint8Array): PartialSignature {
   assertShare(share);
-  const h = hashed ?? hashToG1(message);
-  return { index: share.index, signature: h.multiply(share.secret).toBytes() };
+  return { index: share.index, signature: mulSecret(hashMessage(message), share.secret).serialize() };
 }
 
-/** One partial against its signer's public share: two pairings. */
-export function verifyPartial(partial: PartialSignature, publicShare: Uint8Array, message: Uint8Array, hashed?: G1Point): boolean {
-  const sig = decodeG1(partial.signature, `partial signature of node ${partial.index}`);
-  const pk = decodeG2Cached(publicShare, `public share of node ${partial.index}`);
-  return bls.verify(sig, hashed ?? hashToG1(message), pk);
+/** One partial against its signer's public share: one pairing check. */
+export function verifyPartial(partial: PartialSignature, publicShare: Uint8Array, message: Uint8Array): boolean {
+  const sig = decodeMclG1(partial.signature, `partial signature of node ${partial.index}`);
+  const pk = decodeMclG2Cached(publicShare, `public share of node ${partial.index}`);
+  return pairingCheck(sig, hashMessage(message), pk);
 }
 
 export interface BatchResult {
@@ -152,14 +161,14 @@ export interface BatchResult {
   /** Bad signers with the reason: a failed check, or a malformed point. */
   invalid: { index: number; reason: string }[];
   /** The decoded (checked) points of the valid partials by node index, for `combinePartials`. */
-  points: Map<number, G1Point>;
+  points: Map<number, MclG1>;
 }
 
 /**
  * 32-bit random weights (small-exponent batch test): a bad partial passes a batch with
  * probability 2^-32. The batch is a filter, not the gate: the combined signature is always
  * verified against the group key before use, so a miss costs one retried round, never a
- * wrong report — and it halves the G2 work that dominates the batch.
+ * wrong report — and short weights halve the G2 work that dominates the batch.
  */
 function randomWeights(count: number): number[] {
   const b = randomBytes(4 * count);
@@ -168,49 +177,16 @@ function randomWeights(count: number): number[] {
   return out;
 }
 
-const WINDOW = 4;
-
-/**
- * Σ w_k·P_k for 32-bit weights, by buckets per 4-bit window (Pippenger's method sized for
- * small scalars): 8 windows of (n + 30) additions and 32 doublings in all, instead of n
- * separate double-and-add ladders (32 doublings and ~16 additions each). The weights are
- * public randomness of the verifier, so variable time leaks nothing.
- */
-function weightedSum<P extends { add(o: P): P; double(): P; is0(): boolean }>(zero: P, points: readonly P[], weights: readonly number[]): P {
-  let acc = zero;
-  for (let shift = 32 - WINDOW; shift >= 0; shift -= WINDOW) {
-    for (let d = 0; d < WINDOW; d++) acc = acc.double();
-    const buckets: P[] = new Array((1 << WINDOW) - 1).fill(zero);
-    for (let k = 0; k < points.length; k++) {
-      const digit = (weights[k]! >>> shift) & ((1 << WINDOW) - 1);
-      if (digit) buckets[digit - 1] = buckets[digit - 1]!.add(points[k]!);
-    }
-    // Σ_d d·B_d as a running sum from the top bucket down.
-    let running = zero;
-    let window = zero;
-    for (let d = buckets.length - 1; d >= 0; d--) {
-      running = running.add(buckets[d]!);
-      window = window.add(running);
-    }
-    acc = acc.add(window);
-  }
-  return acc;
-}
-
 /**
  * Verifies many partials over one message. Malformed points and unknown signers are
- * reported, not thrown; the rest are checked in one randomized batch and, when it fails,
- * by bisection, so k bad signers cost O(k·log n) batch checks.
+ * reported, not thrown; the rest are checked in one randomized batch (two multi-scalar
+ * multiplications and one pairing check) and, when it fails, by bisection, so k bad signers
+ * cost O(k·log n) batch checks.
  */
-export function batchVerifyPartials(
-  partials: readonly PartialSignature[],
-  publicShares: readonly Uint8Array[],
-  message: Uint8Array,
-  hashed?: G1Point,
-): BatchResult {
-  const h = hashed ?? hashToG1(message);
+export function batchVerifyPartials(partials: readonly PartialSignature[], publicShares: readonly Uint8Array[], message: Uint8Array): BatchResult {
+  const h = hashMessage(message);
   const invalid: BatchResult['invalid'] = [];
-  const decoded: { partial: PartialSignature; sig: G1Point; pk: G2Point }[] = [];
+  const decoded: { partial: PartialSignature; sig: MclG1; pk: MclG2 }[] = [];
   const seen = new Set<number>();
   for (const partial of partials) {
     try {
@@ -219,18 +195,17 @@ export function batchVerifyPartials(
       seen.add(partial.index);
       const share = publicShares[partial.index - 1];
       if (!share) throw new BlsError('bad_index', `partial of node ${partial.index}: no such node in a committee of ${publicShares.length}`);
-      decoded.push({ partial, sig: decodeG1(partial.signature, `partial signature of node ${partial.index}`), pk: decodeG2Cached(share, `public share of node ${partial.index}`) });
+      decoded.push({ partial, sig: decodeMclG1(partial.signature, `partial signature of node ${partial.index}`), pk: decodeMclG2Cached(share, `public share of node ${partial.index}`) });
     } catch (err) {
       if (!(err instanceof BlsError) && !(err instanceof TypeError)) throw err;
       invalid.push({ index: partial.index, reason: err.message });
     }
   }
   const check = (items: typeof decoded): boolean => {
-    if (items.length === 1) return bls.verify(items[0]!.sig, h, items[0]!.pk);
+    if (items.length === 1) return pairingCheck(items[0]!.sig, h, items[0]!.pk);
+    // The weights are the verifier's public randomness: variable-time sums leak nothing.
     const r = randomWeights(items.length);
-    const sigAcc = weightedSum(G1.ZERO, items.map((x) => x.sig), r);
-    const pkAcc = weightedSum(G2.ZERO, items.map((x) => x.pk), r);
-    return bls.verify(sigAcc, h, pkAcc);
+    return pairingCheck(sumOfMultiples(items.map((x) => x.sig), r), h, sumOfMultiples(items.map((x) => x.pk), r));
   };
   const valid: PartialSignature[] = [];
   const bisect = (items: typeof decoded): void => {
@@ -260,7 +235,7 @@ export function batchVerifyPartials(
  * the partials first (or the result, with `verifyGroupSignature`): an unchecked bad
  * partial yields a group signature that does not verify.
  */
-export function combinePartials(partials: readonly PartialSignature[], t: number, decoded?: ReadonlyMap<number, G1Point>): Uint8Array {
+export function combinePartials(partials: readonly PartialSignature[], t: number, decoded?: ReadonlyMap<number, MclG1>): Uint8Array {
   if (!Number.isInteger(t) || t < 1) throw new BlsError('bad_threshold', `threshold t=${t}: must be a positive integer`);
   if (partials.length < t) {
     throw new BlsError('too_few_partials', `combine: need t=${t} partial signatures, got ${partials.length}; wait for more nodes or check why they refused`);
@@ -268,23 +243,23 @@ export function combinePartials(partials: readonly PartialSignature[], t: number
   const chosen = partials.slice(0, t);
   const lambdas = lagrangeAtZero(chosen.map((p) => p.index));
   // Points already decoded and checked by `batchVerifyPartials` (same partial objects) are reused.
-  const points = chosen.map((p) => decoded?.get(p.index) ?? decodeG1(p.signature, `partial signature of node ${p.index}`));
+  const points = chosen.map((p) => decoded?.get(p.index) ?? decodeMclG1(p.signature, `partial signature of node ${p.index}`));
   // λ_i are public, so a variable-time multi-scalar multiplication leaks nothing.
-  const acc = pippenger(G1, points, lambdas);
-  if (acc.is0()) throw new BlsError('infinity', 'combine: the partials interpolate to infinity; at least one partial is bad');
-  return acc.toBytes();
+  const acc = sumOfMultiples(points, lambdas);
+  if (acc.isZero()) throw new BlsError('infinity', 'combine: the partials interpolate to infinity; at least one partial is bad');
+  return acc.serialize();
 }
 
 /** Verifies a (group or ordinary) signature: e(σ, G2) = e(H(m), PK). Never throws on bad points. */
-export function verifyGroupSignature(signature: Uint8Array, message: Uint8Array, groupPublicKey: Uint8Array, hashed?: G1Point): boolean {
-  let sig: G1Point;
-  let pk: G2Point;
+export function verifyGroupSignature(signature: Uint8Array, message: Uint8Array, groupPublicKey: Uint8Array): boolean {
+  let sig: MclG1;
+  let pk: MclG2;
   try {
-    sig = decodeG1(signature, 'group signature');
-    pk = decodeG2Cached(groupPublicKey, 'group public key');
+    sig = decodeMclG1(signature, 'group signature');
+    pk = decodeMclG2Cached(groupPublicKey, 'group public key');
   } catch (err) {
     if (err instanceof BlsError || err instanceof TypeError) return false;
     throw err;
   }
-  return bls.verify(sig, hashed ?? hashToG1(message), pk);
+  return pairingCheck(sig, hashMessage(message), pk);
 }
