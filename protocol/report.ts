@@ -6,12 +6,14 @@
  *                                       groupPublicKey (EIP-2537, 256 bytes), n, t))
  *   m            = keccak256(abi.encode("AEGIS_REPORT_V1", configDigest, epoch, observedAt,
  *                                       observationsRoot, observers, feedIds, answers, spreadBps))
+ *   rotation     = keccak256(abi.encode("AEGIS_ROTATE_V1", currentDigest, nextDigest)), signed by
+ *                  the current committee to hand the hub over (nextDigest at configVersion + 1)
  *
  * Byte-identical to the hub's on-chain computation (tested against the contract).
  * `encodeReport` is abi.encode of the same fields in struct order: the hub's `Report`
  * calldata struct and the wire form served to pull-mode consumers.
  */
-import { AbiCoder, encodeBytes32String, decodeBytes32String, getAddress, hexlify, isHexString, keccak256 } from 'ethers';
+import { AbiCoder, encodeBytes32String, decodeBytes32String, getAddress, getBytes, hexlify, isHexString, keccak256 } from 'ethers';
 import { keccak256Bytes } from './keccak.ts';
 import { ABI_WORD, bytesToHex0x, hexToBytesStrict, putInt, putSmall, readHex, readSmall, readUint, writeHex } from './abi-words.ts';
 
@@ -51,6 +53,7 @@ export class ReportError extends Error {
 const abi = AbiCoder.defaultAbiCoder();
 export const CONFIG_DOMAIN = 'AEGIS_CONFIG_V1';
 export const REPORT_DOMAIN = 'AEGIS_REPORT_V1';
+export const ROTATION_DOMAIN = 'AEGIS_ROTATE_V1';
 export const REPORT_FIELD_TYPES = ['bytes32', 'uint64', 'uint64', 'bytes32', 'uint256', 'bytes32[]', 'int192[]', 'uint32[]'] as const;
 /** The report as an ethers tuple type, matching the hub's `Report` struct. */
 export const REPORT_TUPLE_ABI =
@@ -115,6 +118,25 @@ export function computeConfigDigest(c: CommitteeConfig): string {
       [CONFIG_DOMAIN, c.chainId, getAddress(c.hub), c.configVersion, c.groupPublicKey, c.n, c.t],
     ),
   );
+}
+
+/**
+ * The message the current committee signs to hand the hub over (`IAegisHub.rotationMessage`):
+ * keccak256(abi.encode("AEGIS_ROTATE_V1", currentDigest, nextDigest)).
+ */
+export function rotationMessage(currentDigest: string, nextDigest: string): Uint8Array {
+  assertBytes32('currentDigest', currentDigest);
+  assertBytes32('nextDigest', nextDigest);
+  return getBytes(keccak256(abi.encode(['string', 'bytes32', 'bytes32'], [ROTATION_DOMAIN, currentDigest, nextDigest])));
+}
+
+/**
+ * What the hub's `rotationMessage(next)` view returns while `current` is its committee: the
+ * message and the digest of `next` at configVersion + 1 on the same chain and hub.
+ */
+export function rotationTo(current: CommitteeConfig, next: Pick<CommitteeConfig, 'groupPublicKey' | 'n' | 't'>): { message: Uint8Array; nextDigest: string } {
+  const nextDigest = computeConfigDigest({ chainId: current.chainId, hub: current.hub, configVersion: current.configVersion + 1n, groupPublicKey: next.groupPublicKey, n: next.n, t: next.t });
+  return { message: rotationMessage(computeConfigDigest(current), nextDigest), nextDigest };
 }
 
 const REPORT_DOMAIN_BYTES = new TextEncoder().encode(REPORT_DOMAIN);

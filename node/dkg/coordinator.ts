@@ -27,6 +27,7 @@ import {
   combinePartials,
   g2ToEip2537,
   parseCommittee,
+  rotationTo,
   signRequest,
   signatureToEvm,
   verifyPartial,
@@ -435,7 +436,8 @@ export interface RotateOptions {
 
 /**
  * Asks the current committee's nodes (the resharing's dealers) for partial signatures over the
- * hub's rotation message, checks each against its public share, combines t of them and sends
+ * hub's rotation message (`rotationTo`, computed here as the nodes do and required to equal the
+ * hub's `rotationMessage` view), checks each against its public share, combines t of them and sends
  * `rotateCommittee`. Each node computes the message itself from the committee it finalized
  * in that ceremony, so it cannot be made to hand over to another key.
  */
@@ -446,8 +448,19 @@ export async function rotateHub(o: RotateOptions): Promise<{ txHash: string; mes
   const current = parseCommittee(o.current);
   const say = o.progress ?? (() => undefined);
   const hub = new Contract(current.hub, ROTATION_ABI, o.signer);
-  const next = { groupPublicKey: hexlify(g2ToEip2537(getBytes(prev.groupPublicKey))), n: plan.ceremony.participants.length, t: plan.ceremony.t };
-  const [message] = (await hub.rotationMessage!(next)) as [string, string];
+  const key = g2ToEip2537(getBytes(prev.groupPublicKey));
+  const next = { groupPublicKey: key, n: plan.ceremony.participants.length, t: plan.ceremony.t };
+  // What every dealer computes and signs (service.rotationSign), checked against the hub's view
+  // so a committee file or ceremony that is not the hub's current committee fails here, named.
+  const local = rotationTo({ chainId: current.chainId, hub: current.hub, configVersion: current.configVersion, groupPublicKey: key, n: prev.publicShares.length, t: prev.t }, next);
+  const message = hexlify(local.message);
+  const [onChain, onChainNext] = (await hub.rotationMessage!(next)) as [string, string];
+  if (onChain !== message) {
+    throw new CoordinatorError(
+      'rotation_failed',
+      `rotation: message mismatch: the hub at ${current.hub} computes ${onChain} (next digest ${onChainNext}), the committee file and ceremony give ${message} (next digest ${local.nextDigest}); the hub's current committee is not configVersion ${current.configVersion} with the ceremony's previous key, n=${prev.publicShares.length}, t=${prev.t}: pass the committee file of the hub's current committee`,
+    );
+  }
   const dealers = plan.nodes.filter((n) => n.dealer !== undefined);
   const answers = await Promise.allSettled(
     dealers.map((n) =>

@@ -19,10 +19,9 @@ import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
-import { AbiCoder, getBytes, keccak256 } from 'ethers';
 import type { Logger } from 'pino';
 import pino from 'pino';
-import { computeConfigDigest, g2ToEip2537, partialSign, scalarToBytes, type KeyShare } from '../../protocol/index.ts';
+import { g2ToEip2537, partialSign, rotationTo, scalarToBytes, type KeyShare } from '../../protocol/index.ts';
 import { CeremonyIdSchema } from '../../protocol/dkg/messages.ts';
 import {
   DkgError,
@@ -35,16 +34,10 @@ import {
 import { importBlsShare, type KdfChoice } from '../keys/index.ts';
 
 const X25519_SALT = utf8ToBytes('AEGIS_DKG_X25519_V1');
-export const ROTATION_DOMAIN = 'AEGIS_ROTATE_V1';
 
 /** The per-ceremony X25519 secret of a node (see the header). */
 export function encryptionSecretFor(identitySecret: Uint8Array, ceremonyId: string): Uint8Array {
   return hkdf(sha256, identitySecret, X25519_SALT, utf8ToBytes(ceremonyId), 32);
-}
-
-/** The rotation message the hub computes (`IAegisHub.rotationMessage`). */
-export function rotationMessage(currentDigest: string, nextDigest: string): Uint8Array {
-  return getBytes(keccak256(AbiCoder.defaultAbiCoder().encode(['string', 'bytes32', 'bytes32'], [ROTATION_DOMAIN, currentDigest, nextDigest])));
 }
 
 /** A refusal of a DKG request, answered with HTTP `status` and a stable code. */
@@ -237,9 +230,8 @@ export class DkgNodeService {
     if (!prev || !s.currentShare) throw new DkgRequestError(409, 'not_a_dealer', `rotation ${ceremonyId}: this node did not deal its current share in this ceremony (not a resharing, or not a current member)`);
     if (!s.output) throw new DkgRequestError(409, 'not_finalized', `rotation ${ceremonyId}: the ceremony is in phase "${s.phase}" here; it signs a rotation only to a committee it finalized`);
     const key = g2ToEip2537(s.output.groupPublicKey);
-    const current = computeConfigDigest({ chainId: req.chainId, hub: req.hub, configVersion: req.configVersion, groupPublicKey: key, n: prev.publicShares.length, t: prev.t });
-    const next = computeConfigDigest({ chainId: req.chainId, hub: req.hub, configVersion: req.configVersion + 1n, groupPublicKey: key, n: s.output.n, t: s.output.t });
-    const message = rotationMessage(current, next);
+    const current = { chainId: req.chainId, hub: req.hub, configVersion: req.configVersion, groupPublicKey: key, n: prev.publicShares.length, t: prev.t };
+    const { message } = rotationTo(current, { groupPublicKey: key, n: s.output.n, t: s.output.t });
     const partial = partialSign(s.currentShare, message);
     this.#logger.info({ action: 'dkg', phase: 'rotation', ceremony: ceremonyId, configVersion: String(req.configVersion) }, `dkg ${ceremonyId}: signed the rotation to configVersion ${req.configVersion + 1n}`);
     return { index: partial.index, signature: toHex(partial.signature), message: toHex(message) };

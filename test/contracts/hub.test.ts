@@ -21,7 +21,7 @@ import {
   type TestCommittee,
 } from '../../contracts/hub.ts';
 import { g2ToEip2537 } from '../../protocol/bls/index.ts';
-import { computeConfigDigest, feedId, reportMessage, type Report } from '../../protocol/report.ts';
+import { computeConfigDigest, feedId, reportMessage, rotationMessage, rotationTo, type Report } from '../../protocol/report.ts';
 
 let anvil: Anvil;
 let compiled: CompileOutput;
@@ -125,6 +125,23 @@ describe('agreement with protocol/report', () => {
     await fc.assert(
       fc.asyncProperty(arb, async (r) => {
         expect(await hub.reportMessage!(r)).toBe(hexlify(reportMessage(r)));
+      }),
+      { numRuns: 8 },
+    );
+  });
+
+  it('rotationMessage and rotationTo equal the hub rotationMessage view for random next committees', async () => {
+    const current = { chainId: BigInt(anvil.chainId), hub: await hub.getAddress(), configVersion: 1n, groupPublicKey: g2ToEip2537(c.groupPublicKey), n: c.n, t: c.t };
+    // The view hashes any key bytes (validity is rotateCommittee's check), so random keys do.
+    const arb = fc.integer({ min: 1, max: 256 }).chain((n) =>
+      fc.record({ groupPublicKey: fc.uint8Array({ minLength: 256, maxLength: 256 }), n: fc.constant(n), t: fc.integer({ min: 1, max: n }) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(arb, async (next) => {
+        const [message, nextDigest] = (await hub.rotationMessage!(next)) as [string, string];
+        const local = rotationTo(current, next);
+        expect([hexlify(local.message), local.nextDigest]).toEqual([message, nextDigest]);
+        expect(hexlify(rotationMessage(await hub.configDigest!(), nextDigest))).toBe(message);
       }),
       { numRuns: 8 },
     );
@@ -437,6 +454,10 @@ describe('committee rotation', () => {
     await reverts(hub.transmit!(r, signReport(c, r)), 'SignatureInvalid');
     await send(r, signReport(next, r));
     expect(await hub.latestRoundId!(BTC)).toBe(roundBefore + 1n);
+    // The view now hashes from the new digest, and rotationTo follows it.
+    const v2 = { chainId: BigInt(anvil.chainId), hub: await hub.getAddress(), configVersion: 2n, groupPublicKey: g2ToEip2537(next.groupPublicKey), n: 7, t: next.t };
+    const [again] = (await hub.rotationMessage!(cfg)) as [string, string];
+    expect(hexlify(rotationTo(v2, { groupPublicKey: v2.groupPublicKey, n: 7, t: next.t }).message)).toBe(again);
     // Replaying the rotation fails: the current committee is now `next`.
     await reverts(hub.rotateCommittee!(cfg, thresholdSign(c.shares, c.t, getMsg(message))), 'SignatureInvalid');
   });

@@ -6,10 +6,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getBytes, type Contract } from 'ethers';
+import { getBytes, hexlify, type Contract } from 'ethers';
 import { startAnvil, type Anvil } from '../../contracts/anvil.ts';
 import { addFeeds, deployHub, makeReport, transmit } from '../../contracts/hub.ts';
-import { combinePartials, committeeConfigDigest, verifyGroupSignature, feedId, parseCommittee, partialSign, reportMessage, signatureToEvm, type KeyShare, type Report } from '../../protocol/index.ts';
+import { combinePartials, committeeConfigDigest, verifyGroupSignature, feedId, g2ToEip2537, parseCommittee, partialSign, reportMessage, rotationTo, signatureToEvm, type KeyShare, type Report } from '../../protocol/index.ts';
 import { buildCeremonyFile, rotateHub, runCeremony, CoordinatorError } from '../../node/dkg/coordinator.ts';
 import { verifyTranscript } from '../../protocol/dkg/index.ts';
 import { loadShare, setupDkgNodes, type DkgFixture } from './harness.ts';
@@ -126,7 +126,13 @@ describe('DKG n=7, t=5 over the nodes\' HTTP API', () => {
     const pending = await makeReport(hub, { epoch: ++epoch, observedAt: ++clock, feedIds: [BTC], answers: [6_100_000_000_000n] });
     const pendingSig = sign(oldShares, 5, pending);
 
+    // A committee file that is not the hub's current committee fails before any node signs.
+    const stale = { ...current, configVersion: 5 };
+    await expect(rotateHub({ ceremonyFile: file, current: stale, signer: await anvil!.signer(1), coordinatorSecret: fx.coordinatorSecret })).rejects.toThrow(
+      /rotation: message mismatch: the hub at 0x[0-9a-fA-F]{40} computes 0x[0-9a-f]{64} \(next digest 0x[0-9a-f]{64}\), the committee file and ceremony give 0x[0-9a-f]{64} .*not configVersion 5/,
+    );
     const rotation = await rotateHub({ ceremonyFile: file, current, signer: await anvil!.signer(1), coordinatorSecret: fx.coordinatorSecret, progress: (l) => lines.push(l) });
+    expect(rotation.message).toBe(hexlify(rotationTo({ chainId: BigInt(anvil!.chainId), hub: await hub.getAddress(), configVersion: 1n, groupPublicKey: g2ToEip2537(getBytes(next.groupPublicKey)), n: 7, t: 5 }, { groupPublicKey: g2ToEip2537(getBytes(next.groupPublicKey)), n: 10, t: 7 }).message));
     expect(rotation.signers).toHaveLength(5);
     const c = await hub.committee!();
     expect([c.configVersion, c.n, c.t]).toEqual([2n, 10n, 7n]);

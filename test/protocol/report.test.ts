@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { hexlify, randomBytes as ethersRandom } from 'ethers';
+import { getBytes, hexlify, keccak256, randomBytes as ethersRandom } from 'ethers';
 import {
   ReportError,
   buildReport,
@@ -15,6 +15,8 @@ import {
   observersBitmap,
   observersFromBitmap,
   reportMessage,
+  rotationMessage,
+  rotationTo,
   signObservation,
   spreadBpsOf,
   verifyObservation,
@@ -188,6 +190,33 @@ describe('report codec', () => {
       { ...base, t: 6 },
     ];
     for (const v of variants) expect(computeConfigDigest(v)).not.toBe(d);
+  });
+
+  it('rotation message is keccak256 of the 5-word abi.encode("AEGIS_ROTATE_V1", current, next) and binds both in order', () => {
+    fc.assert(
+      fc.property(bytes32, bytes32, (current, next) => {
+        // Head: string offset 0x60, current, next; tail: length 15, the padded domain.
+        const enc = new Uint8Array(5 * 32);
+        enc[31] = 0x60;
+        enc.set(getBytes(current), 32);
+        enc.set(getBytes(next), 64);
+        enc[127] = 15;
+        enc.set(new TextEncoder().encode('AEGIS_ROTATE_V1'), 128);
+        const m = rotationMessage(current, next);
+        expect(hexlify(m)).toBe(keccak256(enc));
+        if (current !== next) expect(rotationMessage(next, current)).not.toEqual(m);
+      }),
+      { numRuns: 50 },
+    );
+    expect(errCode(() => rotationMessage('0x12', '0x' + '00'.repeat(32)))).toBe('bad_field');
+    expect(() => rotationMessage('0x' + '00'.repeat(32), 'nope')).toThrow(/nextDigest: expected 0x-prefixed 32-byte hex/);
+  });
+
+  it('rotationTo hashes the current digest with the next committee at configVersion + 1', () => {
+    const current = { chainId: 31337n, hub: '0x' + '11'.repeat(20), configVersion: 4n, groupPublicKey: new Uint8Array(256).fill(3), n: 7, t: 5 };
+    const next = { groupPublicKey: new Uint8Array(256).fill(3), n: 10, t: 7 };
+    const nextDigest = computeConfigDigest({ ...current, ...next, configVersion: 5n });
+    expect(rotationTo(current, next)).toEqual({ message: rotationMessage(computeConfigDigest(current), nextDigest), nextDigest });
   });
 });
 
