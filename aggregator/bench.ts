@@ -11,10 +11,10 @@
  */
 import { percentile, type TimingRow } from '../protocol/bench-stats.ts';
 import { HttpNodeClient } from '../protocol/http-node-client.ts';
-import { feedId, type NodeClient } from '../protocol/index.ts';
+import { feedId, type DealerOutput, type NodeClient } from '../protocol/index.ts';
 import { RoundEngine } from './round/engine.ts';
-import { makeReferenceNodes, makeTestCommittee, type TestCommittee } from './testing/reference-node.ts';
-import { serveReferenceNode } from './testing/reference-http.ts';
+import { makeTestCommittee, type TestCommittee } from './testing/reference-node.ts';
+import { splitEvenly, startNodesInWorkers, workerCount } from './testing/node-workers.ts';
 
 export interface RoundLatencyOptions {
   n: number;
@@ -23,8 +23,19 @@ export interface RoundLatencyOptions {
   t?: number;
   /** Rounds run first and not measured (JIT, connection pools); default 2. */
   warmup?: number;
-  /** Start the n nodes of `committee`; returns their base URLs (index order) and a close function. */
-  startNodes?: (tc: TestCommittee) => Promise<{ urls: string[]; close(): Promise<void> }>;
+  /** Key material to use (the production-node glue writes keystores from it); default a fresh deal. */
+  dealt?: DealerOutput;
+  /**
+   * Start the n nodes of `committee`; returns their base URLs (index order), a close function
+   * and, when the nodes run in their own threads, their busy time so far in ms.
+   */
+  startNodes?: (tc: TestCommittee) => Promise<StartedNodes>;
+}
+
+export interface StartedNodes {
+  urls: string[];
+  close(): Promise<void>;
+  busyMs?(): number;
 }
 
 export interface RoundLatencyResult {
@@ -41,20 +52,29 @@ export interface RoundLatencyResult {
   /** Mean time per phase, ms. */
   phasesMs: { observe: number; build: number; sign: number; verify: number; combine: number };
   failures: number;
+  /** CPU time of this whole process (aggregator and in-process nodes) per measured round, ms. */
+  cpuMsPerRound: number;
+  /** Busy time of the node threads per measured round, all nodes together, ms (undefined when not measurable). */
+  nodeBusyMsPerRound?: number;
 }
 
 
-async function startReferenceNodes(tc: TestCommittee): Promise<{ urls: string[]; close(): Promise<void> }> {
-  const base = 1_000_000_000n;
-  const { nodes } = makeReferenceNodes(tc, (id, node) => base + BigInt(parseInt(id.slice(2, 10), 16) % 1000) * 1000n + BigInt(node));
-  const allowed = new Set(tc.committee.aggregators.map((a) => a.identityKey.toLowerCase().replace(/^0x/, '')));
-  const servers = await Promise.all(nodes.map((n) => serveReferenceNode(n, allowed)));
-  return { urls: servers.map((s) => s.url), close: async () => void (await Promise.all(servers.map((s) => s.close()))) };
+/** Three-letter bases (QAA/USD, QAB/USD, …): the production node's venue adapters map them without overrides. */
+export function benchFeedNames(count: number): string[] {
+  const letters = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+  return Array.from({ length: count }, (_, k) => `Q${letters[Math.floor(k / 26) % 26]}${letters[k % 26]}/USD`);
+}
+
+/** The reference nodes, split over one worker per core. */
+function startReferenceNodes(tc: TestCommittee): Promise<StartedNodes> {
+  const module = new URL('./testing/reference-servers.ts', import.meta.url).href;
+  const indices = tc.committee.nodes.map((m) => m.index);
+  return startNodesInWorkers(splitEvenly(indices, workerCount(2)).map((part) => ({ module, fn: 'serveReferenceNodes', arg: { tc, indices: part } })));
 }
 
 export async function measureRoundLatency(opts: RoundLatencyOptions): Promise<RoundLatencyResult> {
-  const tc = makeTestCommittee({ n: opts.n, ...(opts.t ? { t: opts.t } : {}) });
-  const feedIds = Array.from({ length: opts.feeds }, (_, k) => feedId(`F${k}/USD`).toLowerCase());
+  const tc = makeTestCommittee({ n: opts.n, ...(opts.t ? { t: opts.t } : {}), ...(opts.dealt ? { dealt: opts.dealt } : {}) });
+  const feedIds = benchFeedNames(opts.feeds).map((name) => feedId(name).toLowerCase());
   const nodes = await (opts.startNodes ?? startReferenceNodes)(tc);
   try {
     const clients: NodeClient[] = nodes.urls.map((url, k) => new HttpNodeClient({ index: k + 1, url, identitySecret: tc.aggregatorSecret, timeoutMs: 30_000 }));
@@ -63,7 +83,13 @@ export async function measureRoundLatency(opts: RoundLatencyOptions): Promise<Ro
     const phases = { observe: 0, build: 0, sign: 0, verify: 0, combine: 0 };
     let failures = 0;
     const warmup = opts.warmup ?? 2;
+    let cpu0 = process.cpuUsage();
+    let busy0 = nodes.busyMs?.() ?? 0;
     for (let r = 0; r < warmup + opts.rounds; r++) {
+      if (r === warmup) {
+        cpu0 = process.cpuUsage();
+        busy0 = nodes.busyMs?.() ?? 0;
+      }
       const res = await engine.run(BigInt(r + 1), feedIds);
       if (r < warmup) continue;
       if (res.status !== 'signed') {
@@ -77,6 +103,8 @@ export async function measureRoundLatency(opts: RoundLatencyOptions): Promise<Ro
       phases.verify += res.timings.verifyMs;
       phases.combine += res.timings.combineMs;
     }
+    const cpu = process.cpuUsage(cpu0);
+    const busy = nodes.busyMs ? nodes.busyMs() - busy0 : undefined;
     const sorted = [...samples].sort((a, b) => a - b);
     const k = Math.max(1, samples.length);
     const round2 = (x: number) => Math.round(x * 100) / 100;
@@ -99,41 +127,63 @@ export async function measureRoundLatency(opts: RoundLatencyOptions): Promise<Ro
         combine: round2(phases.combine / k),
       },
       failures,
+      cpuMsPerRound: round2((cpu.user + cpu.system) / 1000 / Math.max(1, opts.rounds)),
+      ...(busy !== undefined ? { nodeBusyMsPerRound: round2(busy / Math.max(1, opts.rounds)) } : {}),
     };
   } finally {
     await nodes.close();
   }
 }
 
+/** Which nodes a round benchmark runs: a label for the notes and how to start n of them. */
+export interface BenchNodes {
+  label: string;
+  /** Key material and node start-up for an n-node committee with `feeds` feeds; default the reference nodes. */
+  setup?(n: number, feeds: number): Pick<RoundLatencyOptions, 'dealt' | 'startNodes'>;
+}
+
+/** Timing row of one measurement, the `round` op of `npm run bench -- --json`. */
+export function roundRow(r: RoundLatencyResult, nodes: string): TimingRow {
+  const ph = r.phasesMs;
+  const busy = r.nodeBusyMsPerRound !== undefined ? `, node threads busy ${r.nodeBusyMsPerRound} ms (${Math.round((r.nodeBusyMsPerRound / r.n) * 10) / 10} per node)` : '';
+  return {
+    op: 'round',
+    n: r.n,
+    feeds: r.feeds,
+    p50_ms: r.p50Ms,
+    p99_ms: r.p99Ms,
+    samples: r.rounds,
+    note: `t=${r.t}; ${nodes}; mean ms observe ${ph.observe}, build ${ph.build}, sign ${ph.sign}, verify ${ph.verify}, combine ${ph.combine}; per round CPU ${r.cpuMsPerRound} ms (whole process)${busy}${r.failures ? `; ${r.failures} failed` : ''}`,
+  };
+}
+
 /**
- * `npm run bench` section: round latency (observations requested → verified group
- * signature) with n protocol-following nodes in this process behind real loopback HTTP. All
- * n nodes share this machine's two cores with the aggregator, so the sign phase is the sum
- * of n nodes' checks — a pessimistic bound on a deployment where each node has its own CPU.
+ * A round-latency section over the grid n × feeds. All n nodes share this machine's cores
+ * with the aggregator (one worker thread per core), so the sign phase is n nodes' checks
+ * spread over two cores — a pessimistic bound on a deployment where each node has its own CPU.
  */
-export async function benchSection(o: { quick: boolean; progress: (msg: string) => void }): Promise<{ timing: TimingRow[] }> {
+export async function roundSection(o: { quick: boolean; progress: (msg: string) => void }, nodes: BenchNodes): Promise<{ timing: TimingRow[] }> {
   const grid = o.quick ? [[7, 10], [31, 10]] : [[7, 10], [7, 100], [31, 10], [31, 100], [100, 10], [100, 100]];
   const timing: TimingRow[] = [];
   for (const [n, feeds] of grid as [number, number][]) {
     const rounds = o.quick ? 3 : n >= 100 ? 3 : 8;
-    o.progress(`round latency n=${n} feeds=${feeds} (${rounds} rounds after warm-up)`);
-    const r = await measureRoundLatency({ n, feeds, rounds, warmup: 1 });
-    const ph = r.phasesMs;
-    timing.push({
-      op: 'round',
-      n,
-      feeds,
-      p50_ms: r.p50Ms,
-      p99_ms: r.p99Ms,
-      samples: r.rounds,
-      note: `t=${r.t}; mean ms observe ${ph.observe}, build ${ph.build}, sign ${ph.sign}, verify ${ph.verify}, combine ${ph.combine}${r.failures ? `; ${r.failures} failed` : ''}`,
-    });
+    o.progress(`round latency n=${n} feeds=${feeds}, ${nodes.label} (${rounds} rounds after warm-up)`);
+    const r = await measureRoundLatency({ n, feeds, rounds, warmup: 1, ...nodes.setup?.(n, feeds) });
+    timing.push(roundRow(r, nodes.label));
   }
   return { timing };
+}
+
+export const REFERENCE_NODES: BenchNodes = { label: 'reference nodes in 2 worker threads' };
+
+/** `npm run bench` section with the reference nodes (`sim/devnet/round-nodes.ts` has the production node's). */
+export function benchSection(o: { quick: boolean; progress: (msg: string) => void }): Promise<{ timing: TimingRow[] }> {
+  return roundSection(o, REFERENCE_NODES);
 }
 
 // `npx tsx aggregator/bench.ts [n] [feeds] [rounds]` prints one row.
 if (import.meta.url === `file://${process.argv[1]}`) {
   const [n = '7', feeds = '10', rounds = '10'] = process.argv.slice(2);
-  console.log(JSON.stringify(await measureRoundLatency({ n: Number(n), feeds: Number(feeds), rounds: Number(rounds) })));
+  const r = await measureRoundLatency({ n: Number(n), feeds: Number(feeds), rounds: Number(rounds) });
+  console.log(JSON.stringify({ ...r, row: roundRow(r, REFERENCE_NODES.label) }));
 }

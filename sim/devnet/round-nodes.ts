@@ -1,0 +1,144 @@
+/**
+ * Production nodes for the round benchmark (`aggregator/bench.ts`, `npm run bench` section
+ * "round"): what operators run — `startNode` from a generated YAML config and EIP-2335
+ * keystores (the devnet's writers), the SQLite anti-equivocation store with its durable
+ * write before every signature, the source poller against a simulated-exchange server with
+ * five USD venues — hosted in one worker thread per core, behind loopback HTTP.
+ *
+ * The pollers poll every 20 s, staggered by node index so the n nodes' passes do not land
+ * in the same second; on separate machines each node would poll on its own CPU.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import type { TimingRow } from '../../protocol/bench-stats.ts';
+import { dealerKeygen, defaultThreshold, type DealerOutput } from '../../protocol/index.ts';
+import { benchFeedNames, measureRoundLatency, roundRow, roundSection, type BenchNodes, type StartedNodes } from '../../aggregator/bench.ts';
+import type { TestCommittee } from '../../aggregator/testing/reference-node.ts';
+import { splitEvenly, startNodesInWorkers, workerCount, type HostedNodes } from '../../aggregator/testing/node-workers.ts';
+import { startNode, type RunningNode } from '../../node/start.ts';
+import type { VenueId } from '../../node/sources/index.ts';
+import { startVenueServer } from '../venues/index.ts';
+import { writeCommitteeFile, writeNodeFiles } from './devnet.ts';
+
+const VENUES: VenueId[] = ['coinbase', 'kraken', 'bitstamp', 'gemini', 'bitfinex'];
+const PASSWORD = 'aegis round bench password';
+const POLL_EVERY_S = 20;
+
+/**
+ * A `startNodes` for `measureRoundLatency`: writes the files of every node of `tc` (whose
+ * key shares are `dealt`'s) for `feeds` feeds and starts them in workers. Everything it
+ * started is stopped by `close()`, also when start-up fails.
+ */
+export function productionNodes(dealt: DealerOutput, feeds: number): (tc: TestCommittee) => Promise<StartedNodes> {
+  return async (tc) => {
+    const dir = mkdtempSync(join(tmpdir(), 'aegis-bench-round-'));
+    const names = benchFeedNames(feeds);
+    const base = new Map(names.map((name, k) => [name, 100 + 7 * k]));
+    const cleanup: (() => Promise<void>)[] = [async () => rmSync(dir, { recursive: true, force: true })];
+    const close = async () => {
+      for (const f of cleanup.reverse()) await f().catch(() => undefined);
+    };
+    try {
+      const venues = await startVenueServer({
+        feeds: names,
+        venues: VENUES,
+        price: (venue, feed, nowMs) => {
+          const p = base.get(feed);
+          if (p === undefined) return undefined;
+          const drift = 1 + 0.001 * Math.sin(nowMs / 60_000);
+          return { price: p * drift * (1 + (VENUES.indexOf(venue) - 2) * 0.0001), volume: 250 };
+        },
+      });
+      cleanup.push(() => venues.close());
+      const passwordFile = join(dir, 'password');
+      writeFileSync(passwordFile, `${PASSWORD}\n`, { mode: 0o600 });
+      const c = tc.committee;
+      const committee = writeCommitteeFile({
+        dir,
+        chainId: c.chainId,
+        hub: c.hub,
+        dealer: dealt,
+        identities: tc.identitySecrets,
+        nodeUrls: c.nodes.map(() => 'http://127.0.0.1:1'),
+        aggregators: c.aggregators.map((a) => ({ identityKey: a.identityKey, ...(a.name ? { name: a.name } : {}) })),
+      });
+      if (committee.digest !== tc.configDigest.toLowerCase()) {
+        throw new Error(`round bench: the written committee file has digest ${committee.digest}, the aggregator's committee ${tc.configDigest}; chainId, hub, configVersion, t or the group key differ`);
+      }
+      const files: string[] = [];
+      for (const m of c.nodes) {
+        const second = Math.floor(((m.index - 1) * POLL_EVERY_S) / c.nodes.length);
+        const seconds = Array.from({ length: 60 / POLL_EVERY_S }, (_, k) => second + k * POLL_EVERY_S).join(',');
+        files.push(
+          await writeNodeFiles({
+            dir,
+            index: m.index,
+            dealer: dealt,
+            identitySecret: tc.identitySecrets[m.index - 1]!,
+            committeeFile: committee.file,
+            digest: committee.digest,
+            port: 0,
+            passwordFile,
+            password: PASSWORD,
+            feeds: names,
+            venues: VENUES,
+            venueUrl: (v) => venues.url(v),
+            pollSchedule: `${seconds} * * * * *`,
+            logLevel: 'silent',
+          }),
+        );
+      }
+      const module = import.meta.url;
+      const workers = await startNodesInWorkers(splitEvenly(files, workerCount(2)).map((part) => ({ module, fn: 'hostProductionNodes', arg: { files: part, feeds } })));
+      cleanup.push(() => workers.close());
+      return { urls: workers.urls, busyMs: workers.busyMs, close };
+    } catch (err) {
+      await close();
+      throw err;
+    }
+  };
+}
+
+/** Worker side: start the nodes of `files` and wait until each prices every feed. */
+export async function hostProductionNodes(arg: { files: string[]; feeds: number }): Promise<HostedNodes> {
+  const nodes: RunningNode[] = [];
+  const close = async () => void (await Promise.allSettled(nodes.map((n) => n.stop())));
+  try {
+    for (const file of arg.files) nodes.push(await startNode(file, { port: 0, logger: pino({ level: 'silent' }) }));
+    const until = Date.now() + 120_000;
+    for (const node of nodes) {
+      for (;;) {
+        const priced = node.service.ready() ? [...node.service.views().values()].filter((v) => v.ok).length : 0;
+        if (priced === arg.feeds) break;
+        if (Date.now() > until) throw new Error(`round bench: node ${node.service.index} prices ${priced} of ${arg.feeds} feeds after 120 s; see the venue server and the node's sources`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { urls: nodes.map((n) => n.http.url), close };
+}
+
+export const PRODUCTION_NODES: BenchNodes = {
+  label: 'production nodes (SQLite store, synchronous=FULL) in 2 worker threads',
+  setup(n, feeds) {
+    const dealt = dealerKeygen(defaultThreshold(n), n);
+    return { dealt, startNodes: productionNodes(dealt, feeds) };
+  },
+};
+
+/** `npm run bench` section "round": round latency against the production node. */
+export function benchSection(o: { quick: boolean; progress: (msg: string) => void }): Promise<{ timing: TimingRow[] }> {
+  return roundSection(o, PRODUCTION_NODES);
+}
+
+// `node --import tsx sim/devnet/round-nodes.ts [n] [feeds] [rounds]` prints one row.
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const [n = '31', feeds = '100', rounds = '5'] = process.argv.slice(2);
+  const r = await measureRoundLatency({ n: Number(n), feeds: Number(feeds), rounds: Number(rounds), ...PRODUCTION_NODES.setup!(Number(n), Number(feeds)) });
+  console.log(JSON.stringify(roundRow(r, PRODUCTION_NODES.label)));
+}
