@@ -1,12 +1,13 @@
 /**
  * `aegis sim …`: run a scenario, run a sweep, list the library. Progress goes to stderr; with
- * `--json` the result object is the only thing on stdout.
+ * `--json` the result object is the only thing on stdout. SIGINT / SIGTERM during a run or
+ * sweep stop it and its anvil, then exit 130 / 143.
  */
 import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
 import Table from 'cli-table3';
 import { listScenarios, loadScenario, ScenarioError } from './scenario/load.ts';
-import { runScenario } from './runner.ts';
+import { runScenario, stopSimChains } from './runner.ts';
 import { toJson, writeReports } from './report/index.ts';
 import { loadSweepSpec, runSweep, writeSweepReports } from './sweep.ts';
 
@@ -25,10 +26,45 @@ function progress(label: string): (done: number, total: number, what?: string) =
   };
 }
 
-function fail(err: unknown): never {
-  const msg = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`aegis sim: ${msg}\n`);
-  process.exit(err instanceof ScenarioError ? 2 : 1);
+/** The abort reason when a signal ends a run or sweep; exits 128 + the signal's number. */
+class SimInterrupted extends Error {
+  override readonly name = 'SimInterrupted';
+  readonly exitCode: number;
+  constructor(readonly signal: 'SIGINT' | 'SIGTERM') {
+    super(`interrupted by ${signal}; the simulator's anvil is stopped`);
+    this.exitCode = signal === 'SIGINT' ? 130 : 143;
+  }
+}
+
+/** How long the command may take to wind down after a signal before it exits regardless. */
+const SIGNAL_GRACE_MS = 10_000;
+
+/**
+ * Until the returned release: SIGINT or SIGTERM aborts `controller` (a run stops and cleans up
+ * in its `finally`) and stops every anvil the simulator started (a sweep's shared chain too, so
+ * its run fails at once); if the command has not ended after SIGNAL_GRACE_MS it exits anyway
+ * (anvil's exit hook kills any chain started meanwhile). Without a handler the signal's
+ * default action ends the process without exit hooks, and anvil keeps running.
+ */
+function abortOnSignal(controller: AbortController): () => void {
+  const onSignal = (sig: 'SIGINT' | 'SIGTERM'): void => {
+    controller.abort(new SimInterrupted(sig));
+    void stopSimChains();
+    setTimeout(() => fail(controller.signal.reason), SIGNAL_GRACE_MS).unref();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+}
+
+function fail(err: unknown, signal?: AbortSignal): never {
+  // After a signal the command fails with whatever the stopped anvil caused: report the signal.
+  const e = signal?.aborted ? signal.reason : err;
+  process.stderr.write(`aegis sim: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(e instanceof SimInterrupted ? e.exitCode : e instanceof ScenarioError ? 2 : 1);
 }
 
 export function registerSimCommands(program: Command): void {
@@ -61,10 +97,12 @@ export function registerSimCommands(program: Command): void {
     .option('--transport <mode>', 'inproc or http (default: the scenario\'s)')
     .option('--json', 'print the result object on stdout')
     .action(async (name: string, o: { seed?: number; out: string; transport?: string; json?: boolean }) => {
+      const controller = new AbortController();
+      const release = abortOnSignal(controller);
       try {
         if (o.transport !== undefined && o.transport !== 'inproc' && o.transport !== 'http') throw new ScenarioError('scenario_invalid', `--transport: expected inproc or http, got "${o.transport}"`);
         const s = loadScenario(name);
-        const r = await runScenario(s, { ...(o.seed !== undefined ? { seed: o.seed } : {}), ...(o.transport ? { transport: o.transport as 'inproc' | 'http' } : {}), onProgress: progress(s.name) });
+        const r = await runScenario(s, { ...(o.seed !== undefined ? { seed: o.seed } : {}), ...(o.transport ? { transport: o.transport as 'inproc' | 'http' } : {}), onProgress: progress(s.name), signal: controller.signal });
         const dir = resolve(o.out, s.name);
         const paths = writeReports(r, dir);
         if (o.json) process.stdout.write(`${toJson(r)}\n`);
@@ -79,7 +117,9 @@ export function registerSimCommands(program: Command): void {
           process.exitCode = 3;
         }
       } catch (err) {
-        fail(err);
+        fail(err, controller.signal);
+      } finally {
+        release();
       }
     });
 
@@ -91,6 +131,8 @@ export function registerSimCommands(program: Command): void {
     .option('--out <dir>', 'report folder', 'sim-out')
     .option('--json', 'print the sweep result on stdout')
     .action(async (specName: string, o: { seed?: number; out: string; json?: boolean }) => {
+      const controller = new AbortController();
+      const release = abortOnSignal(controller);
       try {
         const spec = loadSweepSpec(specName);
         const r = await runSweep(spec, { ...(o.seed !== undefined ? { seed: o.seed } : {}), onProgress: progress(`sweep ${spec.name}`) });
@@ -98,7 +140,9 @@ export function registerSimCommands(program: Command): void {
         if (o.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
         else process.stdout.write(`${r.cells.length} configurations in ${(r.wallMs / 1000).toFixed(0)} s; heat maps: ${paths.html}\n`);
       } catch (err) {
-        fail(err);
+        fail(err, controller.signal);
+      } finally {
+        release();
       }
     });
 }

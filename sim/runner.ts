@@ -15,7 +15,9 @@
  * runner's clock, so two hours run in seconds and a seed fixes the result.
  *
  * Committee keys are random per run (they never affect prices); everything else derives from
- * the seed. Processes and servers started here are stopped in `finally`.
+ * the seed. Processes and servers started here are stopped in `finally`, also when the run is
+ * aborted (`signal`: a test timeout, SIGINT); every anvil the simulator starts is registered
+ * until stopped, so `stopSimChains()` can stop what an abandoned run left behind.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -80,13 +82,40 @@ export interface RunOptions {
   /** Reuse an anvil across runs (sweeps); otherwise one is started and stopped here. */
   chain?: SharedChain;
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Aborts the run: the step loop stops, an anvil the run started is stopped at once (calls in
+   * flight fail instead of waiting), the rest is stopped in `finally`, and the run rejects with
+   * the signal's reason. A shared `chain` is left to its owner.
+   */
+  signal?: AbortSignal;
 }
 
-/** Start a chain for several runs; stop it with `anvil.stop()`. */
+/** Anvils started by `startSharedChain` and not stopped yet. */
+const liveChains = new Set<Anvil>();
+
+/** Start a chain for several runs; stop it with `anvil.stop()` (or `stopSimChains()`). */
 export async function startSharedChain(): Promise<SharedChain> {
   const compiled = compileContracts();
-  const anvil = await startAnvil({ args: ['--timestamp', String(SIM_EPOCH_SEC)] });
+  const started = await startAnvil({ args: ['--timestamp', String(SIM_EPOCH_SEC)] });
+  const anvil: Anvil = {
+    ...started,
+    stop: async () => {
+      await started.stop();
+      liveChains.delete(anvil);
+    },
+  };
+  liveChains.add(anvil);
   return { anvil, compiled, nextStartSec: SIM_EPOCH_SEC + 600 };
+}
+
+/** The simulator's anvils still running (what `stopSimChains` would stop). */
+export function liveSimChains(): Anvil[] {
+  return [...liveChains];
+}
+
+/** Stops every anvil the simulator started and has not stopped (signal handlers, test hooks). */
+export async function stopSimChains(): Promise<void> {
+  await Promise.allSettled([...liveChains].map((a) => a.stop()));
 }
 
 const USD = (x: number): bigint => BigInt(Math.round(x * 1e6));
@@ -98,6 +127,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
   const transport = opts.transport ?? scenario.transport;
   const s = scenario;
   const rng = new Rng(seed);
+  opts.signal?.throwIfAborted();
   const cleanup: (() => Promise<void> | void)[] = [];
   const workDir = mkdtempSync(join(tmpdir(), 'aegis-sim-'));
   cleanup.push(() => rmSync(workDir, { recursive: true, force: true }));
@@ -144,7 +174,13 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
 
     // -- Chain --
     const chain = opts.chain ?? (await startSharedChain());
-    if (!opts.chain) cleanup.push(() => chain.anvil.stop());
+    if (!opts.chain) {
+      cleanup.push(() => chain.anvil.stop());
+      const stopNow = (): void => void chain.anvil.stop();
+      opts.signal?.addEventListener('abort', stopNow, { once: true });
+      cleanup.push(() => opts.signal?.removeEventListener('abort', stopNow));
+    }
+    opts.signal?.throwIfAborted();
     const { anvil, compiled } = chain;
     // Our own provider without request batching: ethers waits 10 ms to batch by default, and a
     // run makes thousands of sequential calls.
@@ -630,6 +666,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
     // -- Run --
     const steps = Math.floor(s.durationSec / s.stepSec) + 1;
     for (let k = 0; k < steps; k++) {
+      opts.signal?.throwIfAborted();
       const tSec = k * s.stepSec;
       clock.ms = t0ms + tSec * 1000;
       market.advance(tSec);
@@ -701,6 +738,9 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
       rounds: roundsRun,
       wallMs: performance.now() - wallStart,
     });
+  } catch (err) {
+    // After an abort, calls against the stopped anvil fail too: report the abort, not them.
+    throw opts.signal?.aborted ? opts.signal.reason : err;
   } finally {
     for (const c of cleanup.reverse()) {
       try {

@@ -3,9 +3,9 @@
  * from its seed, both venue transports give the same run, and a single-venue +30 % pump moves
  * the served price by less than 0.5 % without a liquidation.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { parseScenario } from '../../sim/scenario/load.ts';
-import { runScenario } from '../../sim/runner.ts';
+import { runScenario, stopSimChains } from '../../sim/runner.ts';
 import { comparable } from '../../sim/result.ts';
 import { toHtml, toMarkdown } from '../../sim/report/index.ts';
 
@@ -24,9 +24,12 @@ const short = (over: Record<string, unknown> = {}) =>
     ...over,
   });
 
+// Runs get the test's signal, so a timeout stops them and their anvil; anything left is stopped here.
+afterEach(stopSimChains);
+
 describe('sim runner', () => {
-  it('a single-venue +30 % pump moves the served price < 0.5 % and liquidates nobody', async () => {
-    const r = await runScenario(short());
+  it('a single-venue +30 % pump moves the served price < 0.5 % and liquidates nobody', async ({ signal }) => {
+    const r = await runScenario(short(), { signal });
     expect(r.attacker.spendUsd).toBeGreaterThan(0);
     expect(r.served.maxDeviationPct).toBeLessThan(0.5);
     expect(r.settlement.liquidations).toHaveLength(0);
@@ -36,13 +39,13 @@ describe('sim runner', () => {
     expect(toHtml(r)).toMatch(/<svg[^>]*>.*true vs venue vs on-chain price/s);
   }, 240_000);
 
-  it('is identical for the same seed, and in process as over HTTP', async () => {
-    const a = await runScenario(short());
-    const b = await runScenario(short());
-    const c = await runScenario(short(), { transport: 'http' });
+  it('is identical for the same seed, and in process as over HTTP', async ({ signal }) => {
+    const a = await runScenario(short(), { signal });
+    const b = await runScenario(short(), { signal });
+    const c = await runScenario(short(), { transport: 'http', signal });
     expect(comparable(b)).toEqual(comparable(a));
     expect({ ...comparable(c), transport: 'inproc' }).toEqual(comparable(a));
-    const other = await runScenario(short(), { seed: 6 });
+    const other = await runScenario(short(), { seed: 6, signal });
     expect(other.timeline.map((s) => s.truth)).not.toEqual(a.timeline.map((s) => s.truth));
   }, 480_000);
 });
