@@ -1,6 +1,10 @@
 /**
  * Threshold BLS for Aegis: the one module every part imports for keys, partial signatures,
  * combination and the chain encodings. See DESIGN "Cryptography".
+ *
+ * Signing, verifying and combining run on mcl-wasm (`mcl.ts`, the round's hot path); the
+ * points exported here (`G1`, `G2`, the decoders, the EIP-2537 encodings) are noble's, for
+ * the DKG, the contracts tooling and tests.
  */
 import { decodeG1, decodeG2, g1ToEip2537 as pointG1ToEip2537, g1ToUncompressed, g2ToEip2537 as pointG2ToEip2537 } from './points.ts';
 

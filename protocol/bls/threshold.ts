@@ -138,7 +138,11 @@ function hashMessage(message: Uint8Array, dst: string | Uint8Array = SIGNATURE_D
   return hashToCurveG1(message, tag);
 }
 
-/** H(m) in G1, with the signature DST unless another is given (the DKG's proofs of possession). */
+/**
+ * H(m) in G1, with the signature DST unless another is given (the DKG's proofs of
+ * possession). Hashed by mcl, returned as a noble point for the callers that compute with
+ * it (the DKG, the hub tooling, tests).
+ */
 export function hashToG1(message: Uint8Array, dst: string | Uint8Array = SIGNATURE_DST): G1Point {
   return toNobleG1(hashMessage(message, dst));
 }
