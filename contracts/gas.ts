@@ -13,7 +13,8 @@ import type { Contract } from 'ethers';
 import { feedId, reportMessage, type Report } from '../protocol/report.ts';
 import { startAnvil, type Anvil } from './anvil.ts';
 import { compileContracts } from './compile.ts';
-import { addFeeds, deployHub, makeReport, secretSign, testCommittee, type FeedConfig } from './hub.ts';
+import { dealerKeygen } from '../protocol/index.ts';
+import { addFeeds, deployHub, makeReport, secretSign, type FeedConfig, type TestCommittee } from './hub.ts';
 
 export interface HubGasOptions {
   /** Committee size; t defaults to 2⌊(n−1)/3⌋+1. */
@@ -63,6 +64,39 @@ async function nextReport(ctx: Ctx, count: number, anvil: Anvil): Promise<{ repo
 }
 
 /**
+ * Genesis timestamp of every benchmark anvil (2025-10-09, so timestamps have today's byte
+ * length). With a fixed genesis and one second per block (`anvil_setBlockTimestampInterval`),
+ * every timestamp a report or signed payload carries depends only on how many blocks were mined
+ * before it, not on the wall clock: the calldata, and so the gas (4 per zero byte, 16 per
+ * nonzero byte), is identical run to run. With the wall clock a signature's zero bytes moved
+ * the same row by multiples of 12 gas between runs (transmit n=4, 1 feed: 167,722 and 167,746).
+ */
+export const BENCH_GENESIS = 1_760_000_000;
+
+/** An anvil for gas measurements: 1e9 block gas limit, the deterministic clock above. */
+export async function startBenchAnvil(): Promise<Anvil> {
+  const anvil = await startAnvil({ gasLimit: 1_000_000_000n, args: ['--timestamp', String(BENCH_GENESIS)] });
+  try {
+    await anvil.provider.send('anvil_setBlockTimestampInterval', [1]);
+  } catch (err) {
+    await anvil.stop();
+    throw err;
+  }
+  return anvil;
+}
+
+/**
+ * The committee of every measurement, from a fixed group secret (bench-only, 31 bytes so below
+ * the group order): `testCommittee` draws a random one, and the signature's zero bytes then
+ * moved the gas between runs just as the wall clock did.
+ */
+const BENCH_SECRET = 0x0a15c0ffee0a15c0ffee0a15c0ffee0a15c0ffee0a15c0ffee0a15c0ffee0an;
+
+function benchCommittee(n: number): TestCommittee {
+  return { ...dealerKeygen(2 * Math.floor((n - 1) / 3) + 1, n, BENCH_SECRET), secret: BENCH_SECRET };
+}
+
+/**
  * Explicit limit, never estimateGas: anvil's estimate is exact for the block it simulates, and
  * `updateAndRead`'s read costs a few gas more when the mined block is later than observedAt
  * (`_age` subtracts) than when it is not. A transaction sent with the estimate and mined a
@@ -96,11 +130,11 @@ async function gasOf(anvil: Anvil, op: string, blockTime: bigint, send: () => Pr
 /** Measures verify, transmit at each feed count, and updateAndRead, for committee size n. */
 export async function measureHubGas(opts: HubGasOptions): Promise<HubGas> {
   const counts = opts.feeds ?? [1, 10, 100];
-  const own = opts.anvil ? undefined : await startAnvil({ gasLimit: 1_000_000_000n });
+  const own = opts.anvil ? undefined : await startBenchAnvil();
   const anvil = (opts.anvil ?? own)!;
   try {
     const compiled = compileContracts();
-    const c = testCommittee(opts.n);
+    const c = benchCommittee(opts.n);
     const signer = await anvil.signer(0);
     const hub = await deployHub(signer, c, { compiled });
     const max = Math.max(...counts, 1);
@@ -140,7 +174,7 @@ export async function measureTransmitGas(n: number, feeds: number, anvil?: Anvil
 /** Rows in the benchmark's JSON shape: {system, op, n, feeds, gas}. */
 export async function hubGasRows(ns: number[] = [4, 31, 100], feeds: number[] = [1, 10, 100]): Promise<{ system: string; op: string; n: number; feeds: number; gas: number }[]> {
   const rows: { system: string; op: string; n: number; feeds: number; gas: number }[] = [];
-  const anvil = await startAnvil({ gasLimit: 1_000_000_000n });
+  const anvil = await startBenchAnvil();
   try {
     for (const n of ns) {
       const g = await measureHubGas({ n, feeds, anvil });

@@ -17,8 +17,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Signer } from 'ethers';
 import type { GasRow } from '../../protocol/bench-stats.ts';
-import { startAnvil, type Anvil } from '../anvil.ts';
+import type { Anvil } from '../anvil.ts';
 import { ROOT } from '../compile.ts';
+import { measureHubGas, startBenchAnvil } from '../gas.ts';
 import { api3Update, api3WarmUp, setupApi3 } from './api3.ts';
 import { lineChart, svgDocument, type Series } from './chart.ts';
 import { MAX_TX_DATA_BYTES } from './common.ts';
@@ -49,17 +50,31 @@ export async function measurePeers(opts: PeersOptions): Promise<GasRow[]> {
   const feeds = opts.feeds ?? (opts.quick ? [1, 10] : [1, 10, 100]);
   const maxFeeds = Math.max(...feeds);
   const rows: GasRow[] = [];
-  const anvil = await startAnvil({ gasLimit: 1_000_000_000n });
+  const anvil = await startBenchAnvil();
   try {
     const signer = await anvil.signer(0);
-    await measureKeystone(anvil, signer, ns, feeds, maxFeeds, rows, opts.progress);
-    await measureApi3(anvil, signer, ns, feeds, maxFeeds, rows, opts.progress);
-    await measureRedstone(anvil, signer, ns, feeds, maxFeeds, rows, opts.progress, opts.quick);
-    if (opts.aegis !== false) await measureAegis(anvil, ns, feeds, rows, opts.progress);
+    await fromGenesis(anvil, () => measureKeystone(anvil, signer, ns, feeds, maxFeeds, rows, opts.progress));
+    await fromGenesis(anvil, () => measureApi3(anvil, signer, ns, feeds, maxFeeds, rows, opts.progress));
+    await fromGenesis(anvil, () => measureRedstone(anvil, signer, ns, feeds, maxFeeds, rows, opts.progress, opts.quick));
+    if (opts.aegis !== false) await fromGenesis(anvil, () => measureAegis(anvil, ns, feeds, rows, opts.progress));
   } finally {
     await anvil.stop();
   }
   return rows;
+}
+
+/**
+ * Runs one system's measurements from the fresh chain and reverts afterwards: each system starts
+ * at the genesis clock with deployer nonce 0, so its timestamps, addresses and therefore calldata
+ * (and gas) do not depend on how many transactions the systems before it sent.
+ */
+async function fromGenesis(anvil: Anvil, measure: () => Promise<void>): Promise<void> {
+  const snapshot = (await anvil.provider.send('evm_snapshot', [])) as string;
+  try {
+    await measure();
+  } finally {
+    await anvil.provider.send('evm_revert', [snapshot]);
+  }
 }
 
 async function measureKeystone(anvil: Anvil, signer: Signer, ns: number[], feeds: number[], maxFeeds: number, rows: GasRow[], progress: (m: string) => void): Promise<void> {
@@ -126,15 +141,10 @@ async function measureRedstone(anvil: Anvil, signer: Signer, ns: number[], feeds
 }
 
 async function measureAegis(anvil: Anvil, ns: number[], feeds: number[], rows: GasRow[], progress: (m: string) => void): Promise<void> {
-  const mod = (await import('../gas.ts').catch(() => undefined)) as { measureHubGas?: (o: { n: number; feeds: number[]; anvil: Anvil }) => Promise<{ t: number; transmit: Record<number, number> }> } | undefined;
-  if (!mod?.measureHubGas) {
-    progress('aegis: contracts/gas.ts has no measureHubGas; Aegis rows come from the gas section only');
-    return;
-  }
   for (const n of ns) {
-    let g: { t: number; transmit: Record<number, number> };
+    let g: Awaited<ReturnType<typeof measureHubGas>>;
     try {
-      g = await mod.measureHubGas({ n, feeds, anvil });
+      g = await measureHubGas({ n, feeds, anvil });
     } catch (err) {
       // The hub's own harness failed (it is measured by the gas section too): keep the peer rows.
       progress(`aegis n=${n}: measureHubGas failed (${(err as Error).message.slice(0, 160)}); no Aegis rows for this n`);

@@ -4,9 +4,9 @@
  * signatures, unknown signers), so the benchmark's gas numbers measure real, accepted updates.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JsonRpcSigner } from 'ethers';
+import { getBytes, hashMessage, hexlify, keccak256, toUtf8Bytes, type JsonRpcSigner } from 'ethers';
 import { startAnvil, type Anvil } from '../../contracts/anvil.ts';
-import { api3Feed, api3Read, api3Update, beaconId, encodeBeaconUpdate, median, setupApi3, type Api3Setup } from '../../contracts/peers/api3.ts';
+import { api3Feed, api3Read, api3Update, beaconId, beaconSetUpdate, encodeBeaconUpdate, median, multicallData, setupApi3, signEip191, type Api3Setup } from '../../contracts/peers/api3.ts';
 import { comparison, renderCharts } from '../../contracts/peers/bench.ts';
 import { formatTick } from '../../contracts/peers/chart.ts';
 import { committeeWallets, PeerError, testAnswer } from '../../contracts/peers/common.ts';
@@ -122,11 +122,28 @@ describe('api3: Api3ServerV1 signed beacons and beacon-set median', () => {
     );
   });
 
+  it('hand-written beacon-set update and multicall calldata equal the ABI encoding', () => {
+    const iface = ap.server.interface;
+    const ids = api3Feed(ap, 7, 2).beacons;
+    const set = beaconSetUpdate(ids);
+    expect(hexlify(set)).toBe(iface.encodeFunctionData('updateBeaconSetWithBeacons', [ids]));
+    const calls = [set, getBytes(encodeBeaconUpdate(ap.airnodes[0]!.address, ap.templateIds[0]!, 1_700_000_000, '0x' + '00'.repeat(31) + '07', '0x' + 'cd'.repeat(65))), new Uint8Array([1, 2, 3])];
+    expect(multicallData(calls)).toBe(iface.encodeFunctionData('multicall', [calls.map((c) => hexlify(c))]));
+  });
+
+  it("signs beacon data exactly as ethers' Wallet (EIP-191, RFC 6979)", () => {
+    for (const k of [0, 3, 6]) {
+      const digest = keccak256(toUtf8Bytes(`digest ${k}`));
+      const w = ap.airnodes[k]!;
+      expect(hexlify(signEip191(getBytes(w.privateKey), getBytes(digest)))).toBe(w.signingKey.sign(hashMessage(getBytes(digest))).serialized);
+    }
+  });
+
   it('rejects data not signed by the named Airnode', async () => {
     const [impostor] = committeeWallets('api3-impostor', 1);
     const airnode = ap.airnodes[0]!;
     const iface = ap.server.interface;
-    const { AbiCoder, getBytes, hashMessage, keccak256, solidityPacked } = await import('ethers');
+    const { AbiCoder, solidityPacked } = await import('ethers');
     const ts = Number(await anvil.now()) + ++step;
     const data = AbiCoder.defaultAbiCoder().encode(['int256'], [1n]);
     const digest = keccak256(solidityPacked(['bytes32', 'uint256', 'bytes'], [ap.templateIds[0]!, ts, data]));
