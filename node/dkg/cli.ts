@@ -9,6 +9,7 @@
  *   aegis dkg reshare   --committee CURRENT --id ID --t T --node URL... [--dealer URL...] <coordinator key> [--out-dir DIR]
  *                       [--rotate --rpc URL --tx-key-env VAR]
  *   aegis dkg rotate    --ceremony RESHARE_FILE --committee CURRENT --rpc URL --tx-key-env VAR <coordinator key>
+ *   aegis dkg retire    --share OLD_KEYSTORE --committee ITS_COMMITTEE (--rpc URL | --force)
  *   aegis dkg status    (--node URL... | --ceremony FILE)
  *   aegis dkg verify    TRANSCRIPT [--committee FILE]
  *
@@ -28,6 +29,7 @@ import { verifyTranscript } from '../../protocol/dkg/index.ts';
 import { readPassword } from '../keys/index.ts';
 import { createNodeLogger } from '../log.ts';
 import { CoordinatorError, buildCeremonyFile, planOf, rotateHub, runCeremony, type RunResult } from './coordinator.ts';
+import { retireShare } from './retire.ts';
 import { startDkgServer } from './server.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -215,6 +217,27 @@ export function registerDkgCommands(program: Command): void {
   });
 
   dkg
+    .command('retire')
+    .description('after the hub rotated: erase an old share keystore (overwrite with random bytes, fsync, unlink), once the hub is past its configuration')
+    .requiredOption('--share <keystore>', 'the old share keystore')
+    .requiredOption('--committee <file>', 'the committee file that share belongs to (the committee before the rotation)')
+    .option('--rpc <url>', 'JSON-RPC URL of the hub\'s chain, to check that the hub rotated past that committee')
+    .option('--force', 'erase without asking the hub (the keystore must still match the committee file)')
+    .action(async (o: { share: string; committee: string; rpc?: string; force?: boolean }) => {
+      await run(async () => {
+        const provider = o.rpc ? new JsonRpcProvider(o.rpc, undefined, { staticNetwork: true }) : undefined;
+        try {
+          const r = await retireShare({ shareFile: o.share, committee: readJson(o.committee, 'committee file'), committeeName: o.committee, ...(provider ? { provider } : {}), ...(o.force ? { force: true } : {}) });
+          console.log(`retired ${r.file}: share ${r.share.index} (public share ${r.share.publicShare.slice(0, 18)}…) of configVersion ${r.configVersion}, config digest ${r.configDigest}, n=${r.share.n} t=${r.share.t}`);
+          console.log(r.hub ? `  hub ${r.hub.hub} is at configVersion ${r.hub.configVersion}, config digest ${r.hub.configDigest}` : '  hub not asked (--force)');
+          console.log(`  overwrote ${r.bytes} bytes with random bytes, fsynced, unlinked. Delete any backup of this keystore too.`);
+        } finally {
+          provider?.destroy();
+        }
+      });
+    });
+
+  dkg
     .command('status')
     .description('phase of every ceremony each node knows')
     .option('--node <url>', 'node API URL; repeatable', collect)
@@ -280,7 +303,7 @@ async function rotate(o: { ceremonyFile: unknown; current: unknown; secret: Uint
   try {
     const signer = new Wallet(key, provider);
     const r = await rotateHub({ ceremonyFile: o.ceremonyFile, current: o.current, signer, coordinatorSecret: o.secret, progress: say });
-    console.log(`rotated: tx ${r.txHash}, signed by current members ${r.signers.join(', ')}. Switch every node to the new committee file and share keystore, then delete the old share keystores.`);
+    console.log(`rotated: tx ${r.txHash}, signed by current members ${r.signers.join(', ')}. Switch every node to the new committee file and share keystore, then erase the old share keystores on every old member: aegis dkg retire --share OLD_KEYSTORE --committee <this current committee file> --rpc URL.`);
   } finally {
     provider.destroy();
   }

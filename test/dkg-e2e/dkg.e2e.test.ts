@@ -11,6 +11,7 @@ import { startAnvil, type Anvil } from '../../contracts/anvil.ts';
 import { addFeeds, deployHub, makeReport, transmit } from '../../contracts/hub.ts';
 import { combinePartials, committeeConfigDigest, verifyGroupSignature, feedId, g2ToEip2537, parseCommittee, partialSign, reportMessage, rotationTo, signatureToEvm, type KeyShare, type Report } from '../../protocol/index.ts';
 import { buildCeremonyFile, rotateHub, runCeremony, CoordinatorError } from '../../node/dkg/coordinator.ts';
+import { retireShare } from '../../node/dkg/retire.ts';
 import { verifyTranscript } from '../../protocol/dkg/index.ts';
 import { loadShare, setupDkgNodes, type DkgFixture } from './harness.ts';
 
@@ -126,6 +127,8 @@ describe('DKG n=7, t=5 over the nodes\' HTTP API', () => {
     const pending = await makeReport(hub, { epoch: ++epoch, observedAt: ++clock, feedIds: [BTC], answers: [6_100_000_000_000n] });
     const pendingSig = sign(oldShares, 5, pending);
 
+    // Old keystores cannot be retired while the hub still uses their configuration.
+    await expect(retireShare({ shareFile: fx.nodes[0]!.shareFile, committee: current, committeeName: 'committee v1', provider: anvil!.provider })).rejects.toThrow(/the hub still uses it: the share is live/);
     // A committee file that is not the hub's current committee fails before any node signs.
     const stale = { ...current, configVersion: 5 };
     await expect(rotateHub({ ceremonyFile: file, current: stale, signer: await anvil!.signer(1), coordinatorSecret: fx.coordinatorSecret })).rejects.toThrow(
@@ -142,10 +145,15 @@ describe('DKG n=7, t=5 over the nodes\' HTTP API', () => {
     epoch = 0n;
     const report = await makeReport(hub, { epoch: ++epoch, observedAt: ++clock, feedIds: [BTC], answers: [6_200_000_000_000n] });
     // Resharing keeps the group secret, so t old shares still combine to a valid signature:
-    // what retires them is deleting the old keystores (node/dkg/README.md, step 6), not the hub.
+    // what retires them is erasing the old keystores (aegis dkg retire, node/dkg/README.md step 6), not the hub.
     expect(verifyGroupSignature(combinePartials(oldShares.slice(0, 5).map((s) => partialSign(s, reportMessage(report))), 5), reportMessage(report), getBytes(next.groupPublicKey))).toBe(true);
     // Any 7 of the new committee's shares do.
     expect((await transmit(hub, report, sign(newShares.slice(3), 7, report))).status).toBe(1);
     expect((await hub.read!(BTC, 86_400))[0]).toBe(6_200_000_000_000n);
+    // What retires them: every old member erases its old keystore once the hub rotated.
+    for (const node of fx.nodes.slice(0, 7)) {
+      const r = await retireShare({ shareFile: node.shareFile, committee: current, committeeName: 'committee v1', provider: anvil!.provider });
+      expect([existsSync(node.shareFile), r.hub?.configVersion]).toEqual([false, 2n]);
+    }
   });
 });
