@@ -17,7 +17,7 @@ import type { PartialSignature } from './bls/index.ts';
 import type { SignedObservation } from './observation.ts';
 import {
   ErrorResponseSchema,
-  ObserveResponseSchema,
+  parseObserveResponse,
   SignResponseSchema,
   describeZodError,
   observationFromJson,
@@ -75,7 +75,7 @@ export class HttpNodeClient implements NodeClient {
 
   async observe(call: ObserveCall, signal?: AbortSignal): Promise<SignedObservation> {
     const body: ObserveRequest = { configDigest: call.configDigest, epoch: call.epoch.toString(), feedIds: call.feedIds };
-    const res = await this.#post('/v1/observe', body, ObserveResponseSchema, signal);
+    const res = await this.#post('/v1/observe', body, parseObserveResponse, signal);
     const observation = observationFromJson(res.observation);
     if (observation.observation.nodeIndex !== this.index) {
       throw new Error(`node ${this.index} (${this.url}): answered an observation signed as node ${observation.observation.nodeIndex}; check the committee file's url of node ${this.index}`);
@@ -84,14 +84,14 @@ export class HttpNodeClient implements NodeClient {
   }
 
   async sign(call: SignCall, signal?: AbortSignal): Promise<PartialSignature> {
-    const res = await this.#post('/v1/sign', signBody(call), SignResponseSchema, signal);
+    const res = await this.#post('/v1/sign', signBody(call), (json) => SignResponseSchema.safeParse(json), signal);
     if (res.index !== this.index) {
       throw new Error(`node ${this.index} (${this.url}): answered a partial signature for index ${res.index}; check the committee file's url of node ${this.index}`);
     }
     return { index: res.index, signature: hexToBytes(res.signature.slice(2)) };
   }
 
-  async #post<S extends z.ZodType>(path: string, payload: unknown, schema: S, signal?: AbortSignal): Promise<z.output<S>> {
+  async #post<T>(path: string, payload: unknown, validate: (json: unknown) => z.ZodSafeParseResult<T>, signal?: AbortSignal): Promise<T> {
     const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
     const headers = { 'content-type': 'application/json', ...signRequest(this.#secret, { method: 'POST', path, body }) };
     const timeout = AbortSignal.timeout(this.#timeoutMs);
@@ -119,7 +119,7 @@ export class HttpNodeClient implements NodeClient {
       const detail = err.success ? `${err.data.error.code}: ${err.data.error.message}` : JSON.stringify(json).slice(0, 120);
       throw new Error(`${where}: HTTP ${res.status} (${detail})`);
     }
-    const parsed = schema.safeParse(json);
+    const parsed = validate(json);
     if (!parsed.success) throw new Error(`${where}: malformed answer: ${describeZodError(parsed.error)}`);
     return parsed.data;
   }

@@ -14,7 +14,7 @@ import {
   ObserveRequestSchema,
   observationFromJson,
   observationToJson,
-  SignRequestSchema,
+  parseSignRequest,
   verifyRequest,
   type NodeHandlers,
 } from '../../protocol/index.ts';
@@ -42,7 +42,7 @@ export async function serveReferenceNode(handlers: NodeHandlers, allowedKeys: Re
     res.json({ observation: observationToJson(o) });
   });
   app.post('/v1/sign', raw, async (req, res) => {
-    const p = SignRequestSchema.safeParse(accept(req));
+    const p = parseSignRequest(accept(req));
     if (!p.success) throw Object.assign(new Error(describeZodError(p.error)), { status: 400, code: 'bad_request' });
     const partial = await handlers.sign({ report: decodeReport(p.data.report), observations: p.data.observations.map(observationFromJson) });
     res.json({ index: partial.index, signature: `0x${Buffer.from(partial.signature).toString('hex')}` });

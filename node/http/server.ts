@@ -25,11 +25,11 @@ import {
   NonceCache,
   ObserveRequestSchema,
   ReportError,
-  SignRequestSchema,
   decodeReport,
   describeZodError,
   observationFromJson,
   observationToJson,
+  parseSignRequest,
   verifyRequest,
   type NodeHandlers,
   type ObserveCall,
@@ -81,8 +81,8 @@ export function createNodeApp(opts: NodeHttpOptions): express.Express {
 
   const raw = express.raw({ type: () => true, limit: opts.bodyLimitBytes });
 
-  /** Authenticate, parse and validate; returns the typed body. */
-  function accept<S extends z.ZodType>(req: Request, endpoint: string, schema: S): z.output<S> {
+  /** Authenticate, parse and validate (`validate` is a schema's `safeParse` or its fast path); returns the typed body. */
+  function accept<T>(req: Request, endpoint: string, validate: (json: unknown) => z.ZodSafeParseResult<T>): T {
     const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const auth = verifyRequest(req.headers, { method: req.method, path: req.originalUrl, body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength) }, {
       allowedKeys: opts.allowedKeys,
@@ -101,7 +101,7 @@ export function createNodeApp(opts: NodeHttpOptions): express.Express {
       metrics.requestsRejected.inc({ endpoint, reason: 'bad_json' });
       throw new HttpError(400, 'bad_json', body.length === 0 ? 'empty body: send a JSON object' : 'body is not valid JSON: send a JSON object with Content-Type: application/json');
     }
-    const parsed = schema.safeParse(json);
+    const parsed = validate(json);
     if (!parsed.success) {
       metrics.requestsRejected.inc({ endpoint, reason: 'bad_request' });
       throw new HttpError(400, 'bad_request', describeZodError(parsed.error));
@@ -110,14 +110,14 @@ export function createNodeApp(opts: NodeHttpOptions): express.Express {
   }
 
   app.post('/v1/observe', raw, async (req, res) => {
-    const body = accept(req, 'observe', ObserveRequestSchema);
+    const body = accept(req, 'observe', (json) => ObserveRequestSchema.safeParse(json));
     const call: ObserveCall = { configDigest: body.configDigest, epoch: BigInt(body.epoch), feedIds: body.feedIds };
     const observation = await backend.observe(call);
     res.json({ observation: observationToJson(observation) });
   });
 
   app.post('/v1/sign', raw, async (req, res) => {
-    const body = accept(req, 'sign', SignRequestSchema);
+    const body = accept(req, 'sign', parseSignRequest);
     let call: SignCall;
     try {
       call = { report: decodeReport(body.report), observations: body.observations.map(observationFromJson) };

@@ -1,0 +1,92 @@
+/**
+ * The hand-written fast validators of the hot messages (`parseSignRequest`,
+ * `parseObserveResponse`) must accept exactly what the zod schemas accept: same verdict on
+ * valid, mutated and junk bodies, and the same data when accepted (rejections are zod's own).
+ */
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { ObserveResponseSchema, SignRequestSchema, parseObserveResponse, parseSignRequest } from '../../protocol/index.ts';
+
+const hex = (bytes: number) => fc.uint8Array({ minLength: bytes, maxLength: bytes }).map((b) => `0x${Buffer.from(b).toString('hex')}`);
+const junk = fc.oneof(
+  fc.anything(),
+  fc.constantFrom('', '0x', '0X00', '-1', '-', '1e3', ' 1', '1\n', '9'.repeat(78), '9'.repeat(79), '0x' + 'zz'.repeat(32), '0x' + 'ab'.repeat(31) + 'a', null, [], {}, true, 0, 1.5, 257, -0),
+);
+// Mostly valid values, so that many whole requests are valid and the rest differ in one place.
+const maybe = <T,>(good: fc.Arbitrary<T>) => fc.oneof({ weight: 30, arbitrary: good }, { weight: 1, arbitrary: junk });
+/** Sometimes one more key, set through JSON as a parsed body would have it ("__proto__" an own key). */
+const withExtra = <T extends object>(rec: fc.Arbitrary<T>) =>
+  fc
+    .tuple(rec, fc.oneof({ weight: 20, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constantFrom('extra', '__proto__', 'constructor', 'reason') }), junk)
+    .map(([o, k, v]) => (k === undefined ? o : JSON.parse(JSON.stringify({ ...o, extra: v }).replace(/"extra":/, `${JSON.stringify(k)}:`))));
+
+const feed = withExtra(
+  fc.record(
+    {
+      feedId: maybe(hex(32)),
+      answer: maybe(fc.oneof(fc.constant(null), fc.bigInt({ min: -(10n ** 18n), max: 10n ** 18n }).map(String), fc.constantFrom(-(10n ** 78n) + 1n, 10n ** 78n - 1n, 10n ** 78n).map(String))),
+      reason: maybe(fc.oneof(fc.string({ maxLength: 3 }), fc.string({ minLength: 499, maxLength: 501 }))),
+    },
+    { requiredKeys: ['feedId', 'answer'] },
+  ),
+);
+const signed = withExtra(
+  fc.record({
+    observation: maybe(
+      withExtra(
+        fc.record(
+          {
+            configDigest: maybe(hex(32)),
+            epoch: maybe(fc.bigInt({ min: 0n, max: 1n << 70n }).map(String)),
+            nodeIndex: maybe(fc.oneof(fc.integer({ min: 1, max: 256 }), fc.constantFrom(0, 257, 1.5))),
+            observedAt: maybe(fc.bigInt({ min: 0n, max: 1n << 65n }).map(String)),
+            feeds: maybe(fc.array(feed, { maxLength: 4 })),
+          },
+          { requiredKeys: ['configDigest', 'epoch', 'nodeIndex', 'observedAt', 'feeds'] },
+        ),
+      ),
+    ),
+    signature: maybe(hex(64)),
+  }),
+);
+const signRequest = withExtra(
+  fc.record(
+    { report: maybe(fc.oneof(hex(40), fc.constant('0x'), fc.constant('0xabc'))), observations: maybe(fc.array(signed, { minLength: 1, maxLength: 3 })) },
+    { requiredKeys: ['report', 'observations'] },
+  ),
+);
+
+function sameVerdict(fast: { success: boolean; data?: unknown }, zod: { success: boolean; data?: unknown }): void {
+  expect(fast.success).toBe(zod.success);
+  if (zod.success) expect(fast.data).toEqual(zod.data);
+}
+
+describe('fast validators of the hot messages', () => {
+  it('parseSignRequest accepts exactly what SignRequestSchema accepts', () => {
+    fc.assert(
+      fc.property(fc.oneof(signRequest, junk), (body) => sameVerdict(parseSignRequest(body), SignRequestSchema.safeParse(body))),
+      { numRuns: 4000 },
+    );
+  });
+
+  it('draws enough valid requests for the equality to mean something', () => {
+    const accepted = fc.sample(signRequest, 2000).filter((b) => SignRequestSchema.safeParse(b).success).length;
+    expect(accepted).toBeGreaterThan(50);
+  });
+
+  it('parseObserveResponse accepts exactly what ObserveResponseSchema accepts', () => {
+    const response = withExtra(fc.record({ observation: maybe(signed) }, { requiredKeys: [] }));
+    fc.assert(
+      fc.property(fc.oneof(response, junk), (body) => sameVerdict(parseObserveResponse(body), ObserveResponseSchema.safeParse(body))),
+      { numRuns: 4000 },
+    );
+  });
+
+  it('accepts a valid request on the fast path and rejects a bad one with zod’s message', () => {
+    const obs = { observation: { configDigest: `0x${'11'.repeat(32)}`, epoch: '7', nodeIndex: 1, observedAt: '1700000000', feeds: [{ feedId: `0x${'22'.repeat(32)}`, answer: '-5' }] }, signature: `0x${'33'.repeat(64)}` };
+    expect(parseSignRequest({ report: '0x00', observations: [obs] }).success).toBe(true);
+    const bad = parseSignRequest({ report: '0x00', observations: [{ ...obs, observation: { ...obs.observation, nodeIndex: 0 } }] });
+    expect(bad.success).toBe(false);
+    expect(bad.error?.issues[0]?.path).toEqual(['observations', 0, 'observation', 'nodeIndex']);
+  });
+});
