@@ -14,14 +14,18 @@ import { observationsRoot, observersBitmap, type FeedObservation, type Observati
 
 const U32_MAX = 0xffffffffn;
 
+const ascending = (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0);
+
 export function medianOf(values: readonly bigint[]): bigint {
   if (values.length === 0) throw new RangeError('median: no values');
-  const sorted = [...values].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  return sorted[sorted.length >> 1]!;
+  return [...values].sort(ascending)[values.length >> 1]!;
 }
 
 export function spreadBpsOf(values: readonly bigint[], median: bigint): number {
-  const sorted = [...values].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return spreadOfSorted([...values].sort(ascending), median);
+}
+
+function spreadOfSorted(sorted: readonly bigint[], median: bigint): number {
   const trim = Math.floor((sorted.length - 1) / 3);
   const lo = sorted[trim]!;
   const hi = sorted[sorted.length - 1 - trim]!;
@@ -77,8 +81,10 @@ export function aggregateFeeds(observations: readonly Observation[], feedIds: re
       skipped.push({ feedId: id, reason: `${safeName(id)}: ${answers.length} node(s) observed it, need t=${t}` });
       continue;
     }
-    const answer = medianOf(answers);
-    feeds.push({ feedId: id, answer, spreadBps: spreadBpsOf(answers, answer), contributors: contributors.sort((a, b) => a - b) });
+    // One sort for both the median and the spread (every node rebuilds every feed each round).
+    const sorted = answers.sort(ascending);
+    const answer = sorted[sorted.length >> 1]!;
+    feeds.push({ feedId: id, answer, spreadBps: spreadOfSorted(sorted, answer), contributors: contributors.sort((a, b) => a - b) });
   }
   return { feeds, skipped };
 }
