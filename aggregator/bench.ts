@@ -162,11 +162,12 @@ export function roundRow(r: RoundLatencyResult, nodes: string): TimingRow {
  * with the aggregator (one worker thread per core), so the sign phase is n nodes' checks
  * spread over two cores — a pessimistic bound on a deployment where each node has its own CPU.
  */
-export async function roundSection(o: { quick: boolean; progress: (msg: string) => void }, nodes: BenchNodes): Promise<{ timing: TimingRow[] }> {
+export async function roundSection(o: { quick: boolean; progress: (msg: string) => void }, nodesFor: (n: number) => BenchNodes): Promise<{ timing: TimingRow[] }> {
   const grid = o.quick ? [[7, 10], [31, 10]] : [[7, 10], [7, 100], [31, 10], [31, 100], [100, 10], [100, 100]];
   const timing: TimingRow[] = [];
   for (const [n, feeds] of grid as [number, number][]) {
     const rounds = o.quick ? 3 : n >= 100 ? 3 : 8;
+    const nodes = nodesFor(n);
     o.progress(`round latency n=${n} feeds=${feeds}, ${nodes.label} (${rounds} rounds after warm-up)`);
     const r = await measureRoundLatency({ n, feeds, rounds, warmup: 1, ...nodes.setup?.(n, feeds) });
     timing.push(roundRow(r, nodes.label));
@@ -178,7 +179,7 @@ export const REFERENCE_NODES: BenchNodes = { label: 'reference nodes in 2 worker
 
 /** `npm run bench` section with the reference nodes (`sim/devnet/round-nodes.ts` has the production node's). */
 export function benchSection(o: { quick: boolean; progress: (msg: string) => void }): Promise<{ timing: TimingRow[] }> {
-  return roundSection(o, REFERENCE_NODES);
+  return roundSection(o, () => REFERENCE_NODES);
 }
 
 // `npx tsx aggregator/bench.ts [n] [feeds] [rounds]` prints one row.

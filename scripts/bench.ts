@@ -21,7 +21,7 @@ const SECTIONS: Section[] = [
   { name: 'crypto', file: '../protocol/bls/bench.ts', fn: 'benchSection' },
   { name: 'gas', file: '../contracts/gas.ts', fn: 'benchSection' },
   { name: 'observe', file: '../sim/devnet/bench.ts', fn: 'benchSection' },
-  { name: 'round', file: '../aggregator/bench.ts', fn: 'benchSection' },
+  { name: 'round', file: '../sim/devnet/round-nodes.ts', fn: 'benchSection' },
   { name: 'dkg', file: '../protocol/dkg/bench.ts', fn: 'benchSection' },
   { name: 'peers', file: '../contracts/peers/bench.ts', fn: 'benchSection' },
 ];
