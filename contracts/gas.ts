@@ -14,7 +14,7 @@ import { feedId, reportMessage, type Report } from '../protocol/report.ts';
 import { startAnvil, type Anvil } from './anvil.ts';
 import { compileContracts } from './compile.ts';
 import { dealerKeygen } from '../protocol/index.ts';
-import { addFeeds, deployHub, makeReport, secretSign, type FeedConfig, type TestCommittee } from './hub.ts';
+import { deployHub, feedConfig, makeReport, secretSign, type FeedConfig, type TestCommittee } from './hub.ts';
 
 export interface HubGasOptions {
   /** Committee size; t defaults to 2⌊(n−1)/3⌋+1. */
@@ -92,8 +92,13 @@ export async function startBenchAnvil(): Promise<Anvil> {
  */
 const BENCH_SECRET = 0x0a15c0ffee0a15c0ffee0a15c0ffee0a15c0ffee0a15c0ffee0a15c0ffee0an;
 
+const committees = new Map<number, TestCommittee>();
+
+/** Memoized: dealing n shares costs about a second at n = 100, and the gas section and peers ask for each n again. */
 function benchCommittee(n: number): TestCommittee {
-  return { ...dealerKeygen(2 * Math.floor((n - 1) / 3) + 1, n, BENCH_SECRET), secret: BENCH_SECRET };
+  let c = committees.get(n);
+  if (!c) committees.set(n, (c = { ...dealerKeygen(2 * Math.floor((n - 1) / 3) + 1, n, BENCH_SECRET), secret: BENCH_SECRET }));
+  return c;
 }
 
 /**
@@ -127,6 +132,38 @@ async function gasOf(anvil: Anvil, op: string, blockTime: bigint, send: () => Pr
   }
 }
 
+/** Gas limit of one `addFeed` (it uses about 0.2M); 100 of them must fit one 1e9-gas block. */
+const ADD_FEED_GAS_LIMIT = 2_000_000n;
+
+/**
+ * Adds the feeds in one block: every `addFeed` sent with automine off (anvil orders them by
+ * nonce), then one block mined at the timestamp one block per feed would have reached, so every
+ * later timestamp, report and signature, and therefore the gas, is what it was with hub.ts
+ * `addFeeds` — which waits for each receipt (about 6 s per committee for 100 feeds).
+ */
+async function addFeedsInOneBlock(anvil: Anvil, hub: Contract, ids: string[], cfg: Partial<FeedConfig>): Promise<string[]> {
+  const from = await (await anvil.signer(0)).getAddress();
+  const to = await hub.getAddress();
+  const hashes: string[] = [];
+  const last = await anvil.now();
+  await anvil.provider.send('evm_setAutomine', [false]);
+  try {
+    for (const id of ids) {
+      const data = hub.interface.encodeFunctionData('addFeed', [id, feedConfig({ description: id, ...cfg })]);
+      hashes.push((await anvil.provider.send('eth_sendTransaction', [{ from, to, data, gas: '0x' + ADD_FEED_GAS_LIMIT.toString(16) }])) as string);
+    }
+    await anvil.setNextTimestamp(last + BigInt(ids.length));
+    await anvil.provider.send('evm_mine', []);
+  } finally {
+    await anvil.provider.send('evm_setAutomine', [true]);
+  }
+  for (const [i, hash] of hashes.entries()) {
+    const r = (await anvil.provider.send('eth_getTransactionReceipt', [hash])) as { status: string } | null;
+    if (r?.status !== '0x1') throw new GasMeasurementError(`addFeed ${ids[i]}: transaction ${hash} ${r ? 'reverted' : 'was not mined in the setup block'}; check the feed config and ADD_FEED_GAS_LIMIT (${ADD_FEED_GAS_LIMIT})`);
+  }
+  return ids;
+}
+
 /** Measures verify, transmit at each feed count, and updateAndRead, for committee size n. */
 export async function measureHubGas(opts: HubGasOptions): Promise<HubGas> {
   const counts = opts.feeds ?? [1, 10, 100];
@@ -138,7 +175,7 @@ export async function measureHubGas(opts: HubGasOptions): Promise<HubGas> {
     const signer = await anvil.signer(0);
     const hub = await deployHub(signer, c, { compiled });
     const max = Math.max(...counts, 1);
-    const ids = await addFeeds(hub, Array.from({ length: max }, (_, i) => feedId(`F${i}/USD`)), opts.feedConfig ?? {});
+    const ids = await addFeedsInOneBlock(anvil, hub, Array.from({ length: max }, (_, i) => feedId(`F${i}/USD`)), opts.feedConfig ?? {});
     const ctx: Ctx = { hub, secret: c.secret, ids, epoch: 0n, observedAt: 0n, step: 0 };
     // Warm-up: every feed served twice, so all slots hold nonzero values.
     for (let k = 0; k < 2; k++) {

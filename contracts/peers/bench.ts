@@ -53,10 +53,11 @@ export async function measurePeers(opts: PeersOptions): Promise<GasRow[]> {
   const anvil = await startBenchAnvil();
   try {
     const signer = await anvil.signer(0);
-    await fromGenesis(anvil, () => measureKeystone(anvil, signer, ns, feeds, maxFeeds, rows, opts.progress));
-    await fromGenesis(anvil, () => measureApi3(anvil, signer, ns, feeds, maxFeeds, rows, opts.progress));
-    await fromGenesis(anvil, () => measureRedstone(anvil, signer, ns, feeds, maxFeeds, rows, opts.progress, opts.quick));
-    if (opts.aegis !== false) await fromGenesis(anvil, () => measureAegis(anvil, ns, feeds, rows, opts.progress));
+    const system = (name: string, measure: () => Promise<void>): Promise<void> => fromGenesis(anvil, name, opts.progress, measure);
+    await system('chainlink-keystone', () => measureKeystone(anvil, signer, ns, feeds, maxFeeds, rows, opts.progress));
+    await system('api3', () => measureApi3(anvil, signer, ns, feeds, maxFeeds, rows, opts.progress));
+    await system('redstone', () => measureRedstone(anvil, signer, ns, feeds, maxFeeds, rows, opts.progress, opts.quick));
+    if (opts.aegis !== false) await system('aegis', () => measureAegis(anvil, ns, feeds, rows, opts.progress));
   } finally {
     await anvil.stop();
   }
@@ -68,10 +69,12 @@ export async function measurePeers(opts: PeersOptions): Promise<GasRow[]> {
  * at the genesis clock with deployer nonce 0, so its timestamps, addresses and therefore calldata
  * (and gas) do not depend on how many transactions the systems before it sent.
  */
-async function fromGenesis(anvil: Anvil, measure: () => Promise<void>): Promise<void> {
+async function fromGenesis(anvil: Anvil, name: string, progress: (m: string) => void, measure: () => Promise<void>): Promise<void> {
   const snapshot = (await anvil.provider.send('evm_snapshot', [])) as string;
+  const t0 = performance.now();
   try {
     await measure();
+    progress(`${name}: done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   } finally {
     await anvil.provider.send('evm_revert', [snapshot]);
   }

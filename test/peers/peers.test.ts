@@ -135,7 +135,7 @@ describe('api3: Api3ServerV1 signed beacons and beacon-set median', () => {
     for (const k of [0, 3, 6]) {
       const digest = keccak256(toUtf8Bytes(`digest ${k}`));
       const w = ap.airnodes[k]!;
-      expect(hexlify(signEip191(getBytes(w.privateKey), getBytes(digest)))).toBe(w.signingKey.sign(hashMessage(getBytes(digest))).serialized);
+      expect(hexlify(signEip191(w.signingKey, getBytes(digest)))).toBe(w.signingKey.sign(hashMessage(getBytes(digest))).serialized);
     }
   });
 
