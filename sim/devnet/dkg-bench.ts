@@ -8,16 +8,15 @@
  * All n servers run in this one process, so their work is serialized on one core: the time is
  * an upper bound for n separate machines, where each phase runs in parallel.
  *
- * This file sits in protocol/dkg because the bench script looks for it here; it is the only
- * file of protocol/ that reaches node/ code (dynamically, at bench time).
+ * Lives in sim/devnet beside the other process-level benchmarks: it drives node/ servers and
+ * writes keystores, and protocol/ does no I/O and imports nothing of node/.
  */
-import type { TimingRow } from '../bench-stats.ts';
-import { timingRow } from '../bench-stats.ts';
+import { buildCeremonyFile, runCeremony } from '../../node/dkg/coordinator.ts';
+import { timingRow, type TimingRow } from '../../protocol/bench-stats.ts';
+import { clearDkgCaches } from '../../protocol/dkg/index.ts';
+import { setupDkgNodes } from '../../test/dkg-e2e/harness.ts';
 
 export async function benchSection({ quick, progress }: { quick: boolean; progress: (msg: string) => void }): Promise<{ timing: TimingRow[] }> {
-  const { setupDkgNodes } = await import('../../test/dkg-e2e/harness.ts');
-  const { buildCeremonyFile, runCeremony } = await import('../../node/dkg/coordinator.ts');
-  const { clearDkgCaches } = await import('./index.ts');
   const timing: TimingRow[] = [];
   for (const n of [7, 31]) {
     const t = 2 * Math.floor((n - 1) / 3) + 1;
