@@ -175,6 +175,12 @@ export interface ComparisonRow {
   aegisN?: number;
   /** Peer gas ÷ Aegis gas (same n, same feeds, same run). */
   ratioToAegis?: number;
+  /**
+   * Marginal gas per feed: (gas − gas at the next smaller feed count) ÷ (feeds difference), same
+   * system and n — the slope 1→10 on the 10-feed row, 10→100 on the 100-feed row. What one more
+   * feed in an update costs, without the per-update overhead that gas / feed spreads.
+   */
+  marginalPerFeed?: number;
   note?: string;
 }
 
@@ -187,6 +193,10 @@ export function comparison(rows: GasRow[]): ComparisonRow[] {
     .map((r) => {
       const a = find(r.n, r.feeds);
       const out: ComparisonRow = { system: r.system, n: r.n, feeds: r.feeds, gas: r.gas, gasPerFeed: Math.round(r.gas / r.feeds) };
+      const prev = rows
+        .filter((p) => p.system === r.system && p.op === r.op && p.n === r.n && p.feeds < r.feeds && (p.note ?? '') === (r.note ?? ''))
+        .sort((x, y) => y.feeds - x.feeds)[0];
+      if (prev) out.marginalPerFeed = Math.round((r.gas - prev.gas) / (r.feeds - prev.feeds));
       if (a !== undefined) {
         out.aegisGas = a.gas;
         out.aegisN = a.n;
@@ -198,19 +208,51 @@ export function comparison(rows: GasRow[]): ComparisonRow[] {
     .sort((x, y) => x.feeds - y.feeds || x.n - y.n || (order[x.system] ?? 9) - (order[y.system] ?? 9));
 }
 
+/** Issue 7's gas bar: Aegis against the Keystone path at n = 31 and 10 feeds, two ways per feed. */
+export interface KeystoneBar {
+  n: number;
+  feeds: number;
+  aegis: { gas: number; gasPerFeed: number; marginalPerFeed: number };
+  keystone: { gas: number; gasPerFeed: number; marginalPerFeed: number };
+  /** Aegis ÷ Keystone of the average per feed (gas / feeds); the bar asks for at most 1/3. */
+  averageRatio: number;
+  /** Aegis ÷ Keystone of the marginal per feed (slope between 1 and 10 feeds). */
+  marginalRatio: number;
+}
+
+export function keystoneBar(cmp: ComparisonRow[], n = 31, feeds = 10): KeystoneBar | undefined {
+  const pick = (system: string): ComparisonRow | undefined => cmp.find((r) => r.system === system && r.n === n && r.feeds === feeds && r.marginalPerFeed !== undefined);
+  const a = pick('aegis');
+  const k = pick('chainlink-keystone');
+  if (!a || !k) return undefined;
+  const side = (r: ComparisonRow) => ({ gas: r.gas, gasPerFeed: r.gasPerFeed, marginalPerFeed: r.marginalPerFeed! });
+  const ratio = (x: number, y: number): number => Math.round((x / y) * 1000) / 1000;
+  return { n, feeds, aegis: side(a), keystone: side(k), averageRatio: ratio(a.gas, k.gas), marginalRatio: ratio(a.marginalPerFeed!, k.marginalPerFeed!) };
+}
+
 export function comparisonMarkdown(cmp: ComparisonRow[], meta: { date: string; anvil: string }): string {
   const fmt = (v: number): string => v.toLocaleString('en-US');
   const lines = [
     '# Gas per price update: Aegis and the incumbents, same anvil, same run',
     '',
-    `Run ${meta.date} on ${meta.anvil}; \`npm run bench -- --only peers\`. Total transaction gas (receipt \`gasUsed\`) of one accepted update in steady state. "× Aegis" = peer gas ÷ Aegis \`transmit\` gas at the same n and feeds.`,
+    `Run ${meta.date} on ${meta.anvil}; \`npm run bench -- --only peers\`. Total transaction gas (receipt \`gasUsed\`) of one accepted update in steady state. "× Aegis" = peer gas ÷ Aegis \`transmit\` gas at the same n and feeds. "gas / feed" is the average (gas ÷ feeds); "marginal / feed" is the slope from the next smaller feed count of the same system and n (1→10 on 10-feed rows, 10→100 on 100-feed rows).`,
     '',
-    '| system | n | feeds | gas / update | gas / feed | × Aegis | note |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
   ];
+  const bar = keystoneBar(cmp);
+  if (bar) {
+    lines.push(
+      `Bar (issue 7), n = ${bar.n}, ${bar.feeds} feeds — Aegis ÷ Chainlink Keystone per feed (at most 1/3 asked):`,
+      '',
+      `- average per feed (gas ÷ feeds): ${fmt(bar.aegis.gasPerFeed)} ÷ ${fmt(bar.keystone.gasPerFeed)} = **${bar.averageRatio.toFixed(2)}**`,
+      `- marginal per feed (slope 1→10 feeds): ${fmt(bar.aegis.marginalPerFeed)} ÷ ${fmt(bar.keystone.marginalPerFeed)} = **${bar.marginalRatio.toFixed(2)}**`,
+      '',
+    );
+  }
+  lines.push('| system | n | feeds | gas / update | gas / feed (average) | marginal / feed | × Aegis | note |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
   for (const r of cmp) {
     const ratio = r.system === 'aegis' ? '1' : r.ratioToAegis !== undefined ? `${r.ratioToAegis.toFixed(2)}${r.aegisN !== r.n ? ` (vs n=${r.aegisN})` : ''}` : '—';
-    lines.push(`| ${r.system} | ${r.n} | ${r.feeds} | ${fmt(r.gas)} | ${fmt(r.gasPerFeed)} | ${ratio} | ${r.note ?? ''} |`);
+    const marginal = r.marginalPerFeed !== undefined ? fmt(r.marginalPerFeed) : '—';
+    lines.push(`| ${r.system} | ${r.n} | ${r.feeds} | ${fmt(r.gas)} | ${fmt(r.gasPerFeed)} | ${marginal} | ${ratio} | ${r.note ?? ''} |`);
   }
   lines.push('', 'Charts: `gas-vs-n.svg` (1 and 10 feeds), `gas-vs-feeds.svg` (n = 31).', '');
   return lines.join('\n');
@@ -283,7 +325,7 @@ export function writePeerOutputs(rows: GasRow[], ns: number[], out: string): str
   const cmp = comparison(rows);
   const meta = { date: new Date().toISOString(), anvil: 'anvil 1.7 (@foundry-rs/anvil), default hardfork' };
   const files = {
-    'peers.json': JSON.stringify({ ...meta, rows: cmp }, null, 2) + '\n',
+    'peers.json': JSON.stringify({ ...meta, bar: keystoneBar(cmp), rows: cmp }, null, 2) + '\n',
     'peers.md': comparisonMarkdown(cmp, meta),
     ...(() => {
       const c = renderCharts(rows, ns);
@@ -303,6 +345,8 @@ export async function benchSection(opts: PeersOptions): Promise<{ gas: GasRow[] 
   const rows = await measurePeers(opts);
   const ns = opts.committees ?? (opts.quick ? [4, 31] : [4, 7, 31, 100]);
   const written = writePeerOutputs(rows, ns, opts.out ?? join(ROOT, 'bench-out'));
+  const bar = keystoneBar(comparison(rows));
+  if (bar) opts.progress(`Aegis ÷ Keystone at n=${bar.n}, ${bar.feeds} feeds: average per feed ${bar.averageRatio.toFixed(2)}, marginal per feed (1→10) ${bar.marginalRatio.toFixed(2)}`);
   opts.progress(`written ${written.join(', ')}`);
   return { gas: rows };
 }

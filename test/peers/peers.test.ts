@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getBytes, hashMessage, hexlify, keccak256, toUtf8Bytes, type JsonRpcSigner } from 'ethers';
 import { startAnvil, type Anvil } from '../../contracts/anvil.ts';
 import { api3Feed, api3Read, api3Update, beaconId, beaconSetUpdate, encodeBeaconUpdate, median, multicallData, setupApi3, signEip191, type Api3Setup } from '../../contracts/peers/api3.ts';
-import { comparison, renderCharts } from '../../contracts/peers/bench.ts';
+import { comparison, comparisonMarkdown, keystoneBar, renderCharts } from '../../contracts/peers/bench.ts';
 import { formatTick } from '../../contracts/peers/chart.ts';
 import { committeeWallets, PeerError, testAnswer } from '../../contracts/peers/common.ts';
 import { mapImportPath } from '../../contracts/peers/compile.ts';
@@ -191,14 +191,24 @@ describe('table and charts', () => {
     { system: 'chainlink-keystone', op: 'update', n: 31, feeds: 10, gas: 600_000 },
     { system: 'redstone', op: 'update', n: 3, feeds: 10, gas: 150_000 },
     { system: 'aegis', op: 'transmit', n: 31, feeds: 1, gas: 170_000 },
+    { system: 'chainlink-keystone', op: 'update', n: 31, feeds: 1, gas: 195_000 },
   ];
 
   it('divides each peer by Aegis at the same n and feeds, per update and per feed', () => {
     const cmp = comparison(rows);
-    const ks = cmp.find((r) => r.system === 'chainlink-keystone')!;
+    const ks = cmp.find((r) => r.system === 'chainlink-keystone' && r.feeds === 10)!;
     expect(ks).toMatchObject({ gasPerFeed: 60_000, aegisGas: 300_000, aegisN: 31, ratioToAegis: 2 });
     // n=3 has no Aegis run: compared with Aegis at its smallest n (Aegis is flat in n).
     expect(cmp.find((r) => r.system === 'redstone')).toMatchObject({ aegisN: 4, ratioToAegis: 0.5 });
+  });
+
+  it('gives the Keystone bar both ways: average per feed and marginal per feed (slope 1→10)', () => {
+    const cmp = comparison(rows);
+    expect(cmp.find((r) => r.system === 'aegis' && r.n === 31 && r.feeds === 10)!.marginalPerFeed).toBe(14_444); // (300,000 − 170,000) / 9
+    expect(cmp.find((r) => r.system === 'aegis' && r.n === 4)!.marginalPerFeed).toBeUndefined(); // no 1-feed row at n=4
+    const bar = keystoneBar(cmp)!;
+    expect(bar).toMatchObject({ n: 31, feeds: 10, averageRatio: 0.5, marginalRatio: 0.321 }); // 300k/600k; 14,444/45,000
+    expect(comparisonMarkdown(cmp, { date: 'd', anvil: 'a' })).toContain('marginal per feed (slope 1→10 feeds): 14,444 ÷ 45,000 = **0.32**');
   });
 
   it('renders both charts as standalone SVG with one polyline per system', () => {
