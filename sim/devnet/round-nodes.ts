@@ -5,13 +5,18 @@
  * write before every signature, the source poller against a simulated-exchange server with
  * five USD venues — hosted in one worker thread per core, behind loopback HTTP.
  *
- * The pollers poll every 20 s, staggered by node index so the n nodes' passes do not land
- * in the same second; on separate machines each node would poll on its own CPU.
+ * Polling is the one setting that differs from the devnet's: every 60 s instead of 10 s,
+ * staggered by node index so the n nodes' passes do not land in the same second, with the
+ * quote age (`maxAgeMs` 90 s) and report age (`signer.maxReportAgeS` 120 s) limits widened to
+ * match. On separate machines each node polls on its own CPU; here n pollers share two cores
+ * with the round being measured, and at the devnet's cadence serving and parsing their
+ * venue requests took more CPU than the round itself. The freshness checks still run.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import { parse, stringify } from 'yaml';
 import type { TimingRow } from '../../protocol/bench-stats.ts';
 import { dealerKeygen, defaultThreshold, type DealerOutput } from '../../protocol/index.ts';
 import { REFERENCE_NODES, benchFeedNames, measureRoundLatency, roundRow, roundSection, type BenchNodes, type StartedNodes } from '../../aggregator/bench.ts';
@@ -24,7 +29,9 @@ import { writeCommitteeFile, writeNodeFiles } from './devnet.ts';
 
 const VENUES: VenueId[] = ['coinbase', 'kraken', 'bitstamp', 'gemini', 'bitfinex'];
 const PASSWORD = 'aegis round bench password';
-const POLL_EVERY_S = 20;
+const POLL_EVERY_S = 60;
+const QUOTE_MAX_AGE_MS = 90_000;
+const REPORT_MAX_AGE_S = 120;
 
 /**
  * A `startNodes` for `measureRoundLatency`: writes the files of every node of `tc` (whose
@@ -71,24 +78,27 @@ export function productionNodes(dealt: DealerOutput, feeds: number): (tc: TestCo
       for (const m of c.nodes) {
         const second = Math.floor(((m.index - 1) * POLL_EVERY_S) / c.nodes.length);
         const seconds = Array.from({ length: 60 / POLL_EVERY_S }, (_, k) => second + k * POLL_EVERY_S).join(',');
-        files.push(
-          await writeNodeFiles({
-            dir,
-            index: m.index,
-            dealer: dealt,
-            identitySecret: tc.identitySecrets[m.index - 1]!,
-            committeeFile: committee.file,
-            digest: committee.digest,
-            port: 0,
-            passwordFile,
-            password: PASSWORD,
-            feeds: names,
-            venues: VENUES,
-            venueUrl: (v) => venues.url(v),
-            pollSchedule: `${seconds} * * * * *`,
-            logLevel: 'silent',
-          }),
-        );
+        const file = await writeNodeFiles({
+          dir,
+          index: m.index,
+          dealer: dealt,
+          identitySecret: tc.identitySecrets[m.index - 1]!,
+          committeeFile: committee.file,
+          digest: committee.digest,
+          port: 0,
+          passwordFile,
+          password: PASSWORD,
+          feeds: names,
+          venues: VENUES,
+          venueUrl: (v) => venues.url(v),
+          pollSchedule: `${seconds} * * * * *`,
+          logLevel: 'silent',
+        });
+        const yaml = parse(readFileSync(file, 'utf8')) as { signer: { maxReportAgeS: number }; feeds: { maxAgeMs?: number }[] };
+        yaml.signer.maxReportAgeS = REPORT_MAX_AGE_S;
+        for (const f of yaml.feeds) f.maxAgeMs = QUOTE_MAX_AGE_MS;
+        writeFileSync(file, stringify(yaml));
+        files.push(file);
       }
       const module = import.meta.url;
       const workers = await startNodesInWorkers(splitEvenly(files, workerCount(2)).map((part) => ({ module, fn: 'hostProductionNodes', arg: { files: part, feeds } })));
