@@ -194,7 +194,7 @@ export function comparison(rows: GasRow[]): ComparisonRow[] {
       const a = find(r.n, r.feeds);
       const out: ComparisonRow = { system: r.system, n: r.n, feeds: r.feeds, gas: r.gas, gasPerFeed: Math.round(r.gas / r.feeds) };
       const prev = rows
-        .filter((p) => p.system === r.system && p.op === r.op && p.n === r.n && p.feeds < r.feeds && (p.note ?? '') === (r.note ?? ''))
+        .filter((p) => p.system === r.system && p.op === r.op && p.n === r.n && p.feeds < r.feeds)
         .sort((x, y) => y.feeds - x.feeds)[0];
       if (prev) out.marginalPerFeed = Math.round((r.gas - prev.gas) / (r.feeds - prev.feeds));
       if (a !== undefined) {

@@ -206,6 +206,9 @@ describe('table and charts', () => {
     const cmp = comparison(rows);
     expect(cmp.find((r) => r.system === 'aegis' && r.n === 31 && r.feeds === 10)!.marginalPerFeed).toBe(14_444); // (300,000 − 170,000) / 9
     expect(cmp.find((r) => r.system === 'aegis' && r.n === 4)!.marginalPerFeed).toBeUndefined(); // no 1-feed row at n=4
+    // A split update (its note names the multicalls) still has a slope against the 1-feed row.
+    const split = comparison([...rows, { system: 'api3', op: 'update', n: 31, feeds: 1, gas: 700_000, note: 'one multicall' }, { system: 'api3', op: 'update', n: 31, feeds: 10, gas: 6_600_000, note: '2 multicalls' }]);
+    expect(split.find((r) => r.system === 'api3' && r.feeds === 10)!.marginalPerFeed).toBe(655_556);
     const bar = keystoneBar(cmp)!;
     expect(bar).toMatchObject({ n: 31, feeds: 10, averageRatio: 0.5, marginalRatio: 0.321 }); // 300k/600k; 14,444/45,000
     expect(comparisonMarkdown(cmp, { date: 'd', anvil: 'a' })).toContain('marginal per feed (slope 1→10 feeds): 14,444 ÷ 45,000 = **0.32**');
