@@ -5,9 +5,14 @@
  *
  * By default the nodes are the reference nodes of `aggregator/testing` (they follow the
  * protocol: they verify every forwarded observation signature and recompute every median
- * before signing). `startNodes` lets `scripts/bench.ts` plug in the production node instead.
- * All nodes share this process's CPU, so node-side work that runs in parallel on separate
- * machines is serialized here: the figures are an upper bound for the aggregator's latency.
+ * before signing). `startNodes` plugs in other nodes: `npm run bench` measures the production
+ * node through `sim/devnet/round-nodes.ts` (`aggregator/` does not import `node/`).
+ *
+ * The nodes run in one worker thread per core (`testing/node-workers.ts`), the aggregator on
+ * the main thread. n nodes' work that runs on n machines in a deployment shares two cores
+ * here: the figures are an upper bound for the round's latency. The note of each row gives
+ * the process's CPU time per round and the node threads' busy time, which do not depend on
+ * how many cores there are.
  */
 import { percentile, type TimingRow } from '../protocol/bench-stats.ts';
 import { HttpNodeClient } from '../protocol/http-node-client.ts';
