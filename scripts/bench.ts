@@ -71,6 +71,7 @@ const meta: BenchMeta = { sections: [], total_s: 0, cpus: cpus().length, load_st
 const started = performance.now();
 for (const section of SECTIONS) {
   if (only && !only.includes(section.name)) continue;
+  const t0 = performance.now(); // the section's wall time includes loading its modules
   const mod = await import(new URL(section.file, import.meta.url).href).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes(section.file.slice(3))) return undefined;
     throw err;
@@ -80,7 +81,6 @@ for (const section of SECTIONS) {
     progress(`${section.name}: not built yet, skipped`);
     continue;
   }
-  const t0 = performance.now();
   progress(`${section.name}: running`);
   const r = await fn({ quick: !!opts.quick, progress: (m) => progress(`${section.name}: ${m}`), out: opts.out });
   result.gas.push(...(r.gas ?? []));
