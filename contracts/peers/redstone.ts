@@ -74,10 +74,12 @@ export async function redstoneUpdate(s: RedstoneSetup, signer: Signer, feeds: nu
     const { payload, values } = redstonePayload(s, count, step, timestampMs, from);
     return { data: s.consumer.interface.encodeFunctionData('updatePrices', [s.feedIds.slice(from, from + count)]) + payload, values };
   };
-  let chunks = Math.max(1, Math.ceil((build(0, feeds).data.length / 2) / MAX_TX_DATA_BYTES));
+  const whole = { from: 0, count: feeds, ...build(0, feeds) };
+  let chunks = Math.max(1, Math.ceil((whole.data.length / 2) / MAX_TX_DATA_BYTES));
   for (;;) {
     const per = Math.ceil(feeds / chunks);
-    const txs = Array.from({ length: Math.ceil(feeds / per) }, (_, c) => ({ from: c * per, count: Math.min(per, feeds - c * per) })).map((x) => ({ ...x, ...build(x.from, x.count) }));
+    // One chunk is the whole update already built (signing is deterministic: same bytes).
+    const txs = chunks === 1 ? [whole] : Array.from({ length: Math.ceil(feeds / per) }, (_, c) => ({ from: c * per, count: Math.min(per, feeds - c * per) })).map((x) => ({ ...x, ...build(x.from, x.count) }));
     if (txs.some((t) => (t.data.length - 2) / 2 > MAX_TX_DATA_BYTES)) {
       chunks += 1;
       continue;
