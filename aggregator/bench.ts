@@ -150,7 +150,7 @@ export interface BenchNodes {
 /** Timing row of one measurement, the `round` op of `npm run bench -- --json`. */
 export function roundRow(r: RoundLatencyResult, nodes: string): TimingRow {
   const ph = r.phasesMs;
-  const busy = r.nodeBusyMsPerRound !== undefined ? `, node threads busy ${r.nodeBusyMsPerRound} ms (${Math.round((r.nodeBusyMsPerRound / r.n) * 10) / 10} per node)` : '';
+  const busy = r.nodeBusyMsPerRound !== undefined ? `, node threads busy ${r.nodeBusyMsPerRound} ms wall (${Math.round((r.nodeBusyMsPerRound / r.n) * 10) / 10} per node; includes fsync and waiting for a core)` : '';
   return {
     op: 'round',
     n: r.n,
