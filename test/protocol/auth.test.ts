@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { NonceCache, signRequest, verifyRequest } from '../../protocol/auth.ts';
@@ -26,7 +27,7 @@ describe('request authentication', () => {
   });
 });
 
-describe('Ed25519 on node:crypto', () => {
+describe('Ed25519 on libsodium', () => {
   it('is RFC 8032 compatible with @noble/curves both ways and rejects malformed input', async () => {
     const { edPublicKey, edSign, edVerify } = await import('../../protocol/ed25519.ts');
     const sk = ed25519.utils.randomSecretKey();
@@ -38,5 +39,35 @@ describe('Ed25519 on node:crypto', () => {
     expect(edVerify(edSign(msg, sk), new Uint8Array(5), edPublicKey(sk))).toBe(false);
     expect(edVerify(new Uint8Array(63), msg, edPublicKey(sk))).toBe(false);
     expect(edVerify(edSign(msg, sk), msg, new Uint8Array(31))).toBe(false);
+  });
+
+  it('agrees with @noble/curves on random keys and messages, also for views into larger buffers, and refuses any flipped bit', async () => {
+    const { edPublicKey, edSign, edVerify } = await import('../../protocol/ed25519.ts');
+    // Inputs at a non-zero byteOffset: the binding must read the view, not its whole buffer.
+    const within = (b: Uint8Array) => {
+      const big = new Uint8Array(b.length + 7).fill(0xee);
+      big.set(b, 3);
+      return big.subarray(3, 3 + b.length);
+    };
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ maxLength: 300 }), fc.nat(511), (sk, msg, bit) => {
+        const sig = edSign(within(msg), within(sk));
+        expect(sig).toEqual(ed25519.sign(msg, sk));
+        expect(edVerify(within(sig), within(msg), within(edPublicKey(sk)))).toBe(true);
+        const bad = sig.slice();
+        bad[bit >> 3]! ^= 1 << (bit & 7);
+        expect(edVerify(bad, msg, edPublicKey(sk))).toBe(false);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('refuses a small-order public key (the identity point) whatever the signature', async () => {
+    const { edVerify } = await import('../../protocol/ed25519.ts');
+    const identity = new Uint8Array(32);
+    identity[0] = 1;
+    const sig = new Uint8Array(64);
+    sig[0] = 1; // R = identity, S = 0: "valid" for the identity key under cofactor-less checks
+    expect(edVerify(sig, new TextEncoder().encode('anything'), identity)).toBe(false);
   });
 });
