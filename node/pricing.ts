@@ -11,7 +11,7 @@
  * has no observation. A stablecoin is never assumed to be worth one dollar.
  */
 import { convertQuote, type SourceQuote as VenueQuote } from './sources/index.ts';
-import { observeFeed, realizedVolatilityBps, toFixedPoint, type PricePoint, type SourceQuote } from './observe/index.ts';
+import { atClock, observeFeed, quoteClock, realizedVolatilityBps, toFixedPoint, type PricePoint, type SourceQuote } from './observe/index.ts';
 import type { FeedConfig } from './config.ts';
 
 /** What `observeFeed` returns (named by type, not by export, so a rename upstream does not break this file). */
@@ -36,17 +36,31 @@ const VOL_WINDOW_MS = 3_600_000;
 const VOL_HORIZON_MS = 60_000;
 const HISTORY_MAX = 720;
 
-/** Bounded per-feed history of own prices, to estimate realized volatility. */
+/**
+ * Bounded per-feed history of own prices, to estimate realized volatility. Each feed's points
+ * are in strictly increasing time, so the points inside the volatility window at any clock
+ * reading are one run of consecutive points (`windowOf`).
+ */
 export class PriceHistory {
   readonly #points = new Map<string, PricePoint[]>();
+  #version = 0;
+
+  /** Increases with every point added. */
+  get version(): number {
+    return this.#version;
+  }
 
   add(feed: string, point: PricePoint): void {
+    if (!Number.isFinite(point.timestampMs)) {
+      throw new RangeError(`price history of ${feed}: timestamp ${point.timestampMs} is not a finite number; record points at the snapshot's takenAtMs`);
+    }
     const list = this.#points.get(feed) ?? [];
     const last = list[list.length - 1];
     if (last && last.timestampMs >= point.timestampMs) return;
     list.push(point);
     if (list.length > HISTORY_MAX) list.splice(0, list.length - HISTORY_MAX);
     this.#points.set(feed, list);
+    this.#version++;
   }
 
   volatilityBps(feed: string, nowMs: number): number {
@@ -54,6 +68,29 @@ export class PriceHistory {
     if (!list || list.length < 2) return 0;
     return realizedVolatilityBps(list, { nowMs, windowMs: VOL_WINDOW_MS, horizonMs: VOL_HORIZON_MS });
   }
+
+  /**
+   * Which of `feed`'s points `volatilityBps(feed, nowMs)` counts, as `[first, end)` indices: the
+   * same set at two clock readings gives the same volatility. The comparisons are the ones of
+   * `realizedVolatilityBps`' window filter, so the two agree to the last bit.
+   */
+  windowOf(feed: string, nowMs: number): [number, number] {
+    const list = this.#points.get(feed) ?? [];
+    const start = nowMs - VOL_WINDOW_MS;
+    return [countWhile(list, (p) => !(p.timestampMs >= start)), countWhile(list, (p) => p.timestampMs <= nowMs)];
+  }
+}
+
+/** How many leading points satisfy `test`, which holds for a prefix of the (time-ordered) list. */
+function countWhile(list: readonly PricePoint[], test: (p: PricePoint) => boolean): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (test(list[mid] as PricePoint)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 export interface PricingInput {
@@ -75,6 +112,72 @@ export function priceFeeds({ feeds, snapshot, nowMs, history }: PricingInput): M
     if (view.ok) rates[feed.name] = view.price;
   }
   return views;
+}
+
+/**
+ * `priceFeeds` over one feed config and price history, computed once per snapshot and served at
+ * every clock reading after (the node prices every feed on each observe and sign request; the
+ * filter, median, MAD and volatility band depend on the clock only through which quotes are too
+ * far in the future or stale and which history points are inside the volatility window).
+ *
+ * `at` returns exactly what `priceFeeds` returns for the same snapshot, history and `nowMs`:
+ * it reuses the last result only while the snapshot is the same object, the history has no new
+ * point, and every quote's clock verdict and every feed's volatility window are the same at
+ * `nowMs` as when it was computed (all checked at each call, with the real clock); then it
+ * restates the ages as of `nowMs`. Otherwise it computes afresh.
+ */
+export class FeedViewCache {
+  readonly #feeds: readonly FeedConfig[];
+  readonly #history: PriceHistory | undefined;
+  #last: { snapshot: Snapshot | undefined; historyVersion: number; clock: number[]; views: Map<string, FeedView> } | undefined;
+  #computations = 0;
+
+  constructor(feeds: readonly FeedConfig[], history?: PriceHistory) {
+    this.#feeds = feeds;
+    this.#history = history;
+  }
+
+  /** How many times `at` priced the feeds afresh (the rest restated the last result). */
+  get computations(): number {
+    return this.#computations;
+  }
+
+  at(snapshot: Snapshot | undefined, nowMs: number): Map<string, FeedView> {
+    const historyVersion = this.#history?.version ?? 0;
+    const clock = clockOf(this.#feeds, snapshot, nowMs, this.#history);
+    const last = this.#last;
+    if (last && last.snapshot === snapshot && last.historyVersion === historyVersion && sameNumbers(last.clock, clock)) {
+      const views = new Map<string, FeedView>();
+      for (const feed of this.#feeds) {
+        const view = last.views.get(feed.name) as FeedView;
+        views.set(feed.name, view.result ? { ...view, result: atClock(view.result, nowMs, feed.policy) } : view);
+      }
+      return views;
+    }
+    const views = priceFeeds({ feeds: this.#feeds, snapshot, nowMs, ...(this.#history ? { history: this.#history } : {}) });
+    this.#last = { snapshot, historyVersion, clock, views };
+    this.#computations++;
+    return views;
+  }
+}
+
+/** Everything through which `nowMs` reaches `priceFeeds`' verdicts and bands, as a list of numbers. */
+function clockOf(feeds: readonly FeedConfig[], snapshot: Snapshot | undefined, nowMs: number, history: PriceHistory | undefined): number[] {
+  const out: number[] = [];
+  for (const feed of feeds) {
+    // Every quote, converted or not: a conversion keeps the venue's timestamps.
+    for (const entry of snapshot?.feeds.get(feed.name) ?? []) {
+      if (entry.quote) out.push(quoteClock(entry.quote.venueTimestampMs ?? entry.quote.receivedAtMs, nowMs, feed.policy));
+    }
+    if (history) out.push(...history.windowOf(feed.name, nowMs));
+  }
+  return out;
+}
+
+function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function priceOne(feed: FeedConfig, snapshot: Snapshot | undefined, nowMs: number, rates: Record<string, number>, history?: PriceHistory): FeedView {

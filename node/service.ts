@@ -37,7 +37,7 @@ import type { FeedConfig, NodeConfig } from './config.ts';
 import { NodeError } from './errors.ts';
 import { NodeMetrics } from './metrics.ts';
 import { SourcePoller, type Snapshot } from './poller.ts';
-import { PriceHistory, priceFeeds, type FeedView } from './pricing.ts';
+import { FeedViewCache, PriceHistory, priceFeeds, type FeedView } from './pricing.ts';
 import { ReportSigner } from './signer.ts';
 
 export interface NodeServiceOptions {
@@ -77,6 +77,7 @@ export class NodeService implements NodeHandlers {
   readonly #store: SigningStore;
   readonly #signer: ReportSigner;
   readonly #history = new PriceHistory();
+  readonly #views: FeedViewCache;
   readonly #feedsById: Map<string, FeedConfig>;
   readonly #now: () => number;
   readonly #startedAtMs: number;
@@ -114,6 +115,7 @@ export class NodeService implements NodeHandlers {
 
     this.metrics = opts.metrics ?? new NodeMetrics(() => this.#snapshotAgeS());
     this.#feedsById = new Map(opts.config.feeds.map((f) => [f.id.toLowerCase(), f]));
+    this.#views = new FeedViewCache(opts.config.feeds, this.#history);
     this.poller = new SourcePoller({
       config: opts.config,
       metrics: this.metrics,
@@ -158,9 +160,12 @@ export class NodeService implements NodeHandlers {
     return this.poller.snapshot !== undefined;
   }
 
-  /** The current view of every configured feed, from the latest snapshot. */
+  /**
+   * The current view of every configured feed, from the latest snapshot, as of now: what
+   * `priceFeeds` returns, computed once per snapshot while no quote turns stale (`FeedViewCache`).
+   */
   views(): Map<string, FeedView> {
-    return priceFeeds({ feeds: this.config.feeds, snapshot: this.poller.snapshot, nowMs: this.#now(), history: this.#history });
+    return this.#views.at(this.poller.snapshot, this.#now());
   }
 
   async observe(call: ObserveCall): Promise<SignedObservation> {
@@ -296,6 +301,8 @@ export class NodeService implements NodeHandlers {
     for (const [feed, view] of priceFeeds({ feeds: this.config.feeds, snapshot, nowMs: snapshot.takenAtMs, history: this.#history })) {
       if (view.ok) this.#history.add(feed, { timestampMs: snapshot.takenAtMs, price: view.price });
     }
+    // Price the new snapshot here, between polls, rather than in the next round's first request.
+    this.#views.at(snapshot, this.#now());
   }
 
   #snapshotAgeS(): number | undefined {

@@ -6,7 +6,9 @@
 export { ObserveError, type ObserveErrorCode } from './errors.ts';
 export { toFixedPoint } from './fixed-point.ts';
 export {
+  atClock,
   observeFeed,
+  quoteClock,
   type ExclusionReason,
   type NoPriceObservation,
   type NoObservationReason,

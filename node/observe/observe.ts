@@ -90,9 +90,7 @@ export function observeFeed({ feed, quotes, nowMs, policy }: ObserveInput): Pric
   markInvalid(verdicts, policy);
   markDuplicates(verdicts);
   for (const v of verdicts) {
-    if (v.reason === undefined && v.ageMs > policy.maxAgeMs) {
-      exclude(v, 'stale', `age ${v.ageMs} ms exceeds maxAgeMs ${policy.maxAgeMs}`);
-    }
+    if (v.reason === undefined && isStale(v.ageMs, policy)) exclude(v, 'stale', staleDetail(v.ageMs, policy));
   }
   const fresh = verdicts.filter((v) => v.reason === undefined);
   if (fresh.length < policy.minSources) {
@@ -175,20 +173,63 @@ function toVerdict(q: SourceQuote, nowMs: number): SourceVerdict {
 
 function markInvalid(verdicts: SourceVerdict[], policy: ObservationPolicy): void {
   for (const v of verdicts) {
-    const problem =
-      typeof v.source !== 'string' || v.source.length === 0
-        ? 'source name is empty'
-        : !Number.isFinite(v.price) || v.price <= 0
-          ? `price ${v.price} is not a positive finite number`
-          : v.volume !== undefined && (!Number.isFinite(v.volume) || v.volume < 0)
-            ? `volume ${v.volume} is not a non-negative finite number`
-            : !Number.isFinite(v.timestampMs)
-              ? `timestamp ${v.timestampMs} is not a finite number`
-              : -v.ageMs > policy.maxFutureMs
-                ? `timestamp is ${-v.ageMs} ms in the future, more than maxFutureMs ${policy.maxFutureMs}`
-                : undefined;
+    const problem = invalidProblem(v, policy);
     if (problem !== undefined) exclude(v, 'invalid', problem);
   }
+}
+
+function invalidProblem(v: SourceVerdict, policy: ObservationPolicy): string | undefined {
+  return typeof v.source !== 'string' || v.source.length === 0
+    ? 'source name is empty'
+    : !Number.isFinite(v.price) || v.price <= 0
+      ? `price ${v.price} is not a positive finite number`
+      : v.volume !== undefined && (!Number.isFinite(v.volume) || v.volume < 0)
+        ? `volume ${v.volume} is not a non-negative finite number`
+        : !Number.isFinite(v.timestampMs)
+          ? `timestamp ${v.timestampMs} is not a finite number`
+          : isFromFuture(v.ageMs, policy)
+            ? `timestamp is ${-v.ageMs} ms in the future, more than maxFutureMs ${policy.maxFutureMs}`
+            : undefined;
+}
+
+/*
+ * The clock. `nowMs` enters an observation only through each quote's age `nowMs − timestampMs`
+ * and the three functions below; `quoteClock` and `atClock` let a caller that prices the same
+ * quotes many times (the node, once per request) reuse one observation while no quote changes
+ * class, and still report every age and every verdict as of its own `nowMs`.
+ */
+
+function isFromFuture(ageMs: number, policy: ObservationPolicy): boolean {
+  return -ageMs > policy.maxFutureMs;
+}
+
+function isStale(ageMs: number, policy: ObservationPolicy): boolean {
+  return ageMs > policy.maxAgeMs;
+}
+
+function staleDetail(ageMs: number, policy: ObservationPolicy): string {
+  return `age ${ageMs} ms exceeds maxAgeMs ${policy.maxAgeMs}`;
+}
+
+/** Which clock-dependent verdict a quote stamped `timestampMs` gets at `nowMs`: 1 too far in the future, 2 stale, 0 neither. */
+export function quoteClock(timestampMs: number, nowMs: number, policy: ObservationPolicy): 0 | 1 | 2 {
+  const ageMs = nowMs - timestampMs;
+  return isFromFuture(ageMs, policy) ? 1 : isStale(ageMs, policy) ? 2 : 0;
+}
+
+/**
+ * `result` as `observeFeed` would return it at `nowMs` for the same quotes and policy, given that
+ * `quoteClock` is the same for every quote at `nowMs` as when `result` was computed: only the
+ * ages and the age-quoting details change. `result` is not modified.
+ */
+export function atClock<R extends PriceObservationResult>(result: R, nowMs: number, policy: ObservationPolicy): R {
+  const sources = result.sources.map((old) => {
+    const v: SourceVerdict = { ...old, ageMs: nowMs - old.timestampMs };
+    if (v.reason === 'stale') v.detail = staleDetail(v.ageMs, policy);
+    else if (v.reason === 'invalid') v.detail = invalidProblem(v, policy);
+    return v;
+  });
+  return { ...result, sources };
 }
 
 /** Keep each venue's freshest valid quote (verdicts are already in canonical order). */
