@@ -3,7 +3,8 @@
  *
  *   GET /v1/reports/latest?feeds=BTC/USD,ETH/USD  latest signed report carrying those feeds
  *       (pull mode: `report` and `signature` go straight into `transmit`/`updateAndRead`;
- *       `observations` let anyone recompute `observationsRoot` and every median)
+ *       `observations` (encoding v2 bytes, signature and decoded answers over
+ *       `observationFeedIds`) let anyone recompute `observationsRoot` and every median)
  *   GET /v1/rounds?limit=20    recorded rounds, newest first
  *   GET /v1/health             200 ok / 503 with the reason
  *   GET /v1/status             role, epochs, last round, feeds with their on-chain state
@@ -80,7 +81,16 @@ export function createAggregatorApp(deps: { service: AggregatorService; store: R
       report: r.encodedReport,
       signature: r.signatureEvm,
       signatureCompressed: r.signature,
-      observations: r.observations.map(observationToJson),
+      // Every observation covers the round's feed list (sent once), so anyone can check each
+      // feedsHash, recompute observationsRoot from the bytes and every median from the
+      // decoded answers served alongside.
+      observationFeedIds: r.feeds,
+      observations: r.observations.map((s) => ({
+        ...observationToJson(s),
+        nodeIndex: s.observation.nodeIndex,
+        observedAt: s.observation.observedAt.toString(),
+        answers: s.observation.feeds.map((f) => (f.answer === null ? null : f.answer.toString())),
+      })),
       tx: r.txStatus ? { hash: r.txHash, status: r.txStatus } : null,
     });
   });

@@ -8,7 +8,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { decodeReport, observationFromJson, observationToJson, type SignedObservation } from '../protocol/index.ts';
+import { decodeReport, observationFromJson, observationToJson, type SignedObservation, type SignedObservationJson } from '../protocol/index.ts';
 import { AggregatorError } from './errors.ts';
 import type { RoundResult } from './round/types.ts';
 
@@ -202,6 +202,18 @@ interface Row {
   timings: string;
 }
 
+/**
+ * The signed observations of a round, stored in their wire form and decoded against the
+ * round's feed list (every observation covers it). Rows written before encoding v2 hold v1
+ * observations, which no V2 decoder reads: those rows serve none.
+ */
+function storedObservations(r: Row): SignedObservation[] {
+  const stored = JSON.parse(r.observations) as SignedObservationJson[];
+  if (stored.some((o) => typeof o.encoded !== 'string')) return [];
+  const feedIds = JSON.parse(r.feeds) as string[];
+  return stored.map((o, k) => observationFromJson(o, feedIds, `round ${r.epoch} observations[${k}]`));
+}
+
 function toStored(r: Row): StoredRound {
   return {
     epoch: BigInt(r.epoch),
@@ -219,7 +231,7 @@ function toStored(r: Row): StoredRound {
     encodedReport: r.encoded_report,
     signature: r.signature,
     signatureEvm: r.signature_evm,
-    observations: (JSON.parse(r.observations) as Parameters<typeof observationFromJson>[0][]).map(observationFromJson),
+    observations: storedObservations(r),
     txHash: r.tx_hash,
     txStatus: r.tx_status,
     txDetail: r.tx_detail,

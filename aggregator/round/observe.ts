@@ -1,8 +1,8 @@
 /**
  * Observe phase (DESIGN "Round protocol" steps 1–2): ask every node for its signed
  * observation of the feed set for this epoch, and keep only those that check out: right
- * node, right config digest and epoch, valid identity signature, only requested feeds, each
- * once, and an observation time within the allowed age.
+ * node, right config digest and epoch, valid identity signature, exactly the requested feeds
+ * in request order, and an observation time within the allowed age.
  */
 import { type Committee, type NodeClient, type SignedObservation } from '../../protocol/index.ts';
 import { gather, InvalidAnswer, type GatherOptions } from './gather.ts';
@@ -37,13 +37,11 @@ export function checkObservation(s: SignedObservation, input: Omit<ObservePhaseI
   if (!member || !verifyObservationFast(s, member.identityKey)) {
     throw new InvalidAnswer('bad_observation_signature', 'observation signature does not verify against the identity key in the committee file');
   }
-  const requested = new Set(input.feedIds.map((f) => f.toLowerCase()));
-  const seen = new Set<string>();
-  for (const f of o.feeds) {
-    const id = f.feedId.toLowerCase();
-    if (!requested.has(id)) throw new InvalidAnswer('unrequested_feed', `observation carries feed ${f.feedId}, which was not requested`);
-    if (seen.has(id)) throw new InvalidAnswer('duplicate_feed', `observation carries feed ${f.feedId} twice`);
-    seen.add(id);
+  // Over HTTP the decoder already matched feedsHash to the requested list; this covers every
+  // transport (in memory too): the observation answers exactly the requested feeds, in order.
+  if (o.feeds.length !== input.feedIds.length) throw new InvalidAnswer('wrong_feeds', `observation covers ${o.feeds.length} feeds, ${input.feedIds.length} were requested`);
+  for (const [k, f] of o.feeds.entries()) {
+    if (f.feedId.toLowerCase() !== input.feedIds[k]!.toLowerCase()) throw new InvalidAnswer('wrong_feeds', `observation feed ${k} is ${f.feedId}, the request's is ${input.feedIds[k]}; answer the requested feeds in order`);
   }
   const age = input.nowSec() - Number(o.observedAt);
   if (Math.abs(age) > input.maxObservationAgeSec) {

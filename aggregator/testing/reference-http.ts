@@ -13,10 +13,11 @@ import {
   NonceCache,
   ObserveRequestSchema,
   observationFromJson,
-  observationToJson,
+  observeResponseOf,
   parseSignRequest,
   verifyRequest,
   type NodeHandlers,
+  type SignCall,
 } from '../../protocol/index.ts';
 
 export interface ReferenceHttpNode {
@@ -39,12 +40,19 @@ export async function serveReferenceNode(handlers: NodeHandlers, allowedKeys: Re
     const p = ObserveRequestSchema.safeParse(accept(req));
     if (!p.success) throw Object.assign(new Error(describeZodError(p.error)), { status: 400, code: 'bad_request' });
     const o = await handlers.observe({ configDigest: p.data.configDigest, epoch: BigInt(p.data.epoch), feedIds: p.data.feedIds });
-    res.json({ observation: observationToJson(o) });
+    res.json(observeResponseOf(o));
   });
   app.post('/v1/sign', raw, async (req, res) => {
     const p = parseSignRequest(accept(req));
     if (!p.success) throw Object.assign(new Error(describeZodError(p.error)), { status: 400, code: 'bad_request' });
-    const partial = await handlers.sign({ report: decodeReport(p.data.report), observations: p.data.observations.map(observationFromJson) });
+    const { report, feedIds, observations } = p.data;
+    let call: SignCall;
+    try {
+      call = { report: decodeReport(report), observations: observations.map((o, k) => observationFromJson(o, feedIds, `observations[${k}]`)) };
+    } catch (err) {
+      throw Object.assign(new Error((err as Error).message), { status: 400, code: 'bad_request' });
+    }
+    const partial = await handlers.sign(call);
     res.json({ index: partial.index, signature: `0x${Buffer.from(partial.signature).toString('hex')}` });
   });
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {

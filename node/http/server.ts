@@ -28,7 +28,7 @@ import {
   decodeReport,
   describeZodError,
   observationFromJson,
-  observationToJson,
+  observeResponseOf,
   parseSignRequest,
   verifyRequest,
   type NodeHandlers,
@@ -113,14 +113,16 @@ export function createNodeApp(opts: NodeHttpOptions): express.Express {
     const body = accept(req, 'observe', (json) => ObserveRequestSchema.safeParse(json));
     const call: ObserveCall = { configDigest: body.configDigest, epoch: BigInt(body.epoch), feedIds: body.feedIds };
     const observation = await backend.observe(call);
-    res.json({ observation: observationToJson(observation) });
+    res.json(observeResponseOf(observation));
   });
 
   app.post('/v1/sign', raw, async (req, res) => {
     const body = accept(req, 'sign', parseSignRequest);
     let call: SignCall;
     try {
-      call = { report: decodeReport(body.report), observations: body.observations.map(observationFromJson) };
+      // Observations are decoded against the feed list once: its hash is computed once, each
+      // observation's feedsHash compared, and the received bytes (not a re-encoding) hashed.
+      call = { report: decodeReport(body.report), observations: body.observations.map((o, k) => observationFromJson(o, body.feedIds, `observations[${k}]`)) };
     } catch (err) {
       if (err instanceof ReportError) {
         metrics.requestsRejected.inc({ endpoint: 'sign', reason: 'bad_request' });

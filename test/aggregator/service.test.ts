@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { feedId, observationsRoot, verifyGroupSignature, reportMessage, decodeReport, observationFromJson } from '../../protocol/index.ts';
+import { buildReport, feedId, observationsRoot, verifyGroupSignature, reportMessage, decodeReport, observationFromJson, type SignedObservationJson } from '../../protocol/index.ts';
 import { getBytes } from 'ethers';
 import { AggregatorService } from '../../aggregator/service.ts';
 import { RoundStore } from '../../aggregator/store.ts';
@@ -196,12 +196,15 @@ describe('aggregator service', () => {
     try {
       const res = await fetch(`${http.url}/v1/reports/latest?feeds=BTC/USD,ETH/USD`);
       expect(res.status).toBe(200);
-      const body = (await res.json()) as { report: string; signature: string; signatureCompressed: string; feeds: { feed: string }[]; observations: Parameters<typeof observationFromJson>[0][] };
+      const body = (await res.json()) as { report: string; signature: string; signatureCompressed: string; feeds: { feed: string }[]; observationFeedIds: string[]; observations: (SignedObservationJson & { answers: (string | null)[] })[] };
       const report = decodeReport(body.report);
       expect(body.feeds.map((f) => f.feed)).toEqual(['BTC/USD', 'ETH/USD']);
       expect(getBytes(body.signature)).toHaveLength(96);
       expect(verifyGroupSignature(getBytes(body.signatureCompressed), reportMessage(report), getBytes(tc.committee.groupPublicKey))).toBe(true);
-      expect(observationsRoot(body.observations.map((o) => observationFromJson(o).observation))).toBe(report.observationsRoot);
+      const published = body.observations.map((o, k) => observationFromJson(o, body.observationFeedIds, `observations[${k}]`).observation);
+      expect(observationsRoot(published)).toBe(report.observationsRoot);
+      expect(published.map((o) => o.feeds.map((f) => (f.answer === null ? null : f.answer.toString())))).toEqual(body.observations.map((o) => o.answers));
+      expect(buildReport(report.configDigest, report.epoch, published, report.feedIds, tc.committee.t).report).toEqual(report);
       expect((await fetch(`${http.url}/v1/reports/latest?feeds=SOL/USD`)).status).toBe(404);
       expect((await fetch(`${http.url}/v1/reports/latest?feeds=${'X'.repeat(40)}`)).status).toBe(400);
       const rounds = (await (await fetch(`${http.url}/v1/rounds`)).json()) as { rounds: { postingReason: string }[] };

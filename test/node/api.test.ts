@@ -8,6 +8,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import pino from 'pino';
 import {
   NodeRefusal,
+  decodeSignedObservation,
   observationToJson,
   reportMessage,
   verifyObservation,
@@ -105,10 +106,11 @@ describe('POST /v1/sign', () => {
   it('refuses an observation whose signature does not verify', async () => {
     const e = ++epoch;
     const observations = await honestRound(e);
-    const tampered: SignedObservation = {
-      ...observations[2]!,
-      observation: { ...observations[2]!.observation, feeds: observations[2]!.observation.feeds.map((f) => ({ ...f, answer: f.answer! + 1n })) },
-    };
+    // One bit of node 3's last answer flipped in the bytes that travel, signature kept.
+    const s = observations[2]!;
+    const bytes = s.encoded.slice();
+    bytes[bytes.length - 1]! ^= 1;
+    const tampered = decodeSignedObservation(bytes, s.signature, s.observation.feeds.map((f) => f.feedId));
     const obs = [observations[0]!, observations[1]!, tampered];
     const err = await refusal(client.sign({ report: reportOf(fx, e, obs, [FEEDS.BTC]), observations: obs }));
     expect(err.code).toBe('bad_observation_signature');
@@ -241,7 +243,7 @@ describe('request authentication and validation', () => {
   it('rejects a report that is not ABI-encoded with 400', async () => {
     const e = ++epoch;
     const observations = await honestRound(e);
-    const body = JSON.stringify({ report: '0xdeadbeef', observations: observations.map(observationToJson) });
+    const body = JSON.stringify({ report: '0xdeadbeef', feedIds: observations[0]!.observation.feeds.map((f) => f.feedId), observations: observations.map(observationToJson) });
     const res = await postSigned(url, '/v1/sign', body, fx.aggregatorSecret);
     expect(res.status).toBe(400);
     expect(res.json.error.code).toBe('bad_request');

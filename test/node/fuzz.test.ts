@@ -15,7 +15,7 @@ import { FEEDS, observationBy, postSigned, reportOf, setupFixture, waitReady, ty
 let fx: Fixture;
 let node: RunningNode;
 let url: string;
-let validSign: { report: string; observations: SignedObservationJson[] };
+let validSign: { report: string; feedIds: string[]; observations: SignedObservationJson[] };
 
 beforeAll(async () => {
   fx = await setupFixture();
@@ -26,7 +26,7 @@ beforeAll(async () => {
   const own = await client.observe({ configDigest: fx.digest, epoch: 10n, feedIds: [FEEDS.BTC, FEEDS.ETH] });
   const feeds = own.observation.feeds.map((f) => ({ feedId: f.feedId, answer: f.answer }));
   const observations = [own, observationBy(fx, 2, 10n, feeds), observationBy(fx, 3, 10n, feeds)];
-  validSign = { report: encodeReport(reportOf(fx, 10n, observations, [FEEDS.BTC, FEEDS.ETH])), observations: observations.map(observationToJson) };
+  validSign = { report: encodeReport(reportOf(fx, 10n, observations, [FEEDS.BTC, FEEDS.ETH])), feedIds: [FEEDS.BTC, FEEDS.ETH], observations: observations.map(observationToJson) };
 });
 
 afterAll(async () => {
@@ -76,27 +76,32 @@ describe('fuzzing the HTTP API', () => {
   });
 
   it('sign: 1200 mutated reports and observations, no 500', async () => {
+    // Flip, cut, extend or replace the encoding v2 bytes (header, bitmap, answers alike).
+    const encoded = (hex0x: string) => {
+      const bytes = Buffer.from(hex0x.slice(2), 'hex');
+      return fc.oneof(
+        fc.constant(hex0x),
+        fc.tuple(fc.nat({ max: bytes.length - 1 }), fc.integer({ min: 1, max: 255 })).map(([i, x]) => {
+          const b = Buffer.from(bytes);
+          b[i] = b[i]! ^ x;
+          return `0x${b.toString('hex')}`;
+        }),
+        fc.nat({ max: bytes.length }).map((n) => `0x${bytes.subarray(0, n).toString('hex')}`),
+        fc.uint8Array({ minLength: 1, maxLength: 64 }).map((x) => `0x${Buffer.concat([bytes, x]).toString('hex')}`),
+        fc.uint8Array({ maxLength: 400 }).map((x) => `0x${Buffer.from(x).toString('hex')}`),
+      );
+    };
     const observation = (o: SignedObservationJson) =>
       fc.record({
-        observation: maybe(
-          fc.record({
-            configDigest: maybe(fc.constant(o.observation.configDigest)),
-            epoch: maybe(fc.oneof(fc.constant(o.observation.epoch), fc.bigInt({ min: 0n, max: 1n << 70n }).map(String))),
-            nodeIndex: maybe(fc.oneof(fc.constant(o.observation.nodeIndex), fc.integer({ min: -5, max: 300 }))),
-            observedAt: maybe(fc.oneof(fc.constant(o.observation.observedAt), fc.bigInt({ min: 0n, max: 1n << 65n }).map(String))),
-            feeds: maybe(
-              fc.array(
-                fc.record({
-                  feedId: maybe(fc.constantFrom(FEEDS.BTC, FEEDS.ETH)),
-                  answer: maybe(fc.oneof(fc.constant(null), fc.bigInt({ min: -(1n << 200n), max: 1n << 200n }).map(String))),
-                }),
-                { maxLength: 4 },
-              ),
-            ),
-          }),
-        ),
+        encoded: maybe(encoded(o.encoded)),
         signature: maybe(fc.oneof(fc.constant(o.signature), hex(64))),
       });
+    const feedIds = fc.oneof(
+      fc.constant(validSign.feedIds),
+      fc.constant([...validSign.feedIds].reverse()),
+      fc.array(maybe(fc.oneof(fc.constantFrom(FEEDS.BTC, FEEDS.ETH, FEEDS.USDT), hex(32))), { maxLength: 4 }),
+      junk,
+    );
     const report = fc.oneof(
       fc.constant(validSign.report),
       // Flip, cut or extend the ABI encoding.
@@ -113,6 +118,7 @@ describe('fuzzing the HTTP API', () => {
       .record(
         {
           report,
+          feedIds,
           observations: maybe(fc.tuple(...validSign.observations.map(observation)).chain((obs) => fc.subarray(obs))),
           extra: fc.option(junk, { nil: undefined }),
         },
@@ -125,6 +131,36 @@ describe('fuzzing the HTTP API', () => {
       }),
       { numRuns: 1200 },
     );
+  });
+
+  it('sign: malformed observation encodings are 400s naming the observation and the field', async () => {
+    const mutate = (f: (b: Buffer) => Buffer): string => {
+      const b = f(Buffer.from(validSign.observations[1]!.encoded.slice(2), 'hex'));
+      return `0x${b.toString('hex')}`;
+    };
+    const flip = (i: number, x: number) => (b: Buffer) => {
+      b[i] = b[i]! ^ x;
+      return b;
+    };
+    const cases: [string, string, RegExp][] = [
+      ['truncated', mutate((b) => b.subarray(0, b.length - 1)), /^observations\[1\]: 152 bytes, expected 153 for 2 feeds$/],
+      ['header only', mutate((b) => b.subarray(0, 50)), /^observations\[1\]: 50 bytes, shorter than the 104-byte header/],
+      ['domain', mutate(flip(19, 0x01)), /^observations\[1\]\.domain: expected "AEGIS_OBSERVATION_V2", got "AEGIS_OBSERVATION_V3"/],
+      ['count', mutate(flip(103, 0x01)), /^observations\[1\]\.count: 3, but the feed list sent has 2 feeds$/],
+      ['feedsHash', mutate(flip(70, 0xff)), /^observations\[1\]\.feedsHash: 0x[0-9a-f]{64}, but the feed list sent hashes to 0x[0-9a-f]{64}/],
+      ['bit beyond count', mutate(flip(104, 0x04)), /^observations\[1\]\.present: bits set beyond count 2/],
+      ['absent answer not zero', mutate(flip(104, 0x01)), /^observations\[1\]\.answers\[0\]: feed 0x[0-9a-f]{64} is absent but its answer is \d+, not zero$/],
+      ['odd hex', validSign.observations[1]!.encoded + '0', /observations\.1\.encoded: expected 0x-prefixed hex/],
+    ];
+    for (const [what, encoded, message] of cases) {
+      const observations = validSign.observations.map((o, k) => (k === 1 ? { ...o, encoded } : o));
+      const res = await postSigned(url, '/v1/sign', JSON.stringify({ ...validSign, observations }), fx.aggregatorSecret);
+      expect(res.status, what).toBe(400);
+      expect((res.json as { error: { code: string; message: string } }).error, what).toMatchObject({ code: 'bad_request', message: expect.stringMatching(message) });
+    }
+    const reordered = await postSigned(url, '/v1/sign', JSON.stringify({ ...validSign, feedIds: [...validSign.feedIds].reverse() }), fx.aggregatorSecret);
+    expect(reordered.status).toBe(400);
+    expect((reordered.json as { error: { message: string } }).error.message).toMatch(/^observations\[0\]\.feedsHash: .* an observation covers exactly the requested feeds in order$/);
   });
 
   it('raw bytes and random auth headers: 800 requests, no 500', async () => {

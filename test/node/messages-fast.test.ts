@@ -20,40 +20,24 @@ const withExtra = <T extends object>(rec: fc.Arbitrary<T>) =>
     .tuple(rec, fc.oneof({ weight: 20, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constantFrom('extra', '__proto__', 'constructor', 'reason') }), junk)
     .map(([o, k, v]) => (k === undefined ? o : JSON.parse(JSON.stringify({ ...o, extra: v }).replace(/"extra":/, `${JSON.stringify(k)}:`))));
 
-const feed = withExtra(
-  fc.record(
-    {
-      feedId: maybe(hex(32)),
-      answer: maybe(fc.oneof(fc.constant(null), fc.bigInt({ min: -(10n ** 18n), max: 10n ** 18n }).map(String), fc.constantFrom(-(10n ** 78n) + 1n, 10n ** 78n - 1n, 10n ** 78n).map(String))),
-      reason: maybe(fc.oneof(fc.string({ maxLength: 3 }), fc.string({ minLength: 499, maxLength: 501 }))),
-    },
-    { requiredKeys: ['feedId', 'answer'] },
-  ),
+/** Encodings: valid hex of any length around the bounds, odd or non-hex strings. */
+const encoded = fc.oneof(
+  fc.uint8Array({ maxLength: 64 }).map((b) => `0x${Buffer.from(b).toString('hex')}`),
+  fc.constantFrom(`0x${'ab'.repeat(24_229)}`, `0x${'ab'.repeat(24_230)}`, '0xabc', '0xg0', 'ab', '0X00'),
 );
-const signed = withExtra(
-  fc.record({
-    observation: maybe(
-      withExtra(
-        fc.record(
-          {
-            configDigest: maybe(hex(32)),
-            epoch: maybe(fc.bigInt({ min: 0n, max: 1n << 70n }).map(String)),
-            nodeIndex: maybe(fc.oneof(fc.integer({ min: 1, max: 256 }), fc.constantFrom(0, 257, 1.5))),
-            observedAt: maybe(fc.bigInt({ min: 0n, max: 1n << 65n }).map(String)),
-            feeds: maybe(fc.array(feed, { maxLength: 4 })),
-          },
-          { requiredKeys: ['configDigest', 'epoch', 'nodeIndex', 'observedAt', 'feeds'] },
-        ),
-      ),
-    ),
-    signature: maybe(hex(64)),
-  }),
-);
+const signed = withExtra(fc.record({ encoded: maybe(encoded), signature: maybe(hex(64)) }));
+const feedIds = maybe(fc.oneof(fc.array(maybe(hex(32)), { maxLength: 4 }), fc.constant(Array.from({ length: 1001 }, () => `0x${'44'.repeat(32)}`))));
 const signRequest = withExtra(
   fc.record(
-    { report: maybe(fc.oneof(hex(40), fc.constant('0x'), fc.constant('0xabc'))), observations: maybe(fc.array(signed, { minLength: 1, maxLength: 3 })) },
-    { requiredKeys: ['report', 'observations'] },
+    { report: maybe(fc.oneof(hex(40), fc.constant('0x'), fc.constant('0xabc'))), feedIds, observations: maybe(fc.array(signed, { minLength: 1, maxLength: 3 })) },
+    { requiredKeys: ['report', 'feedIds', 'observations'] },
   ),
+);
+/** Reasons by feed id: mostly valid, sometimes a bad key, a long reason or a non-string. */
+const reasons = fc.dictionary(
+  fc.oneof({ weight: 10, arbitrary: hex(32) }, { weight: 1, arbitrary: fc.constantFrom('0x12', '__proto__', 'BTC') }),
+  fc.oneof({ weight: 10, arbitrary: fc.string({ maxLength: 3 }) }, { weight: 1, arbitrary: fc.oneof(fc.string({ minLength: 499, maxLength: 501 }), junk) }),
+  { maxKeys: 3 },
 );
 
 function sameVerdict(fast: { success: boolean; data?: unknown }, zod: { success: boolean; data?: unknown }): void {
@@ -75,7 +59,7 @@ describe('fast validators of the hot messages', () => {
   });
 
   it('parseObserveResponse accepts exactly what ObserveResponseSchema accepts', () => {
-    const response = withExtra(fc.record({ observation: maybe(signed) }, { requiredKeys: [] }));
+    const response = withExtra(fc.record({ observation: maybe(signed), reasons: maybe(reasons) }, { requiredKeys: [] }));
     fc.assert(
       fc.property(fc.oneof(response, junk), (body) => sameVerdict(parseObserveResponse(body), ObserveResponseSchema.safeParse(body))),
       { numRuns: 4000 },
@@ -83,10 +67,11 @@ describe('fast validators of the hot messages', () => {
   });
 
   it('accepts a valid request on the fast path and rejects a bad one with zod’s message', () => {
-    const obs = { observation: { configDigest: `0x${'11'.repeat(32)}`, epoch: '7', nodeIndex: 1, observedAt: '1700000000', feeds: [{ feedId: `0x${'22'.repeat(32)}`, answer: '-5' }] }, signature: `0x${'33'.repeat(64)}` };
-    expect(parseSignRequest({ report: '0x00', observations: [obs] }).success).toBe(true);
-    const bad = parseSignRequest({ report: '0x00', observations: [{ ...obs, observation: { ...obs.observation, nodeIndex: 0 } }] });
+    const obs = { encoded: `0x${'11'.repeat(155)}`, signature: `0x${'33'.repeat(64)}` };
+    const feedIds = [`0x${'22'.repeat(32)}`];
+    expect(parseSignRequest({ report: '0x00', feedIds, observations: [obs] }).success).toBe(true);
+    const bad = parseSignRequest({ report: '0x00', feedIds, observations: [{ ...obs, encoded: '0x1' }] });
     expect(bad.success).toBe(false);
-    expect(bad.error?.issues[0]?.path).toEqual(['observations', 0, 'observation', 'nodeIndex']);
+    expect(bad.error?.issues[0]?.path).toEqual(['observations', 0, 'encoded']);
   });
 });

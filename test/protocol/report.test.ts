@@ -287,28 +287,93 @@ describe('signed observations', () => {
   });
 });
 
-describe('observation encoding', () => {
-  it('the hand-written encoder equals abi.encode for any observation', async () => {
-    const { AbiCoder, getBytes, keccak256 } = await import('ethers');
-    const { encodeObservation, observationHash } = await import('../../protocol/observation.ts');
+describe('observation encoding v2', () => {
+  const feedList = (n: number) => fc.uniqueArray(bytes32, { minLength: n, maxLength: n });
+  const observationArb: fc.Arbitrary<Observation> = fc.integer({ min: 0, max: 40 }).chain((k) =>
+    fc.record({
+      configDigest: bytes32,
+      epoch: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+      nodeIndex: fc.integer({ min: 0, max: 0xffff }),
+      observedAt: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+      feeds: fc.tuple(
+        feedList(k),
+        fc.array(
+          fc.option(fc.oneof(fc.bigInt({ min: -(1n << 191n), max: (1n << 191n) - 1n }), fc.bigInt({ min: -(1n << 64n), max: 1n << 64n }), fc.constantFrom(-(1n << 191n), (1n << 191n) - 1n, -(1n << 63n), (1n << 63n) - 1n, -1n, 0n)), { nil: null }),
+          { minLength: k, maxLength: k },
+        ),
+      ).map(([ids, answers]) => ids.map((feedId, j) => ({ feedId, answer: answers[j]! }))),
+    }),
+  );
+
+  it('equals Solidity abi.encodePacked of the documented layout (ethers solidityPacked), and decodes back', async () => {
+    const { solidityPacked, concat } = await import('ethers');
+    const { decodeObservation, encodeObservation, encodedObservationLength, observationHash } = await import('../../protocol/observation.ts');
     fc.assert(
-      fc.property(
-        bytes32,
-        fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
-        fc.integer({ min: 1, max: 256 }),
-        fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
-        fc.array(fc.record({ feedId: bytes32, answer: fc.option(fc.bigInt({ min: -(1n << 191n), max: (1n << 191n) - 1n }), { nil: null }) }), { maxLength: 12 }),
-        (configDigest, epoch, nodeIndex, observedAt, feeds) => {
-          const o: Observation = { configDigest, epoch, nodeIndex, observedAt, feeds };
-          const expected = AbiCoder.defaultAbiCoder().encode(
-            ['string', 'bytes32', 'uint64', 'uint16', 'uint64', 'bytes32[]', 'int192[]', 'bool[]'],
-            ['AEGIS_OBSERVATION_V1', configDigest, epoch, nodeIndex, observedAt, feeds.map((f) => f.feedId), feeds.map((f) => f.answer ?? 0n), feeds.map((f) => f.answer !== null)],
-          );
-          expect(encodeObservation(o)).toEqual(getBytes(expected));
-          expect(observationHash(o)).toBe(keccak256(expected));
-        },
-      ),
-      { numRuns: 200 },
+      fc.property(observationArb, (o) => {
+        const k = o.feeds.length;
+        const bitmap = new Uint8Array(Math.ceil(k / 8));
+        o.feeds.forEach((f, j) => f.answer !== null && (bitmap[j >> 3]! |= 1 << (j & 7)));
+        const expected = solidityPacked(
+          ['bytes20', 'bytes32', 'uint64', 'uint16', 'uint64', 'bytes32', 'uint16', 'bytes', ...o.feeds.map(() => 'int192')],
+          [hexlify(new TextEncoder().encode('AEGIS_OBSERVATION_V2')), o.configDigest, o.epoch, o.nodeIndex, o.observedAt, keccak256(concat(o.feeds.map((f) => f.feedId))), k, bitmap, ...o.feeds.map((f) => f.answer ?? 0n)],
+        );
+        const encoded = encodeObservation(o);
+        expect(hexlify(encoded)).toBe(expected);
+        expect(encoded.length).toBe(encodedObservationLength(k));
+        expect(observationHash(o)).toBe(keccak256(expected));
+        const back = decodeObservation(encoded, o.feeds.map((f) => f.feedId));
+        expect(back).toEqual({ ...o, configDigest: o.configDigest.toLowerCase() });
+        expect(observationHash(back)).toBe(keccak256(expected));
+      }),
+      { numRuns: 300 },
     );
+  });
+
+  it('decodes strictly and canonically: a flipped byte is rejected or decodes to what re-encodes to exactly those bytes; cut or extended is rejected', async () => {
+    const { decodeObservation, encodeObservation } = await import('../../protocol/observation.ts');
+    fc.assert(
+      fc.property(observationArb, fc.nat(), fc.integer({ min: 1, max: 255 }), (o, at, x) => {
+        const ids = o.feeds.map((f) => f.feedId);
+        const encoded = encodeObservation(o);
+        const flipped = encoded.slice();
+        flipped[at % encoded.length]! ^= x;
+        // Canonical: a changed encoding never decodes to the same observation.
+        try {
+          expect(encodeObservation(decodeObservation(flipped, ids))).toEqual(flipped);
+        } catch (err) {
+          expect(err).toBeInstanceOf(ReportError);
+          expect((err as ReportError).code).toBe('bad_field');
+        }
+        expect(() => decodeObservation(encoded.subarray(0, encoded.length - 1), ids)).toThrow(ReportError);
+        expect(() => decodeObservation(new Uint8Array([...encoded, 0]), ids)).toThrow(ReportError);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('names the field and the value of each strictness rule', async () => {
+    const { decodeObservation, encodeObservation } = await import('../../protocol/observation.ts');
+    const ids = Array.from({ length: 10 }, (_, k) => feedId(`F${k}/USD`));
+    const o: Observation = { configDigest: hexlify(ethersRandom(32)), epoch: 9n, nodeIndex: 3, observedAt: 1000n, feeds: ids.map((feedId, k) => ({ feedId, answer: k === 4 ? null : BigInt(-k) })) };
+    const good = encodeObservation(o);
+    expect(good.length).toBe(104 + 2 + 240);
+    const edit = (f: (b: Uint8Array) => void) => {
+      const b = good.slice();
+      f(b);
+      return b;
+    };
+    const cases: [Uint8Array, readonly string[], RegExp][] = [
+      [good.subarray(0, 103), ids, /^obs: 103 bytes, shorter than the 104-byte header of encoding v2$/],
+      [edit((b) => b.set(new TextEncoder().encode('AEGIS_OBSERVATION_V1'))), ids, /^obs\.domain: expected "AEGIS_OBSERVATION_V2", got "AEGIS_OBSERVATION_V1"/],
+      [good, ids.slice(1), /^obs\.count: 10, but the feed list sent has 9 feeds$/],
+      [good.subarray(0, good.length - 24), ids, /^obs: 322 bytes, expected 346 for 10 feeds$/],
+      [good, [...ids.slice(1), ids[0]!], /^obs\.feedsHash: 0x[0-9a-f]{64}, but the feed list sent hashes to 0x[0-9a-f]{64}; an observation covers exactly the requested feeds in order$/],
+      [edit((b) => (b[105]! |= 0x04)), ids, /^obs\.present: bits set beyond count 10 \(last bitmap byte 0x07\)$/],
+      [edit((b) => (b[106 + 24 * 4 + 23] = 7)), ids, new RegExp(`^obs\\.answers\\[4\\]: feed ${ids[4]} is absent but its answer is 7, not zero$`)],
+    ];
+    for (const [bytes, list, message] of cases) expect(() => decodeObservation(bytes, list, 'obs')).toThrow(message);
+    expect(() => encodeObservation({ ...o, feeds: [{ feedId: ids[0]!, answer: 1n << 191n }] })).toThrow(/observation\.feeds\[0\]\.answer: expected an int192 or null, got 3138550867693340381917894711603833208051177722232017256448/);
+    expect(() => encodeObservation({ ...o, epoch: 1n << 64n })).toThrow(/observation\.epoch: expected a uint64, got 18446744073709551616/);
+    expect(() => encodeObservation({ ...o, nodeIndex: 70_000 })).toThrow(/observation\.nodeIndex: expected a uint16, got 70000/);
   });
 });
