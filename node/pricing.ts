@@ -11,7 +11,7 @@
  * has no observation. A stablecoin is never assumed to be worth one dollar.
  */
 import { convertQuote, type SourceQuote as VenueQuote } from './sources/index.ts';
-import { atClock, observeFeed, quoteClock, realizedVolatilityBps, toFixedPoint, type PricePoint, type SourceQuote } from './observe/index.ts';
+import { atClock, observeFeed, quoteClock, realizedVolatilityBps, toFixedPoint, type ObservationPolicy, type PricePoint, type SourceQuote } from './observe/index.ts';
 import type { FeedConfig } from './config.ts';
 
 /** What `observeFeed` returns (named by type, not by export, so a rename upstream does not break this file). */
@@ -129,7 +129,7 @@ export function priceFeeds({ feeds, snapshot, nowMs, history }: PricingInput): M
 export class FeedViewCache {
   readonly #feeds: readonly FeedConfig[];
   readonly #history: PriceHistory | undefined;
-  #last: { snapshot: Snapshot | undefined; historyVersion: number; clock: number[]; views: Map<string, FeedView> } | undefined;
+  #last: Priced | undefined;
   #computations = 0;
 
   constructor(feeds: readonly FeedConfig[], history?: PriceHistory) {
@@ -143,10 +143,8 @@ export class FeedViewCache {
   }
 
   at(snapshot: Snapshot | undefined, nowMs: number): Map<string, FeedView> {
-    const historyVersion = this.#history?.version ?? 0;
-    const clock = clockOf(this.#feeds, snapshot, nowMs, this.#history);
     const last = this.#last;
-    if (last && last.snapshot === snapshot && last.historyVersion === historyVersion && sameNumbers(last.clock, clock)) {
+    if (last && last.snapshot === snapshot && last.historyVersion === (this.#history?.version ?? 0) && this.#sameClock(last, nowMs)) {
       const views = new Map<string, FeedView>();
       for (const feed of this.#feeds) {
         const view = last.views.get(feed.name) as FeedView;
@@ -155,29 +153,54 @@ export class FeedViewCache {
       return views;
     }
     const views = priceFeeds({ feeds: this.#feeds, snapshot, nowMs, ...(this.#history ? { history: this.#history } : {}) });
-    this.#last = { snapshot, historyVersion, clock, views };
+    this.#last = this.#priced(snapshot, nowMs, views);
     this.#computations++;
     return views;
   }
-}
 
-/** Everything through which `nowMs` reaches `priceFeeds`' verdicts and bands, as a list of numbers. */
-function clockOf(feeds: readonly FeedConfig[], snapshot: Snapshot | undefined, nowMs: number, history: PriceHistory | undefined): number[] {
-  const out: number[] = [];
-  for (const feed of feeds) {
-    // Every quote, converted or not: a conversion keeps the venue's timestamps.
-    for (const entry of snapshot?.feeds.get(feed.name) ?? []) {
-      if (entry.quote) out.push(quoteClock(entry.quote.venueTimestampMs ?? entry.quote.receivedAtMs, nowMs, feed.policy));
+  /** The result with what its clock readings depend on, read out of the snapshot once. */
+  #priced(snapshot: Snapshot | undefined, nowMs: number, views: Map<string, FeedView>): Priced {
+    const stampsMs: number[] = [];
+    const policies: ObservationPolicy[] = [];
+    for (const feed of this.#feeds) {
+      // Every quote, converted or not: a conversion keeps the venue's timestamps.
+      for (const entry of snapshot?.feeds.get(feed.name) ?? []) {
+        if (!entry.quote) continue;
+        stampsMs.push(entry.quote.venueTimestampMs ?? entry.quote.receivedAtMs);
+        policies.push(feed.policy);
+      }
     }
-    if (history) out.push(...history.windowOf(feed.name, nowMs));
+    const quoteClocks = new Uint8Array(stampsMs.length);
+    stampsMs.forEach((t, i) => (quoteClocks[i] = quoteClock(t, nowMs, policies[i] as ObservationPolicy)));
+    const windows = this.#history ? this.#feeds.map((feed) => (this.#history as PriceHistory).windowOf(feed.name, nowMs)) : [];
+    return { snapshot, historyVersion: this.#history?.version ?? 0, stampsMs: Float64Array.from(stampsMs), policies, quoteClocks, windows, views };
   }
-  return out;
+
+  /** Whether every quote's clock verdict and every volatility window read at `nowMs` as they did for `last`. */
+  #sameClock(last: Priced, nowMs: number): boolean {
+    for (let i = 0; i < last.stampsMs.length; i++) {
+      if (quoteClock(last.stampsMs[i] as number, nowMs, last.policies[i] as ObservationPolicy) !== last.quoteClocks[i]) return false;
+    }
+    for (let k = 0; k < last.windows.length; k++) {
+      const [first, end] = (this.#history as PriceHistory).windowOf((this.#feeds[k] as FeedConfig).name, nowMs);
+      const was = last.windows[k] as [number, number];
+      if (first !== was[0] || end !== was[1]) return false;
+    }
+    return true;
+  }
 }
 
-function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+interface Priced {
+  snapshot: Snapshot | undefined;
+  historyVersion: number;
+  /** Each quote's timestamp (as `observeFeed` sees it) and its feed's policy, in one flat list. */
+  stampsMs: Float64Array;
+  policies: ObservationPolicy[];
+  /** `quoteClock` of each quote when priced. */
+  quoteClocks: Uint8Array;
+  /** `PriceHistory.windowOf` of each feed when priced, in config order. */
+  windows: [number, number][];
+  views: Map<string, FeedView>;
 }
 
 function priceOne(feed: FeedConfig, snapshot: Snapshot | undefined, nowMs: number, rates: Record<string, number>, history?: PriceHistory): FeedView {
