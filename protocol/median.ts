@@ -56,24 +56,40 @@ export interface AggregateResult {
 export function aggregateFeeds(observations: readonly Observation[], feedIds: readonly string[], t: number): AggregateResult {
   const feeds: FeedAggregate[] = [];
   const skipped: AggregateResult['skipped'] = [];
-  // Per observation, its first entry per feed id (what a linear `find` would return), so the
-  // lookup is O(1) instead of O(feeds): at 100 feeds × 31 nodes the scan dominated a rebuild.
-  const byFeed = observations.map((o) => {
-    const m = new Map<string, FeedObservation>();
-    for (const f of o.feeds) {
-      const k = f.feedId.toLowerCase();
-      if (!m.has(k)) m.set(k, f);
+  // Per observation, the position of its first entry per feed id (what a linear `find` would
+  // return), so the lookup is O(1) instead of O(feeds). The observations of a round cover the
+  // same feed list (decoded against one list they even share the id strings), so the positions
+  // are built once and reused while the next observation's ids are the same: every node
+  // rebuilds every feed of 31 observations each round.
+  const positions: Map<string, number>[] = [];
+  let lastFeeds: readonly FeedObservation[] | undefined;
+  for (const o of observations) {
+    if (lastFeeds === undefined || !sameIds(lastFeeds, o.feeds)) {
+      const m = new Map<string, number>();
+      o.feeds.forEach((f, p) => {
+        const k = f.feedId.toLowerCase();
+        if (!m.has(k)) m.set(k, p);
+      });
+      positions.push(m);
+      lastFeeds = o.feeds;
+    } else {
+      positions.push(positions[positions.length - 1]!);
     }
-    return m;
-  });
+  }
   for (const id of feedIds) {
     const answers: bigint[] = [];
     const contributors: number[] = [];
     const key = id.toLowerCase();
+    let map: Map<string, number> | undefined;
+    let at: number | undefined;
     for (const [k, o] of observations.entries()) {
-      const f = byFeed[k]!.get(key);
-      if (f && f.answer !== null) {
-        answers.push(f.answer);
+      if (positions[k] !== map) {
+        map = positions[k]!;
+        at = map.get(key);
+      }
+      const answer = at === undefined ? null : o.feeds[at]!.answer;
+      if (answer !== null) {
+        answers.push(answer);
         contributors.push(o.nodeIndex);
       }
     }
@@ -87,6 +103,12 @@ export function aggregateFeeds(observations: readonly Observation[], feedIds: re
     feeds.push({ feedId: id, answer, spreadBps: spreadOfSorted(sorted, answer), contributors: contributors.sort((a, b) => a - b) });
   }
   return { feeds, skipped };
+}
+
+function sameIds(a: readonly FeedObservation[], b: readonly FeedObservation[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let p = 0; p < a.length; p++) if (a[p]!.feedId !== b[p]!.feedId) return false;
+  return true;
 }
 
 function safeName(id: string): string {

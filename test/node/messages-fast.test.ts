@@ -23,7 +23,9 @@ const withExtra = <T extends object>(rec: fc.Arbitrary<T>) =>
 /** Encodings: valid hex of any length around the bounds, odd or non-hex strings. */
 const encoded = fc.oneof(
   fc.uint8Array({ maxLength: 64 }).map((b) => `0x${Buffer.from(b).toString('hex')}`),
-  fc.constantFrom(`0x${'ab'.repeat(24_229)}`, `0x${'ab'.repeat(24_230)}`, '0xabc', '0xg0', 'ab', '0X00'),
+  fc.constantFrom(`0x${'ab'.repeat(24_229)}`, `0x${'ab'.repeat(24_230)}`, '0xabc', '0xg0', 'ab', '0X00', ' 0x00', '0x00 '),
+  // Characters Node's hex decoder would read by their low byte ("١" is U+0661, "İ" U+0130).
+  fc.constantFrom('0x١٢', '0xİİ', '0xab\u00e9f', '0x\ud800a', '0xa\u0000'),
 );
 const signed = withExtra(fc.record({ encoded: maybe(encoded), signature: maybe(hex(64)) }));
 const feedIds = maybe(fc.oneof(fc.array(maybe(hex(32)), { maxLength: 4 }), fc.constant(Array.from({ length: 1001 }, () => `0x${'44'.repeat(32)}`))));
