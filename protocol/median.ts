@@ -105,6 +105,13 @@ export function aggregateFeeds(observations: readonly Observation[], feedIds: re
   return { feeds, skipped };
 }
 
+/** The nodes whose answers went into any of these medians. A loop, not `flatMap`: V8's generic flatMap over 100 feeds × 31 nodes cost more than the medians. */
+export function contributorsOf(feeds: readonly FeedAggregate[]): Set<number> {
+  const out = new Set<number>();
+  for (const f of feeds) for (const i of f.contributors) out.add(i);
+  return out;
+}
+
 function sameIds(a: readonly FeedObservation[], b: readonly FeedObservation[]): boolean {
   if (a.length !== b.length) return false;
   for (let p = 0; p < a.length; p++) if (a[p]!.feedId !== b[p]!.feedId) return false;
@@ -133,7 +140,7 @@ export function buildReport(
 ): { report: Report | null; aggregate: AggregateResult } {
   const aggregate = aggregateFeeds(observations, feedIds, t);
   if (aggregate.feeds.length === 0) return { report: null, aggregate };
-  const contributors = new Set(aggregate.feeds.flatMap((f) => f.contributors));
+  const contributors = contributorsOf(aggregate.feeds);
   const used = observations.filter((o) => contributors.has(o.nodeIndex));
   return {
     aggregate,

@@ -79,6 +79,7 @@ export type SignResponse = z.infer<typeof SignResponseSchema>;
 const HEX32_RE = /^0x[0-9a-fA-F]{64}$/;
 const HEX64_RE = /^0x[0-9a-fA-F]{128}$/;
 const BYTES_RE = /^0x([0-9a-fA-F]{2})*$/;
+const UINT_RE = /^\d{1,78}$/;
 
 function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -120,6 +121,14 @@ function isReasons(x: unknown): boolean {
   if (!isRecord(x)) return false;
   for (const [k, v] of Object.entries(x)) if (!HEX32_RE.test(k) || typeof v !== 'string' || v.length > 500) return false;
   return true;
+}
+
+/** `ObserveRequestSchema.safeParse`, with the same fast path (zod's walk over 100 feed ids cost a node about 1 ms per request). */
+export function parseObserveRequest(json: unknown): ReturnType<typeof ObserveRequestSchema.safeParse> {
+  if (isRecord(json) && Object.keys(json).length === 3 && isString(json.configDigest, HEX32_RE) && isString(json.epoch, UINT_RE) && isFeedIdList(json.feedIds)) {
+    return { success: true, data: json as ObserveRequest };
+  }
+  return ObserveRequestSchema.safeParse(json);
 }
 
 /** `SignRequestSchema.safeParse`, with the fast path above for well-formed requests. */

@@ -14,6 +14,7 @@ import { getBytes, hexlify } from 'ethers';
 import {
   aggregateFeeds,
   buildReport,
+  contributorsOf,
   medianOf,
   committeeConfigDigest,
   encodeReport,
@@ -142,7 +143,7 @@ export class RoundEngine {
     }
     let chosen = aggregate.feeds.map((f) => f.feedId);
     if (select) {
-      const contributors = new Set(aggregate.feeds.flatMap((f) => f.contributors));
+      const contributors = contributorsOf(aggregate.feeds);
       const observedAt = medianOf(observations.filter((o) => contributors.has(o.nodeIndex)).map((o) => o.observedAt));
       const decision = await select(aggregate, observedAt);
       const allowed = new Set(chosen);
@@ -156,7 +157,7 @@ export class RoundEngine {
     }
     const built = buildReport(this.configDigest, epoch, observations, chosen, this.t);
     const report = built.report!;
-    const used = new Set(built.aggregate.feeds.flatMap((f) => f.contributors));
+    const used = contributorsOf(built.aggregate.feeds);
     const usedObservations = observed.valid.filter((s) => used.has(s.observation.nodeIndex));
     const message = reportMessage(report);
     const encoded = encodeReport(report);

@@ -11,9 +11,9 @@ import {
   describeZodError,
   NodeRefusal,
   NonceCache,
-  ObserveRequestSchema,
   observationFromJson,
   observeResponseOf,
+  parseObserveRequest,
   parseSignRequest,
   verifyRequest,
   type NodeHandlers,
@@ -37,7 +37,7 @@ export async function serveReferenceNode(handlers: NodeHandlers, allowedKeys: Re
     return JSON.parse(body.toString('utf8'));
   };
   app.post('/v1/observe', raw, async (req, res) => {
-    const p = ObserveRequestSchema.safeParse(accept(req));
+    const p = parseObserveRequest(accept(req));
     if (!p.success) throw Object.assign(new Error(describeZodError(p.error)), { status: 400, code: 'bad_request' });
     const o = await handlers.observe({ configDigest: p.data.configDigest, epoch: BigInt(p.data.epoch), feedIds: p.data.feedIds });
     res.json(observeResponseOf(o));

@@ -23,12 +23,12 @@ import type { z } from 'zod';
 import {
   NodeRefusal,
   NonceCache,
-  ObserveRequestSchema,
   ReportError,
   decodeReport,
   describeZodError,
   observationFromJson,
   observeResponseOf,
+  parseObserveRequest,
   parseSignRequest,
   verifyRequest,
   type NodeHandlers,
@@ -110,7 +110,7 @@ export function createNodeApp(opts: NodeHttpOptions): express.Express {
   }
 
   app.post('/v1/observe', raw, async (req, res) => {
-    const body = accept(req, 'observe', (json) => ObserveRequestSchema.safeParse(json));
+    const body = accept(req, 'observe', parseObserveRequest);
     const call: ObserveCall = { configDigest: body.configDigest, epoch: BigInt(body.epoch), feedIds: body.feedIds };
     const observation = await backend.observe(call);
     res.json(observeResponseOf(observation));

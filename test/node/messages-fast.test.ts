@@ -1,11 +1,11 @@
 /**
  * The hand-written fast validators of the hot messages (`parseSignRequest`,
- * `parseObserveResponse`) must accept exactly what the zod schemas accept: same verdict on
+ * `parseObserveRequest`, `parseObserveResponse`) must accept exactly what the zod schemas accept: same verdict on
  * valid, mutated and junk bodies, and the same data when accepted (rejections are zod's own).
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ObserveResponseSchema, SignRequestSchema, parseObserveResponse, parseSignRequest } from '../../protocol/index.ts';
+import { ObserveRequestSchema, ObserveResponseSchema, SignRequestSchema, parseObserveRequest, parseObserveResponse, parseSignRequest } from '../../protocol/index.ts';
 
 const hex = (bytes: number) => fc.uint8Array({ minLength: bytes, maxLength: bytes }).map((b) => `0x${Buffer.from(b).toString('hex')}`);
 const junk = fc.oneof(
@@ -64,6 +64,24 @@ describe('fast validators of the hot messages', () => {
     const response = withExtra(fc.record({ observation: maybe(signed), reasons: maybe(reasons) }, { requiredKeys: [] }));
     fc.assert(
       fc.property(fc.oneof(response, junk), (body) => sameVerdict(parseObserveResponse(body), ObserveResponseSchema.safeParse(body))),
+      { numRuns: 4000 },
+    );
+  });
+
+  it('parseObserveRequest accepts exactly what ObserveRequestSchema accepts', () => {
+    const request = withExtra(
+      fc.record(
+        {
+          configDigest: maybe(hex(32)),
+          epoch: maybe(fc.oneof(fc.bigInt({ min: 0n, max: 1n << 70n }).map(String), fc.constantFrom('9'.repeat(78), '9'.repeat(79), '-1', '01', '1.0'))),
+          feedIds,
+        },
+        { requiredKeys: ['configDigest', 'epoch', 'feedIds'] },
+      ),
+    );
+    expect(fc.sample(request, 1000).filter((b) => ObserveRequestSchema.safeParse(b).success).length).toBeGreaterThan(50);
+    fc.assert(
+      fc.property(fc.oneof(request, junk), (body) => sameVerdict(parseObserveRequest(body), ObserveRequestSchema.safeParse(body))),
       { numRuns: 4000 },
     );
   });
