@@ -215,7 +215,7 @@ export class NodeService implements NodeHandlers {
       }
       if (view.ok) {
         feeds.push({ feedId: id, answer: view.answer });
-        this.metrics.observationsServed.inc({ feed: feed.name });
+        this.metrics.countServed(feed.name);
       } else {
         feeds.push({ feedId: id, answer: null, reason: view.detail.slice(0, 500) });
         withheld.push({ feed: feed.name, reason: view.reason });
