@@ -197,8 +197,11 @@ export class NodeService implements NodeHandlers {
       refuse('epoch_regression', `epoch ${call.epoch} is below epoch ${highest.epoch} already signed; observe a newer epoch`);
     }
     const ids = call.feedIds.map((x) => x.toLowerCase());
-    const dup = ids.find((x, k) => ids.indexOf(x) !== k);
-    if (dup !== undefined) refuse('bad_request', `feedIds: ${nameOf(dup)} appears twice`);
+    const seen = new Set<string>();
+    for (const id of ids) {
+      if (seen.has(id)) refuse('bad_request', `feedIds: ${nameOf(id)} appears twice`);
+      seen.add(id);
+    }
 
     const snapshot = this.poller.snapshot;
     const views = this.views();
