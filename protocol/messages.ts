@@ -1,8 +1,10 @@
 /**
  * Wire messages between aggregators and nodes (the HTTP adapter serializes these; the
  * simulator may pass them in memory). JSON has no bigint, so integers travel as decimal
- * strings; every message is validated with zod at the decode boundary and an error names
- * the field.
+ * strings; a signed observation travels as its canonical encoding v2 (`observation.ts`) and
+ * signature, with the feed list it covers once per message. Every message is validated with
+ * zod at the decode boundary and an error names the field; observations are then decoded
+ * strictly, and a `ReportError` names the observation and the field.
  *
  *   POST /v1/observe  ObserveRequest  -> ObserveResponse
  *   POST /v1/sign     SignRequest     -> SignResponse | Refusal (409)

@@ -16,6 +16,7 @@ export interface ObserveCall {
 
 export interface SignCall {
   report: Report;
+  /** The observations the report was built from; all cover the round's requested feeds in order (the HTTP form sends that list once). */
   observations: SignedObservation[];
 }
 
