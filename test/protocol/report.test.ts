@@ -4,6 +4,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { getBytes, hexlify, keccak256, randomBytes as ethersRandom } from 'ethers';
 import {
   ReportError,
+  aggregateFeeds,
   buildReport,
   computeConfigDigest,
   decodeReport,
@@ -270,6 +271,34 @@ describe('median rule shared by aggregator and nodes', () => {
     expect(aggregate.skipped).toEqual([{ feedId: eth, reason: 'ETH/USD: 2 node(s) observed it, need t=3' }]);
     expect(buildReport(digest, 7n, obs.slice(0, 2), [btc], 3).report).toBeNull();
     expect(observersBitmap([1, 256])).toBe(1n | (1n << 255n));
+  });
+  it('aggregateFeeds takes each observation\'s first entry per feed id, whatever its feed list (shared, differing, duplicated, any case)', () => {
+    const ids = ['A/USD', 'B/USD', 'C/USD', 'D/USD'].map((n) => feedId(n).toLowerCase());
+    const entry = fc.record({ id: fc.constantFrom(...ids), upper: fc.boolean(), answer: fc.option(fc.bigInt({ min: -1000n, max: 1000n }), { nil: null }) });
+    const list = fc.array(entry, { maxLength: 6 });
+    fc.assert(
+      fc.property(list, fc.array(fc.tuple(fc.boolean(), list), { minLength: 1, maxLength: 8 }), fc.subarray(ids, { minLength: 1 }), fc.integer({ min: 1, max: 4 }), (shared, lists, asked, t) => {
+        // Some observations share one list (as decoded observations of a round do), others carry their own.
+        const obs: Observation[] = lists.map(([useShared, own], k) => ({
+          configDigest: '0x' + '11'.repeat(32),
+          epoch: 1n,
+          nodeIndex: k + 1,
+          observedAt: 1n,
+          feeds: (useShared ? shared : own).map((e) => ({ feedId: e.upper ? '0x' + e.id.slice(2).toUpperCase() : e.id, answer: e.answer })),
+        }));
+        const got = aggregateFeeds(obs, asked, t);
+        for (const id of asked) {
+          const present = obs.flatMap((o) => {
+            const f = o.feeds.find((x) => x.feedId.toLowerCase() === id);
+            return f && f.answer !== null ? [{ node: o.nodeIndex, answer: f.answer }] : [];
+          });
+          const row = got.feeds.find((f) => f.feedId === id);
+          if (present.length < t) expect(row).toBeUndefined();
+          else expect(row).toEqual({ feedId: id, answer: medianOf(present.map((p) => p.answer)), spreadBps: spreadBpsOf(present.map((p) => p.answer), medianOf(present.map((p) => p.answer))), contributors: present.map((p) => p.node) });
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 
