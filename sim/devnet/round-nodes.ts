@@ -5,12 +5,15 @@
  * write before every signature, the source poller against a simulated-exchange server with
  * five USD venues — hosted in one worker thread per core, behind loopback HTTP.
  *
- * Polling is the one setting that differs from the devnet's: every 60 s instead of 10 s,
- * staggered by node index so the n nodes' passes do not land in the same second, with the
- * quote age (`maxAgeMs` 90 s) and report age (`signer.maxReportAgeS` 120 s) limits widened to
- * match. On separate machines each node polls on its own CPU; here n pollers share two cores
- * with the round being measured, and at the devnet's cadence serving and parsing their
- * venue requests took more CPU than the round itself. The freshness checks still run.
+ * Polling is the one setting that differs from the devnet's: every node polls once when it
+ * starts (all quotes in before the first measured round) and next half an hour later, with
+ * the quote age (`maxAgeMs` 90 s) and report age (`signer.maxReportAgeS` 120 s) limits
+ * widened so those quotes stay usable for a row (a row that ran longer would show refusals,
+ * not hide them). On separate machines each node polls on its own CPU, apart from the
+ * aggregator's; here n pollers would share two cores with the round being measured: at the
+ * devnet's cadence serving and parsing their venue requests (n × 5 venues × feeds per pass)
+ * took more CPU than the round itself, and even staggered once a minute a pass landed in
+ * most rows. The freshness checks still run on every request.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,7 +32,6 @@ import { writeCommitteeFile, writeNodeFiles } from './devnet.ts';
 
 const VENUES: VenueId[] = ['coinbase', 'kraken', 'bitstamp', 'gemini', 'bitfinex'];
 const PASSWORD = 'aegis round bench password';
-const POLL_EVERY_S = 60;
 const QUOTE_MAX_AGE_MS = 90_000;
 const REPORT_MAX_AGE_S = 120;
 
@@ -75,9 +77,9 @@ export function productionNodes(dealt: DealerOutput, feeds: number): (tc: TestCo
         throw new Error(`round bench: the written committee file has digest ${committee.digest}, the aggregator's committee ${tc.configDigest}; chainId, hub, configVersion, t or the group key differ`);
       }
       const files: string[] = [];
+      // The start-up pass primes every node; the scheduled one is half an hour away.
+      const nextPassInHalfAnHour = `0 ${(new Date().getMinutes() + 30) % 60} * * * *`;
       for (const m of c.nodes) {
-        const second = Math.floor(((m.index - 1) * POLL_EVERY_S) / c.nodes.length);
-        const seconds = Array.from({ length: 60 / POLL_EVERY_S }, (_, k) => second + k * POLL_EVERY_S).join(',');
         const file = await writeNodeFiles({
           dir,
           index: m.index,
@@ -91,7 +93,7 @@ export function productionNodes(dealt: DealerOutput, feeds: number): (tc: TestCo
           feeds: names,
           venues: VENUES,
           venueUrl: (v) => venues.url(v),
-          pollSchedule: `${seconds} * * * * *`,
+          pollSchedule: nextPassInHalfAnHour,
           logLevel: 'silent',
         });
         const yaml = parse(readFileSync(file, 'utf8')) as { signer: { maxReportAgeS: number }; feeds: { maxAgeMs?: number }[] };
@@ -149,11 +151,22 @@ export const PRODUCTION_NODES: BenchNodes = {
  */
 const MAX_PRODUCTION_N = 31;
 
-/** `npm run bench` section "round": round latency against the production node. */
-export function benchSection(o: { quick: boolean; progress: (msg: string) => void }): Promise<{ timing: TimingRow[] }> {
-  return roundSection(o, (n) =>
+/**
+ * `npm run bench` section "round": round latency against the production node (rows
+ * `op: "round"`), plus one `op: "round_reference"` row at issue 4's bar point (n = 31, 100
+ * feeds) with the reference node — the same protocol checks without the durable store and the
+ * pricing — so the cost of those two is visible next to the protocol's own.
+ */
+export async function benchSection(o: { quick: boolean; progress: (msg: string) => void }): Promise<{ timing: TimingRow[] }> {
+  const { timing } = await roundSection(o, (n) =>
     n <= MAX_PRODUCTION_N ? PRODUCTION_NODES : { label: `${REFERENCE_NODES.label} (production nodes above n=${MAX_PRODUCTION_N}: their in-process pollers saturate this machine)` },
   );
+  if (!o.quick) {
+    o.progress(`round latency n=31 feeds=100, ${REFERENCE_NODES.label} (8 rounds after warm-up)`);
+    const r = await measureRoundLatency({ n: 31, feeds: 100, rounds: 8, warmup: 1 });
+    timing.push({ ...roundRow(r, REFERENCE_NODES.label), op: 'round_reference' });
+  }
+  return { timing };
 }
 
 // `node --import tsx sim/devnet/round-nodes.ts [n] [feeds] [rounds]` prints one row.
