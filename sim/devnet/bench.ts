@@ -20,19 +20,13 @@ import { timeIt, timingRow, type TimingRow } from '../../protocol/bench-stats.ts
 import { HttpNodeClient } from '../../protocol/http-node-client.ts';
 import { dealerKeygen, feedId } from '../../protocol/index.ts';
 import { startNode, type RunningNode } from '../../node/start.ts';
-import type { VenueId } from '../../node/sources/index.ts';
-import { startVenueServer, type VenueServer } from '../venues/index.ts';
+import type { VenueServer } from '../venues/index.ts';
+import { benchFeedNames } from '../../aggregator/bench.ts';
+import { BENCH_VENUES, startBenchVenues } from './bench-venues.ts';
 import { writeCommitteeFile, writeNodeFiles } from './devnet.ts';
 
-const VENUES: VenueId[] = ['coinbase', 'kraken', 'bitstamp', 'gemini', 'bitfinex'];
 const FEEDS = 100;
 const PASSWORD = 'aegis bench password';
-
-/** Three-letter bases (QAA/USD, QAB/USD, …): every venue adapter maps them without overrides. */
-function feedNames(count: number): string[] {
-  const letters = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
-  return Array.from({ length: count }, (_, k) => `Q${letters[Math.floor(k / 26)]}${letters[k % 26]}/USD`);
-}
 
 async function waitAllFeeds(node: RunningNode, timeoutMs: number): Promise<void> {
   const until = Date.now() + timeoutMs;
@@ -47,23 +41,12 @@ async function waitAllFeeds(node: RunningNode, timeoutMs: number): Promise<void>
 
 export async function benchSection(o: { quick: boolean; progress: (msg: string) => void }): Promise<{ timing: TimingRow[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'aegis-bench-observe-'));
-  const names = feedNames(FEEDS);
+  const names = benchFeedNames(FEEDS);
   let venues: VenueServer | undefined;
   let node: RunningNode | undefined;
   try {
-    o.progress(`starting ${VENUES.length} simulated venues with ${FEEDS} feeds and one production node`);
-    const base = new Map(names.map((name, k) => [name, 100 + 7 * k]));
-    venues = await startVenueServer({
-      feeds: names,
-      venues: VENUES,
-      price: (venue, feed, nowMs) => {
-        const p = base.get(feed);
-        if (p === undefined) return undefined;
-        // A small per-venue offset and a slow drift: the sources agree, the answer moves.
-        const drift = 1 + 0.001 * Math.sin(nowMs / 60_000);
-        return { price: p * drift * (1 + (VENUES.indexOf(venue) - 2) * 0.0001), volume: 250 };
-      },
-    });
+    o.progress(`starting ${BENCH_VENUES.length} simulated venues with ${FEEDS} feeds and one production node`);
+    venues = await startBenchVenues(names);
     const identity = ed25519.utils.randomSecretKey();
     const aggregatorSecret = ed25519.utils.randomSecretKey();
     const dealer = dealerKeygen(1, 1);
@@ -89,7 +72,7 @@ export async function benchSection(o: { quick: boolean; progress: (msg: string) 
       passwordFile,
       password: PASSWORD,
       feeds: names,
-      venues: VENUES,
+      venues: BENCH_VENUES,
       venueUrl: (v) => venues!.url(v),
       pollSchedule: '*/10 * * * * *',
       logLevel: 'silent',
@@ -114,7 +97,7 @@ export async function benchSection(o: { quick: boolean; progress: (msg: string) 
         },
         10,
       );
-      timing.push(timingRow('observe', 1, feeds, samples, `production node, HttpNodeClient over loopback (signed request, checked and validated both ways); ${answered}/${feeds} feeds answered; ${VENUES.length} venues polled in-process`));
+      timing.push(timingRow('observe', 1, feeds, samples, `production node, HttpNodeClient over loopback (signed request, checked and validated both ways); ${answered}/${feeds} feeds answered; ${BENCH_VENUES.length} venues polled in-process`));
     }
     return { timing };
   } finally {

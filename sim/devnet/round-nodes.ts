@@ -26,11 +26,9 @@ import { REFERENCE_NODES, benchFeedNames, measureRoundLatency, roundRow, roundSe
 import type { TestCommittee } from '../../aggregator/testing/reference-node.ts';
 import { splitEvenly, startNodesInWorkers, workerCount, type HostedNodes } from '../../aggregator/testing/node-workers.ts';
 import { startNode, type RunningNode } from '../../node/start.ts';
-import type { VenueId } from '../../node/sources/index.ts';
-import { startVenueServer } from '../venues/index.ts';
+import { BENCH_VENUES, startBenchVenues } from './bench-venues.ts';
 import { writeCommitteeFile, writeNodeFiles } from './devnet.ts';
 
-const VENUES: VenueId[] = ['coinbase', 'kraken', 'bitstamp', 'gemini', 'bitfinex'];
 const PASSWORD = 'aegis round bench password';
 const QUOTE_MAX_AGE_MS = 90_000;
 const REPORT_MAX_AGE_S = 120;
@@ -44,22 +42,12 @@ export function productionNodes(dealt: DealerOutput, feeds: number): (tc: TestCo
   return async (tc) => {
     const dir = mkdtempSync(join(tmpdir(), 'aegis-bench-round-'));
     const names = benchFeedNames(feeds);
-    const base = new Map(names.map((name, k) => [name, 100 + 7 * k]));
     const cleanup: (() => Promise<void>)[] = [async () => rmSync(dir, { recursive: true, force: true })];
     const close = async () => {
       for (const f of cleanup.reverse()) await f().catch(() => undefined);
     };
     try {
-      const venues = await startVenueServer({
-        feeds: names,
-        venues: VENUES,
-        price: (venue, feed, nowMs) => {
-          const p = base.get(feed);
-          if (p === undefined) return undefined;
-          const drift = 1 + 0.001 * Math.sin(nowMs / 60_000);
-          return { price: p * drift * (1 + (VENUES.indexOf(venue) - 2) * 0.0001), volume: 250 };
-        },
-      });
+      const venues = await startBenchVenues(names);
       cleanup.push(() => venues.close());
       const passwordFile = join(dir, 'password');
       writeFileSync(passwordFile, `${PASSWORD}\n`, { mode: 0o600 });
@@ -91,7 +79,7 @@ export function productionNodes(dealt: DealerOutput, feeds: number): (tc: TestCo
           passwordFile,
           password: PASSWORD,
           feeds: names,
-          venues: VENUES,
+          venues: BENCH_VENUES,
           venueUrl: (v) => venues.url(v),
           pollSchedule: nextPassInHalfAnHour,
           logLevel: 'silent',
