@@ -142,7 +142,7 @@ export async function setup(opts: FixtureOptions = {}): Promise<Fixture> {
       oracle,
       errors,
       reset: async () => {
-        await send('evm_revert', [snap]);
+        if ((await send('evm_revert', [snap])) !== true) throw new Error(`evm_revert(${snap}) returned false: the fixture's snapshot is gone; was it reverted outside reset()?`);
         await freshBlock();
         snap = (await send('evm_snapshot', [])) as string;
         oracle.epoch = (await hub.latestEpoch!()) as bigint;
@@ -150,7 +150,8 @@ export async function setup(opts: FixtureOptions = {}): Promise<Fixture> {
       },
       snapshot: async () => (await send('evm_snapshot', [])) as string,
       revert: async (id) => {
-        await send('evm_revert', [id]);
+        // anvil answers false (and keeps the current state) for an unknown or used snapshot id.
+        if ((await send('evm_revert', [id])) !== true) throw new Error(`evm_revert(${id}) returned false: no such snapshot (each id reverts once); take a new snapshot after every revert`);
         await freshBlock();
         oracle.epoch = (await hub.latestEpoch!()) as bigint;
         oracle.lastObservedAt = 0n;
