@@ -22,8 +22,8 @@ import { dealerKeygen, feedId } from '../../protocol/index.ts';
 import { startNode, type RunningNode } from '../../node/start.ts';
 import type { VenueServer } from '../venues/index.ts';
 import { benchFeedNames } from '../../aggregator/bench.ts';
-import { BENCH_VENUES, startBenchVenues } from './bench-venues.ts';
-import { writeCommitteeFile, writeNodeFiles } from './devnet.ts';
+import { BENCH_VENUES, startBenchVenues, writeBenchNodeFiles } from './bench-venues.ts';
+import { writeCommitteeFile } from './devnet.ts';
 
 const FEEDS = 100;
 const PASSWORD = 'aegis bench password';
@@ -61,21 +61,18 @@ export async function benchSection(o: { quick: boolean; progress: (msg: string) 
       nodeUrls: ['http://127.0.0.1:1'],
       aggregators: [{ identityKey: `0x${Buffer.from(ed25519.getPublicKey(aggregatorSecret)).toString('hex')}`, name: 'bench aggregator' }],
     });
-    const configFile = await writeNodeFiles({
+    const configFile = await writeBenchNodeFiles({
       dir,
       index: 1,
       dealer,
       identitySecret: identity,
       committeeFile: committee.file,
       digest: committee.digest,
-      port: 0,
       passwordFile,
       password: PASSWORD,
       feeds: names,
-      venues: BENCH_VENUES,
-      venueUrl: (v) => venues!.url(v),
+      venueServer: venues,
       pollSchedule: '*/10 * * * * *',
-      logLevel: 'silent',
     });
     node = await startNode(configFile, { port: 0, logger: pino({ level: 'silent' }) });
     await waitAllFeeds(node, 60_000);

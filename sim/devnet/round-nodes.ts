@@ -26,8 +26,8 @@ import { REFERENCE_NODES, benchFeedNames, measureRoundLatency, roundRow, roundSe
 import type { TestCommittee } from '../../aggregator/testing/reference-node.ts';
 import { splitEvenly, startNodesInWorkers, workerCount, type HostedNodes } from '../../aggregator/testing/node-workers.ts';
 import { startNode, type RunningNode } from '../../node/start.ts';
-import { BENCH_VENUES, startBenchVenues } from './bench-venues.ts';
-import { writeCommitteeFile, writeNodeFiles } from './devnet.ts';
+import { startBenchVenues, writeBenchNodeFiles } from './bench-venues.ts';
+import { writeCommitteeFile } from './devnet.ts';
 
 const PASSWORD = 'aegis round bench password';
 const QUOTE_MAX_AGE_MS = 90_000;
@@ -68,21 +68,18 @@ export function productionNodes(dealt: DealerOutput, feeds: number): (tc: TestCo
       // The start-up pass primes every node; the scheduled one is half an hour away.
       const nextPassInHalfAnHour = `0 ${(new Date().getMinutes() + 30) % 60} * * * *`;
       for (const m of c.nodes) {
-        const file = await writeNodeFiles({
+        const file = await writeBenchNodeFiles({
           dir,
           index: m.index,
           dealer: dealt,
           identitySecret: tc.identitySecrets[m.index - 1]!,
           committeeFile: committee.file,
           digest: committee.digest,
-          port: 0,
           passwordFile,
           password: PASSWORD,
           feeds: names,
-          venues: BENCH_VENUES,
-          venueUrl: (v) => venues.url(v),
+          venueServer: venues,
           pollSchedule: nextPassInHalfAnHour,
-          logLevel: 'silent',
         });
         const yaml = parse(readFileSync(file, 'utf8')) as { signer: { maxReportAgeS: number }; feeds: { maxAgeMs?: number }[] };
         yaml.signer.maxReportAgeS = REPORT_MAX_AGE_S;
