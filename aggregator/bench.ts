@@ -17,6 +17,7 @@
 import { percentile, type TimingRow } from '../protocol/bench-stats.ts';
 import { HttpNodeClient } from '../protocol/http-node-client.ts';
 import { feedId, type DealerOutput, type NodeClient } from '../protocol/index.ts';
+import { nodeHttpTransport } from './node-transport.ts';
 import { RoundEngine } from './round/engine.ts';
 import { makeTestCommittee, type TestCommittee } from './testing/reference-node.ts';
 import { splitEvenly, startNodesInWorkers, workerCount } from './testing/node-workers.ts';
@@ -81,8 +82,9 @@ export async function measureRoundLatency(opts: RoundLatencyOptions): Promise<Ro
   const tc = makeTestCommittee({ n: opts.n, ...(opts.t ? { t: opts.t } : {}), ...(opts.dealt ? { dealt: opts.dealt } : {}) });
   const feedIds = benchFeedNames(opts.feeds).map((name) => feedId(name).toLowerCase());
   const nodes = await (opts.startNodes ?? startReferenceNodes)(tc);
+  const transport = nodeHttpTransport();
   try {
-    const clients: NodeClient[] = nodes.urls.map((url, k) => new HttpNodeClient({ index: k + 1, url, identitySecret: tc.aggregatorSecret, timeoutMs: 30_000 }));
+    const clients: NodeClient[] = nodes.urls.map((url, k) => new HttpNodeClient({ index: k + 1, url, identitySecret: tc.aggregatorSecret, timeoutMs: 30_000, post: transport }));
     const engine = new RoundEngine({ committee: tc.committee, clients, observeTimeoutMs: 30_000, signTimeoutMs: 30_000, graceMs: 30_000 });
     const samples: number[] = [];
     const phases = { observe: 0, build: 0, sign: 0, verify: 0, combine: 0 };
@@ -136,6 +138,7 @@ export async function measureRoundLatency(opts: RoundLatencyOptions): Promise<Ro
       ...(busy !== undefined ? { nodeBusyMsPerRound: round2(busy / Math.max(1, opts.rounds)) } : {}),
     };
   } finally {
+    transport.close();
     await nodes.close();
   }
 }

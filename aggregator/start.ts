@@ -1,7 +1,7 @@
 /**
  * Wires one aggregator process from its config: keys, HTTP node clients (from the committee
- * file's URLs), the hub reader and transmitter over one JSON-RPC provider, the SQLite store,
- * metrics, logs and the HTTP API. `stop()` tears down exactly what was started.
+ * file's URLs, over one keep-alive `node:http` agent), the hub reader and transmitter over one
+ * JSON-RPC provider, the SQLite store, metrics, logs and the HTTP API. `stop()` tears down exactly what was started.
  */
 import { JsonRpcProvider, Network, parseUnits } from 'ethers';
 import pino, { type Logger } from 'pino';
@@ -9,6 +9,7 @@ import { HttpNodeClient } from '../protocol/http-node-client.ts';
 import { EthersHubReader } from './chain/hub.ts';
 import { Transmitter } from './chain/transmitter.ts';
 import { loadConfig, resolveConfig, type LoadedConfig } from './config.ts';
+import { nodeHttpTransport } from './node-transport.ts';
 import { loadIdentityKey, loadTransmitterKey, readPassword } from './keys.ts';
 import { AggregatorMetrics } from './metrics.ts';
 import { createAggregatorApp, listen, type AggregatorHttpServer } from './server.ts';
@@ -36,8 +37,10 @@ export async function startAggregator(config: string | LoadedConfig, opts: { log
   const wallet = await loadTransmitterKey(c.transmitter.keyFile, readPassword(c.transmitter.password, opts.env));
   const network = Network.from(loaded.committee.chainId);
   const provider = new JsonRpcProvider(c.chain.rpcUrl, network, { staticNetwork: network, pollingInterval: 250 });
+  const transport = nodeHttpTransport();
   const clients = loaded.committee.nodes.map(
-    (n) => new HttpNodeClient({ index: n.index, url: loaded.nodeUrls.get(n.index)!, identitySecret: identity.secret, timeoutMs: Math.max(c.round.observeTimeoutMs, c.round.signTimeoutMs) }),
+    (n) =>
+      new HttpNodeClient({ index: n.index, url: loaded.nodeUrls.get(n.index)!, identitySecret: identity.secret, timeoutMs: Math.max(c.round.observeTimeoutMs, c.round.signTimeoutMs), post: transport }),
   );
   const store = new RoundStore(c.db);
   const metrics = new AggregatorMetrics({ aggregator: c.name });
@@ -78,6 +81,7 @@ export async function startAggregator(config: string | LoadedConfig, opts: { log
     store.close();
     metrics.close();
     provider.destroy();
+    transport.close();
     throw err;
   }
   logger.info({ url: http.url, transmitter: wallet.address, hub: loaded.hub, nodes: clients.length, feeds: c.feeds.map((f) => f.name) }, 'aggregator listening');
@@ -97,6 +101,7 @@ export async function startAggregator(config: string | LoadedConfig, opts: { log
       store.close();
       metrics.close();
       provider.destroy();
+      transport.close();
       logger.info('aggregator stopped');
     },
   };

@@ -24,6 +24,11 @@ export type FeedView =
   | { ok: true; feed: string; price: number; answer: bigint; result: ObservationResult; excluded: ExcludedQuote[] }
   | { ok: false; feed: string; reason: WithheldReason; detail: string; result?: ObservationResult; excluded: ExcludedQuote[] };
 
+/** The part of a `FeedView` that does not depend on the clock while its pricing holds. */
+export type FeedAnswer =
+  | { ok: true; feed: string; price: number; answer: bigint }
+  | { ok: false; feed: string; reason: WithheldReason; detail: string };
+
 /** A quote that never reached the filter (conversion impossible) or a source with no quote at all. */
 export interface ExcludedQuote {
   source: string;
@@ -143,19 +148,35 @@ export class FeedViewCache {
   }
 
   at(snapshot: Snapshot | undefined, nowMs: number): Map<string, FeedView> {
+    const { priced, reused } = this.#current(snapshot, nowMs);
+    if (!reused) return priced.views;
+    const views = new Map<string, FeedView>();
+    for (const feed of this.#feeds) {
+      const view = priced.views.get(feed.name) as FeedView;
+      views.set(feed.name, view.result ? { ...view, result: atClock(view.result, nowMs, feed.policy) } : view);
+    }
+    return views;
+  }
+
+  /**
+   * What the observe and sign paths read of `at(snapshot, nowMs)` (priced or not, the answer,
+   * the reason withheld), without restating every source's age: the same values, at a fraction
+   * of the cost on a cache hit.
+   */
+  answersAt(snapshot: Snapshot | undefined, nowMs: number): ReadonlyMap<string, FeedAnswer> {
+    return this.#current(snapshot, nowMs).priced.views;
+  }
+
+  /** The last pricing if it still holds at `nowMs` (`reused`), else a fresh one. */
+  #current(snapshot: Snapshot | undefined, nowMs: number): { priced: Priced; reused: boolean } {
     const last = this.#last;
     if (last && last.snapshot === snapshot && last.historyVersion === (this.#history?.version ?? 0) && this.#sameClock(last, nowMs)) {
-      const views = new Map<string, FeedView>();
-      for (const feed of this.#feeds) {
-        const view = last.views.get(feed.name) as FeedView;
-        views.set(feed.name, view.result ? { ...view, result: atClock(view.result, nowMs, feed.policy) } : view);
-      }
-      return views;
+      return { priced: last, reused: true };
     }
     const views = priceFeeds({ feeds: this.#feeds, snapshot, nowMs, ...(this.#history ? { history: this.#history } : {}) });
     this.#last = this.#priced(snapshot, nowMs, views);
     this.#computations++;
-    return views;
+    return { priced: this.#last, reused: false };
   }
 
   /** The result with what its clock readings depend on, read out of the snapshot once. */

@@ -37,7 +37,7 @@ import type { FeedConfig, NodeConfig } from './config.ts';
 import { NodeError } from './errors.ts';
 import { NodeMetrics } from './metrics.ts';
 import { SourcePoller, type Snapshot } from './poller.ts';
-import { FeedViewCache, PriceHistory, priceFeeds, type FeedView } from './pricing.ts';
+import { FeedViewCache, PriceHistory, priceFeeds, type FeedAnswer, type FeedView } from './pricing.ts';
 import { ReportSigner } from './signer.ts';
 
 export interface NodeServiceOptions {
@@ -132,7 +132,7 @@ export class NodeService implements NodeHandlers {
       maxFutureS: opts.config.signer.maxFutureS,
       now: this.#now,
       ownViews: () => {
-        const views = this.views();
+        const views = this.#answers();
         return (id) => {
           const feed = this.#feedsById.get(id);
           const view = feed && views.get(feed.name);
@@ -166,6 +166,11 @@ export class NodeService implements NodeHandlers {
    */
   views(): Map<string, FeedView> {
     return this.#views.at(this.poller.snapshot, this.#now());
+  }
+
+  /** `views()` as far as observe and sign read them (no per-source ages). */
+  #answers(): ReadonlyMap<string, FeedAnswer> {
+    return this.#views.answersAt(this.poller.snapshot, this.#now());
   }
 
   async observe(call: ObserveCall): Promise<SignedObservation> {
@@ -204,7 +209,7 @@ export class NodeService implements NodeHandlers {
     }
 
     const snapshot = this.poller.snapshot;
-    const views = this.views();
+    const views = this.#answers();
     const feeds: FeedObservation[] = [];
     const withheld: { feed: string; reason: string }[] = [];
     for (const id of ids) {

@@ -35,7 +35,7 @@ import {
   type SignCall,
 } from '../protocol/index.ts';
 import type { SigningStore } from './store/index.ts';
-import type { FeedView } from './pricing.ts';
+import type { FeedAnswer } from './pricing.ts';
 
 export interface SignerOptions {
   configDigest: string;
@@ -43,10 +43,10 @@ export interface SignerOptions {
   share: KeyShare;
   store: SigningStore;
   /**
-   * A snapshot of this node's current views (computed once per sign call): the view of a feed
+   * A snapshot of this node's current views (computed once per sign call): the answer of a feed
    * by bytes32 id (lower-case), or undefined if this node does not price it.
    */
-  ownViews: () => (feedIdLower: string) => { view: FeedView; sanityBandBps: number } | undefined;
+  ownViews: () => (feedIdLower: string) => { view: FeedAnswer; sanityBandBps: number } | undefined;
   maxReportAgeS: number;
   maxFutureS: number;
   now?: () => number;

@@ -37,9 +37,18 @@ export interface HttpNodeClientOptions {
   identitySecret: Uint8Array;
   /** Per-request timeout; default 5 s. */
   timeoutMs?: number;
-  /** Injectable fetch (tests, instrumentation); default the global one. */
-  fetch?: typeof fetch;
+  /** How a request is sent; default the global `fetch` (the aggregator passes a `node:http` one). */
+  post?: HttpPost;
 }
+
+/** Sends one POST and reads the whole answer; rejects on a network failure or when `signal` aborts. */
+export type HttpPost = (url: string, init: { headers: Record<string, string>; body: Uint8Array; signal: AbortSignal }) => Promise<{ status: number; text: string }>;
+
+/** `HttpPost` over the global `fetch`. */
+export const fetchPost: HttpPost = async (url, init) => {
+  const res = await fetch(url, { method: 'POST', headers: init.headers, body: init.body as Uint8Array<ArrayBuffer>, signal: init.signal });
+  return { status: res.status, text: await res.text() };
+};
 
 /** A request body: the JSON text (what the request signature covers) and its UTF-8 bytes (what is sent). */
 interface Body {
@@ -89,7 +98,7 @@ export class HttpNodeClient implements NodeClient {
   readonly url: string;
   readonly #secret: Uint8Array;
   readonly #timeoutMs: number;
-  readonly #fetch: typeof fetch;
+  readonly #send: HttpPost;
 
   constructor(opts: HttpNodeClientOptions) {
     if (!Number.isInteger(opts.index) || opts.index < 1 || opts.index > 256) throw new RangeError(`node index ${opts.index}: must be from 1 to 256`);
@@ -97,7 +106,7 @@ export class HttpNodeClient implements NodeClient {
     this.url = opts.url.replace(/\/+$/, '');
     this.#secret = opts.identitySecret;
     this.#timeoutMs = opts.timeoutMs ?? 5_000;
-    this.#fetch = opts.fetch ?? globalThis.fetch.bind(globalThis);
+    this.#send = opts.post ?? fetchPost;
   }
 
   async observe(call: ObserveCall, signal?: AbortSignal): Promise<SignedObservation> {
@@ -129,11 +138,9 @@ export class HttpNodeClient implements NodeClient {
     const timeout = AbortSignal.timeout(this.#timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
     const where = `node ${this.index} (${this.url}${path})`;
-    let res: Response;
-    let text: string;
+    let res: { status: number; text: string };
     try {
-      res = await this.#fetch(`${this.url}${path}`, { method: 'POST', headers, body: body.bytes, signal: combined });
-      text = await res.text();
+      res = await this.#send(`${this.url}${path}`, { headers, body: body.bytes, signal: combined });
     } catch (err) {
       if (timeout.aborted && !signal?.aborted) throw new Error(`${where}: no answer within ${this.#timeoutMs} ms`, { cause: err });
       if (signal?.aborted) throw new Error(`${where}: aborted by caller`, { cause: err });
@@ -141,11 +148,11 @@ export class HttpNodeClient implements NodeClient {
     }
     let json: unknown;
     try {
-      json = JSON.parse(text);
+      json = JSON.parse(res.text);
     } catch {
-      throw new Error(`${where}: HTTP ${res.status} with a non-JSON body ${JSON.stringify(text.slice(0, 80))}`);
+      throw new Error(`${where}: HTTP ${res.status} with a non-JSON body ${JSON.stringify(res.text.slice(0, 80))}`);
     }
-    if (!res.ok) {
+    if (res.status < 200 || res.status > 299) {
       const err = ErrorResponseSchema.safeParse(json);
       if (err.success && res.status >= 400 && res.status < 500) throw new NodeRefusal(this.index, err.data.error.code, err.data.error.message);
       const detail = err.success ? `${err.data.error.code}: ${err.data.error.message}` : JSON.stringify(json).slice(0, 120);

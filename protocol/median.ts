@@ -13,6 +13,7 @@ import { feedName, type Report } from './report.ts';
 import { observationsRoot, observersBitmap, type FeedObservation, type Observation } from './observation.ts';
 
 const U32_MAX = 0xffffffffn;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 const ascending = (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -26,9 +27,17 @@ export function spreadBpsOf(values: readonly bigint[], median: bigint): number {
 }
 
 function spreadOfSorted(sorted: readonly bigint[], median: bigint): number {
-  const trim = Math.floor((sorted.length - 1) / 3);
-  const lo = sorted[trim]!;
-  const hi = sorted[sorted.length - 1 - trim]!;
+  const trim = trimOf(sorted.length);
+  return spreadOf(sorted[trim]!, sorted[sorted.length - 1 - trim]!, median);
+}
+
+/** How many answers are trimmed from each end of k before the spread is taken. */
+function trimOf(k: number): number {
+  return Math.floor((k - 1) / 3);
+}
+
+/** (hi − lo) / |median| in bps, rounded up, capped at uint32. */
+function spreadOf(lo: bigint, hi: bigint, median: bigint): number {
   const abs = median < 0n ? -median : median;
   if (abs === 0n) return hi === lo ? 0 : Number(U32_MAX);
   const bps = ((hi - lo) * 10_000n + abs - 1n) / abs;
@@ -76,12 +85,17 @@ export function aggregateFeeds(observations: readonly Observation[], feedIds: re
       positions.push(positions[positions.length - 1]!);
     }
   }
+  // Reused per feed: answers that are all safe integers (8-decimal prices are) sort as doubles,
+  // natively and exactly; any other answer set sorts as BigInts.
+  const small = new Float64Array(observations.length);
   for (const id of feedIds) {
     const answers: bigint[] = [];
     const contributors: number[] = [];
     const key = id.toLowerCase();
     let map: Map<string, number> | undefined;
     let at: number | undefined;
+    let safe = true;
+    let ordered = true;
     for (const [k, o] of observations.entries()) {
       if (positions[k] !== map) {
         map = positions[k]!;
@@ -89,6 +103,8 @@ export function aggregateFeeds(observations: readonly Observation[], feedIds: re
       }
       const answer = at === undefined ? null : o.feeds[at]!.answer;
       if (answer !== null) {
+        if (safe && (answer > MAX_SAFE || answer < -MAX_SAFE)) safe = false;
+        if (contributors.length > 0 && contributors[contributors.length - 1]! > o.nodeIndex) ordered = false;
         answers.push(answer);
         contributors.push(o.nodeIndex);
       }
@@ -98,9 +114,22 @@ export function aggregateFeeds(observations: readonly Observation[], feedIds: re
       continue;
     }
     // One sort for both the median and the spread (every node rebuilds every feed each round).
-    const sorted = answers.sort(ascending);
-    const answer = sorted[sorted.length >> 1]!;
-    feeds.push({ feedId: id, answer, spreadBps: spreadOfSorted(sorted, answer), contributors: contributors.sort((a, b) => a - b) });
+    const k = answers.length;
+    const trim = trimOf(k);
+    let answer: bigint;
+    let spreadBps: number;
+    if (safe) {
+      const view = small.subarray(0, k);
+      for (let i = 0; i < k; i++) view[i] = Number(answers[i]!);
+      view.sort();
+      answer = BigInt(view[k >> 1]!);
+      spreadBps = spreadOf(BigInt(view[trim]!), BigInt(view[k - 1 - trim]!), answer);
+    } else {
+      const sorted = answers.sort(ascending);
+      answer = sorted[k >> 1]!;
+      spreadBps = spreadOf(sorted[trim]!, sorted[k - 1 - trim]!, answer);
+    }
+    feeds.push({ feedId: id, answer, spreadBps, contributors: ordered ? contributors : contributors.sort((a, b) => a - b) });
   }
   return { feeds, skipped };
 }

@@ -8,8 +8,10 @@ import { hexlify } from 'ethers';
 import {
   batchVerifyPartials,
   combinePartials,
+  decodePartial,
   signatureToEvm,
   verifyGroupSignature,
+  type MclG1,
   type NodeClient,
   type PartialSignature,
   type Report,
@@ -35,11 +37,16 @@ export type SignPhaseResult =
 
 export async function signPhase(input: SignPhaseInput): Promise<SignPhaseResult> {
   const t0 = performance.now();
+  // Each partial is decoded (its subgroup check is most of its verification) as it arrives,
+  // while other nodes are still signing; the batch check after the gather reuses the points.
+  const arrived = new Map<PartialSignature, MclG1>();
   const outcomes = await gather(
     input.clients,
     async (client, signal) => {
       const p = await client.sign({ report: input.report, observations: input.observations }, signal);
       if (p.index !== client.index) throw new InvalidAnswer('wrong_node_index', `partial signature claims node index ${p.index}, expected ${client.index}`);
+      const point = decodePartial(p);
+      if (point) arrived.set(p, point);
       return p;
     },
     'sign',
@@ -52,7 +59,7 @@ export async function signPhase(input: SignPhaseInput): Promise<SignPhaseResult>
     if (o.ok) received.push(o.value);
     else excluded.push({ index: o.index, phase: 'sign', code: o.code, reason: o.reason });
   }
-  const batch = batchVerifyPartials(received, input.publicShares, input.message);
+  const batch = batchVerifyPartials(received, input.publicShares, input.message, arrived);
   for (const bad of batch.invalid) excluded.push({ index: bad.index, phase: 'sign', code: 'bad_partial', reason: `node ${bad.index}: ${bad.reason}; excluded from this round` });
   const t2 = performance.now();
   const signers = batch.valid.map((p) => p.index);

@@ -6,9 +6,11 @@
  * points exported here (`G1`, `G2`, the decoders, the EIP-2537 encodings) are noble's, for
  * the DKG, the contracts tooling and tests.
  */
+import { decodeMclG1, toNobleG1 } from './mcl.ts';
 import { decodeG1, decodeG2, g1ToEip2537 as pointG1ToEip2537, g1ToUncompressed, g2ToEip2537 as pointG2ToEip2537 } from './points.ts';
 
 export { BlsError, type BlsErrorCode } from './errors.ts';
+export type { MclG1 } from './mcl.ts';
 export {
   G1,
   G2,
@@ -25,6 +27,7 @@ export {
   assertThreshold,
   batchVerifyPartials,
   combinePartials,
+  decodePartial,
   dealerKeygen,
   defaultThreshold,
   hashToG1,
@@ -43,7 +46,8 @@ export {
 
 /** A 48-byte compressed signature in the 96-byte x ‖ y form `transmit` takes. */
 export function signatureToEvm(signature: Uint8Array): Uint8Array {
-  return g1ToUncompressed(decodeG1(signature, 'signature'));
+  // mcl decodes (square root, subgroup check) 5× faster than noble; noble writes the affine form.
+  return g1ToUncompressed(toNobleG1(decodeMclG1(signature, 'signature')));
 }
 
 /** A 48-byte compressed (or 96-byte uncompressed) G1 point in the 128-byte EIP-2537 layout. */

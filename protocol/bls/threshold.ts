@@ -182,12 +182,33 @@ function randomWeights(count: number): number[] {
 }
 
 /**
+ * A partial's signature as a checked G1 point (the subgroup check is most of a partial's
+ * verification cost), or undefined when it does not decode: an aggregator decodes each
+ * partial as it arrives, while others are still signing, and hands the points to
+ * `batchVerifyPartials`, which names the reason for the ones that failed here.
+ */
+export function decodePartial(partial: PartialSignature): MclG1 | undefined {
+  try {
+    return decodeMclG1(partial.signature, `partial signature of node ${partial.index}`);
+  } catch (err) {
+    if (err instanceof BlsError || err instanceof TypeError) return undefined;
+    throw err;
+  }
+}
+
+/**
  * Verifies many partials over one message. Malformed points and unknown signers are
  * reported, not thrown; the rest are checked in one randomized batch (two multi-scalar
  * multiplications and one pairing check) and, when it fails, by bisection, so k bad signers
  * cost O(k·log n) batch checks.
  */
-export function batchVerifyPartials(partials: readonly PartialSignature[], publicShares: readonly Uint8Array[], message: Uint8Array): BatchResult {
+export function batchVerifyPartials(
+  partials: readonly PartialSignature[],
+  publicShares: readonly Uint8Array[],
+  message: Uint8Array,
+  /** Signatures already decoded by `decodePartial` (as they arrived), by partial object. */
+  arrived?: ReadonlyMap<PartialSignature, MclG1>,
+): BatchResult {
   const h = hashMessage(message);
   const invalid: BatchResult['invalid'] = [];
   const decoded: { partial: PartialSignature; sig: MclG1; pk: MclG2 }[] = [];
@@ -199,7 +220,8 @@ export function batchVerifyPartials(partials: readonly PartialSignature[], publi
       seen.add(partial.index);
       const share = publicShares[partial.index - 1];
       if (!share) throw new BlsError('bad_index', `partial of node ${partial.index}: no such node in a committee of ${publicShares.length}`);
-      decoded.push({ partial, sig: decodeMclG1(partial.signature, `partial signature of node ${partial.index}`), pk: decodeMclG2Cached(share, `public share of node ${partial.index}`) });
+      const sig = arrived?.get(partial) ?? decodeMclG1(partial.signature, `partial signature of node ${partial.index}`);
+      decoded.push({ partial, sig, pk: decodeMclG2Cached(share, `public share of node ${partial.index}`) });
     } catch (err) {
       if (!(err instanceof BlsError) && !(err instanceof TypeError)) throw err;
       invalid.push({ index: partial.index, reason: err.message });

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { parseNodeConfig, type FeedConfig } from '../../node/config.ts';
-import { FeedViewCache, PriceHistory, priceFeeds } from '../../node/pricing.ts';
+import { FeedViewCache, PriceHistory, priceFeeds, type FeedAnswer } from '../../node/pricing.ts';
 import type { Snapshot, SourceEntry } from '../../node/poller.ts';
 
 const T0 = 1_700_000_000_000;
@@ -146,6 +146,11 @@ const maxAgeArb = fc.record({
 });
 const nowArb = fc.oneof(fc.integer({ min: T0 - 300_000, max: T0 + 300_000 }), fc.double({ min: T0 - 300_000, max: T0 + 300_000, noNaN: true }));
 
+/** What `answersAt` promises: each view's verdict, answer and reason, not the per-source ages. */
+function answersOf(views: ReadonlyMap<string, FeedAnswer>): unknown[] {
+  return [...views].map(([name, v]) => (v.ok ? [name, v.feed, v.price, v.answer] : [name, v.feed, v.reason, v.detail]));
+}
+
 describe('FeedViewCache', () => {
   it('returns exactly what priceFeeds returns, at any clock reading, across stale and window boundaries', () => {
     fc.assert(
@@ -155,8 +160,11 @@ describe('FeedViewCache', () => {
         const cache = new FeedViewCache(feeds, history);
         const first = snapshotOf(s1, 1);
         const second = snapshotOf(s2, 2);
-        const check = (snapshot: Snapshot | undefined, nowMs: number) =>
-          expect(cache.at(snapshot, nowMs), `at ${nowMs}`).toStrictEqual(priceFeeds({ feeds, snapshot, nowMs, history }));
+        const check = (snapshot: Snapshot | undefined, nowMs: number) => {
+          const expected = priceFeeds({ feeds, snapshot, nowMs, history });
+          expect(answersOf(cache.answersAt(snapshot, nowMs)), `answersAt ${nowMs}`).toStrictEqual(answersOf(expected));
+          expect(cache.at(snapshot, nowMs), `at ${nowMs}`).toStrictEqual(expected);
+        };
         check(undefined, T0);
         for (const now of [...edgesOf(feeds, first, h).sort((a, b) => a - b), ...randomNows]) check(first, now);
         // A new snapshot (same clock readings, some of them already seen).

@@ -9,6 +9,7 @@ import {
   combinePartials,
   dealerKeygen,
   decodeG1,
+  decodePartial,
   decodeG2,
   defaultThreshold,
   g1FromEip2537,
@@ -103,6 +104,24 @@ describe('threshold signatures', () => {
     expect(result.invalid.map((x) => x.index)).toEqual([2, 4, 9]);
     expect(result.invalid.find((x) => x.index === 9)!.reason).toMatch(/no such node/);
     expect(result.invalid.find((x) => x.index === 2)!.reason).toMatch(/twice/);
+  });
+
+  it('partials decoded as they arrive (decodePartial) give the batch check the same verdicts', () => {
+    const partials = committee.shares.map((s) => partialSign(s, msg));
+    partials[2] = { index: 3, signature: partialSign(committee.shares[3]!, msg).signature }; // a valid point, wrong value
+    partials[4] = { index: 5, signature: new Uint8Array(48) }; // not a point: decodePartial declines it
+    const arrived = new Map();
+    for (const p of partials) {
+      const point = decodePartial(p);
+      if (point) arrived.set(p, point);
+    }
+    expect(arrived.size).toBe(6);
+    const early = batchVerifyPartials(partials, committee.publicShares, msg, arrived);
+    const late = batchVerifyPartials(partials, committee.publicShares, msg);
+    expect(early.valid).toEqual(late.valid);
+    expect(early.invalid).toEqual(late.invalid);
+    expect(early.invalid.map((x) => x.index)).toEqual([3, 5]);
+    expect(verifyGroupSignature(combinePartials(early.valid, 5, early.points), msg, committee.groupPublicKey)).toBe(true);
   });
 
   it('single partial verification and Feldman public shares agree', () => {

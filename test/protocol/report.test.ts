@@ -272,17 +272,25 @@ describe('median rule shared by aggregator and nodes', () => {
     expect(buildReport(digest, 7n, obs.slice(0, 2), [btc], 3).report).toBeNull();
     expect(observersBitmap([1, 256])).toBe(1n | (1n << 255n));
   });
-  it('aggregateFeeds takes each observation\'s first entry per feed id, whatever its feed list (shared, differing, duplicated, any case)', () => {
+  it('aggregateFeeds takes each observation\'s first entry per feed id, whatever its feed list (shared, differing, duplicated, any case), answer size or node order', () => {
     const ids = ['A/USD', 'B/USD', 'C/USD', 'D/USD'].map((n) => feedId(n).toLowerCase());
-    const entry = fc.record({ id: fc.constantFrom(...ids), upper: fc.boolean(), answer: fc.option(fc.bigInt({ min: -1000n, max: 1000n }), { nil: null }) });
+    // Small answers (sorted as doubles), int192 ones (sorted as BigInts) and both around 2^53.
+    const safe = BigInt(Number.MAX_SAFE_INTEGER);
+    const answer = fc.oneof(
+      fc.bigInt({ min: -1000n, max: 1000n }),
+      fc.bigInt({ min: -(1n << 191n), max: (1n << 191n) - 1n }),
+      fc.bigInt({ min: safe - 3n, max: safe + 3n }),
+      fc.bigInt({ min: -safe - 3n, max: -safe + 3n }),
+    );
+    const entry = fc.record({ id: fc.constantFrom(...ids), upper: fc.boolean(), answer: fc.option(answer, { nil: null }) });
     const list = fc.array(entry, { maxLength: 6 });
     fc.assert(
-      fc.property(list, fc.array(fc.tuple(fc.boolean(), list), { minLength: 1, maxLength: 8 }), fc.subarray(ids, { minLength: 1 }), fc.integer({ min: 1, max: 4 }), (shared, lists, asked, t) => {
+      fc.property(list, fc.array(fc.tuple(fc.boolean(), list), { minLength: 1, maxLength: 8 }), fc.subarray(ids, { minLength: 1 }), fc.integer({ min: 1, max: 4 }), fc.boolean(), (shared, lists, asked, t, reversed) => {
         // Some observations share one list (as decoded observations of a round do), others carry their own.
         const obs: Observation[] = lists.map(([useShared, own], k) => ({
           configDigest: '0x' + '11'.repeat(32),
           epoch: 1n,
-          nodeIndex: k + 1,
+          nodeIndex: reversed ? lists.length - k : k + 1,
           observedAt: 1n,
           feeds: (useShared ? shared : own).map((e) => ({ feedId: e.upper ? '0x' + e.id.slice(2).toUpperCase() : e.id, answer: e.answer })),
         }));
@@ -294,10 +302,10 @@ describe('median rule shared by aggregator and nodes', () => {
           });
           const row = got.feeds.find((f) => f.feedId === id);
           if (present.length < t) expect(row).toBeUndefined();
-          else expect(row).toEqual({ feedId: id, answer: medianOf(present.map((p) => p.answer)), spreadBps: spreadBpsOf(present.map((p) => p.answer), medianOf(present.map((p) => p.answer))), contributors: present.map((p) => p.node) });
+          else expect(row).toEqual({ feedId: id, answer: medianOf(present.map((p) => p.answer)), spreadBps: spreadBpsOf(present.map((p) => p.answer), medianOf(present.map((p) => p.answer))), contributors: present.map((p) => p.node).sort((a, b) => a - b) });
         }
       }),
-      { numRuns: 300 },
+      { numRuns: 500 },
     );
   });
 });
