@@ -224,20 +224,37 @@ function decodeCanonical(bytes: Uint8Array): Report | undefined {
   if (bytes.length < base + 8 * ABI_WORD + 3 * ABI_WORD || readSmall(bytes, 0) !== ABI_WORD) return undefined;
   const offFeeds = readSmall(bytes, base + 5 * ABI_WORD);
   const k = offFeeds === 8 * ABI_WORD ? readSmall(bytes, base + offFeeds) : -1;
-  if (k < 0 || bytes.length !== base + 8 * ABI_WORD + 3 * ABI_WORD * (k + 1)) return undefined;
+  if (k < 1 || bytes.length !== base + 8 * ABI_WORD + 3 * ABI_WORD * (k + 1)) return undefined;
   const offAnswers = offFeeds + ABI_WORD * (k + 1);
   const offSpreads = offAnswers + ABI_WORD * (k + 1);
+  // Every word is what the encoder writes for a valid report: canonical offsets and lengths,
+  // uint64 / uint32 zero-padded, int192 sign-extended, epoch at least 1, no feed twice. Then
+  // re-encoding gives back exactly these bytes (property-tested against the generic decoder).
+  if (readSmall(bytes, base + 6 * ABI_WORD) !== offAnswers || readSmall(bytes, base + 7 * ABI_WORD) !== offSpreads) return undefined;
+  if (readSmall(bytes, base + offAnswers) !== k || readSmall(bytes, base + offSpreads) !== k) return undefined;
+  if (!zeroes(bytes, base + ABI_WORD, 24) || !zeroes(bytes, base + 2 * ABI_WORD, 24)) return undefined;
   const feedIds: string[] = [];
   const answers: bigint[] = [];
   const spreadBps: number[] = [];
+  const seen = new Set<string>();
   for (let i = 1; i <= k; i++) {
-    feedIds.push(readHex(bytes, base + offFeeds + ABI_WORD * i, 32));
-    answers.push(BigInt.asIntN(256, readUint(bytes, base + offAnswers + ABI_WORD * i)));
-    spreadBps.push(readSmall(bytes, base + offSpreads + ABI_WORD * i));
+    const id = readHex(bytes, base + offFeeds + ABI_WORD * i, 32);
+    if (seen.has(id)) return undefined;
+    seen.add(id);
+    feedIds.push(id);
+    const a = base + offAnswers + ABI_WORD * i;
+    const pad = bytes[a + 8]! >= 0x80 ? 0xff : 0;
+    for (let j = a; j < a + 8; j++) if (bytes[j] !== pad) return undefined;
+    answers.push(BigInt.asIntN(256, readUint(bytes, a)));
+    const s = base + offSpreads + ABI_WORD * i;
+    if (!zeroes(bytes, s, 28)) return undefined;
+    spreadBps.push(readSmall(bytes, s));
   }
-  const r: Report = {
+  const epoch = readUint(bytes, base + ABI_WORD);
+  if (epoch < 1n) return undefined;
+  return {
     configDigest: readHex(bytes, base, 32),
-    epoch: readUint(bytes, base + ABI_WORD),
+    epoch,
     observedAt: readUint(bytes, base + 2 * ABI_WORD),
     observationsRoot: readHex(bytes, base + 3 * ABI_WORD, 32),
     observers: readUint(bytes, base + 4 * ABI_WORD),
@@ -245,17 +262,11 @@ function decodeCanonical(bytes: Uint8Array): Report | undefined {
     answers,
     spreadBps,
   };
-  // Accept only when re-encoding gives back exactly these bytes: then every field is in its
-  // type's range, every offset and length is the canonical one, and no byte was ignored.
-  let again: Uint8Array;
-  try {
-    again = encodeReportBytes(r);
-  } catch {
-    return undefined;
-  }
-  if (again.length !== bytes.length) return undefined;
-  for (let i = 0; i < again.length; i++) if (again[i] !== bytes[i]) return undefined;
-  return r;
+}
+
+function zeroes(bytes: Uint8Array, offset: number, count: number): boolean {
+  for (let i = offset; i < offset + count; i++) if (bytes[i] !== 0) return false;
+  return true;
 }
 
 export function decodeReport(data: string | Uint8Array): Report {

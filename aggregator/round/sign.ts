@@ -2,13 +2,14 @@
  * Sign phase (DESIGN "Round protocol" steps 3–5): send the report and the signed
  * observations it was built from to every node, batch-verify the partials that come back
  * (bisection names each bad signer), combine t of them, and verify the group signature
- * before anything leaves the aggregator.
+ * before anything leaves the aggregator. Decoding and combining run as the partials arrive,
+ * so the round ends one batch check after the last answer.
  */
 import { hexlify } from 'ethers';
 import {
-  batchVerifyPartials,
+  BlsError,
+  PartialBatch,
   combinePartials,
-  decodePartial,
   signatureToEvm,
   verifyGroupSignature,
   type MclG1,
@@ -37,16 +38,24 @@ export type SignPhaseResult =
 
 export async function signPhase(input: SignPhaseInput): Promise<SignPhaseResult> {
   const t0 = performance.now();
-  // Each partial is decoded (its subgroup check is most of its verification) as it arrives,
-  // while other nodes are still signing; the batch check after the gather reuses the points.
-  const arrived = new Map<PartialSignature, MclG1>();
+  // Each partial is checked and decoded as it arrives, while other nodes are still signing;
+  // the first t that decode are combined and the group signature verified meanwhile. After
+  // the last answer only the batch check is left.
+  const batch = new PartialBatch(input.publicShares, input.message);
+  const firstT: PartialSignature[] = [];
+  const points = new Map<number, MclG1>();
+  let early: Uint8Array | undefined;
   const outcomes = await gather(
     input.clients,
     async (client, signal) => {
       const p = await client.sign({ report: input.report, observations: input.observations }, signal);
       if (p.index !== client.index) throw new InvalidAnswer('wrong_node_index', `partial signature claims node index ${p.index}, expected ${client.index}`);
-      const point = decodePartial(p);
-      if (point) arrived.set(p, point);
+      const point = batch.add(p);
+      if (point && firstT.length < input.t) {
+        firstT.push(p);
+        points.set(p.index, point);
+        if (firstT.length === input.t) early = combineAndVerify(firstT, input, points);
+      }
       return p;
     },
     'sign',
@@ -54,30 +63,39 @@ export async function signPhase(input: SignPhaseInput): Promise<SignPhaseResult>
   );
   const t1 = performance.now();
   const excluded: Exclusion[] = [];
-  const received: PartialSignature[] = [];
-  for (const o of outcomes) {
-    if (o.ok) received.push(o.value);
-    else excluded.push({ index: o.index, phase: 'sign', code: o.code, reason: o.reason });
-  }
-  const batch = batchVerifyPartials(received, input.publicShares, input.message, arrived);
-  for (const bad of batch.invalid) excluded.push({ index: bad.index, phase: 'sign', code: 'bad_partial', reason: `node ${bad.index}: ${bad.reason}; excluded from this round` });
+  for (const o of outcomes) if (!o.ok) excluded.push({ index: o.index, phase: 'sign', code: o.code, reason: o.reason });
+  const checked = batch.result();
+  for (const bad of checked.invalid) excluded.push({ index: bad.index, phase: 'sign', code: 'bad_partial', reason: `node ${bad.index}: ${bad.reason}; excluded from this round` });
+  excluded.sort((a, b) => a.index - b.index);
   const t2 = performance.now();
-  const signers = batch.valid.map((p) => p.index);
+  const signers = checked.valid.map((p) => p.index);
   const base = { signers, excluded, signMs: t1 - t0, verifyMs: t2 - t1 };
-  if (batch.valid.length < input.t) {
+  if (checked.valid.length < input.t) {
     return {
       ok: false,
       code: 'too_few_partials',
-      message: `epoch ${input.report.epoch}: ${batch.valid.length} valid partial signature(s), need t=${input.t}; ${excluded.length} node(s) excluded: ${excluded.map((e) => `${e.index} ${e.code}`).join(', ') || 'none'}`,
+      message: `epoch ${input.report.epoch}: ${checked.valid.length} valid partial signature(s), need t=${input.t}; ${excluded.length} node(s) excluded: ${excluded.map((e) => `${e.index} ${e.code}`).join(', ') || 'none'}`,
       ...base,
       combineMs: 0,
     };
   }
-  const signature = combinePartials(batch.valid, input.t, batch.points);
-  const good = verifyGroupSignature(signature, input.message, input.groupPublicKey);
+  // A threshold signature is unique: any t valid partials give the same one. The early one
+  // stands if it verified; otherwise (a bad partial among the first t) combine the valid ones.
+  const signature = early ?? combineAndVerify(checked.valid, input, checked.points);
   const t3 = performance.now();
-  if (!good) {
+  if (!signature) {
     return { ok: false, code: 'group_signature_invalid', message: `epoch ${input.report.epoch}: the combined group signature does not verify against the group key; nothing is sent`, ...base, combineMs: t3 - t2 };
   }
   return { ok: true, signature, signatureEvm: hexlify(signatureToEvm(signature)), ...base, combineMs: t3 - t2 };
+}
+
+/** σ from the first t of `partials`, if it verifies against the group key. */
+function combineAndVerify(partials: readonly PartialSignature[], input: SignPhaseInput, points: ReadonlyMap<number, MclG1>): Uint8Array | undefined {
+  try {
+    const signature = combinePartials(partials, input.t, points);
+    return verifyGroupSignature(signature, input.message, input.groupPublicKey) ? signature : undefined;
+  } catch (err) {
+    if (err instanceof BlsError) return undefined;
+    throw err;
+  }
 }

@@ -27,7 +27,7 @@ export {
   assertThreshold,
   batchVerifyPartials,
   combinePartials,
-  decodePartial,
+  PartialBatch,
   dealerKeygen,
   defaultThreshold,
   hashToG1,

@@ -6,7 +6,8 @@
  *
  * Partials are checked before they are combined. `batchVerifyPartials` checks all of them
  * with one pairing check (random 32-bit weights r_i: e(Σ r_i σ_i, G2) = e(H(m), Σ r_i PK_i)),
- * and when the batch fails it bisects to name every bad signer.
+ * and when the batch fails it bisects to name every bad signer. `PartialBatch` does the same
+ * for partials that arrive one by one, decoding each as it comes.
  *
  * Ciphersuite: BLS_SIG_BLS12381G1_XMD:SHA-256_SSWU_RO_NUL_ (RFC 9380 hash_to_curve for G1).
  *
@@ -181,79 +182,116 @@ function randomWeights(count: number): number[] {
   return out;
 }
 
+type Checked = { partial: PartialSignature; sig: MclG1; pk: MclG2 };
+
 /**
- * A partial's signature as a checked G1 point (the subgroup check is most of a partial's
- * verification cost), or undefined when it does not decode: an aggregator decodes each
- * partial as it arrives, while others are still signing, and hands the points to
- * `batchVerifyPartials`, which names the reason for the ones that failed here.
+ * The per-partial checks of a batch: known signer, not seen before, signature a G1 point in
+ * the subgroup (its decoding is most of a partial's verification cost). Returns the decoded
+ * partial, or the reason it is invalid.
  */
-export function decodePartial(partial: PartialSignature): MclG1 | undefined {
+function checkPartial(partial: PartialSignature, publicShares: readonly Uint8Array[], seen: Set<number>): Checked | { index: number; reason: string } {
   try {
-    return decodeMclG1(partial.signature, `partial signature of node ${partial.index}`);
+    assertIndices([partial.index]);
+    if (seen.has(partial.index)) throw new BlsError('duplicate_index', `partial of node ${partial.index}: sent twice`);
+    seen.add(partial.index);
+    const share = publicShares[partial.index - 1];
+    if (!share) throw new BlsError('bad_index', `partial of node ${partial.index}: no such node in a committee of ${publicShares.length}`);
+    return { partial, sig: decodeMclG1(partial.signature, `partial signature of node ${partial.index}`), pk: decodeMclG2Cached(share, `public share of node ${partial.index}`) };
   } catch (err) {
-    if (err instanceof BlsError || err instanceof TypeError) return undefined;
-    throw err;
+    if (!(err instanceof BlsError) && !(err instanceof TypeError)) throw err;
+    return { index: partial.index, reason: err.message };
   }
+}
+
+/**
+ * Splits checked partials into valid and invalid: one randomized batch check, and on failure
+ * bisection, so k bad signers cost O(k·log n) batch checks.
+ */
+function sortOut(items: readonly Checked[], h: MclG1, invalid: BatchResult['invalid']): BatchResult {
+  const check = (list: readonly Checked[]): boolean => {
+    if (list.length === 1) return pairingCheck(list[0]!.sig, h, list[0]!.pk);
+    // The weights are the verifier's public randomness: variable-time sums leak nothing.
+    const r = randomWeights(list.length);
+    return pairingCheck(sumOfMultiples(list.map((x) => x.sig), r), h, sumOfMultiples(list.map((x) => x.pk), r));
+  };
+  const valid: PartialSignature[] = [];
+  const bisect = (list: readonly Checked[]): void => {
+    if (list.length === 0) return;
+    if (check(list)) {
+      for (const item of list) valid.push(item.partial);
+      return;
+    }
+    if (list.length === 1) {
+      invalid.push({ index: list[0]!.partial.index, reason: `partial signature of node ${list[0]!.partial.index}: does not verify against its public share` });
+      return;
+    }
+    const mid = list.length >> 1;
+    bisect(list.slice(0, mid));
+    bisect(list.slice(mid));
+  };
+  bisect(items);
+  return finish(items, valid, invalid);
+}
+
+function finish(items: readonly Checked[], valid: PartialSignature[], invalid: BatchResult['invalid']): BatchResult {
+  valid.sort((a, b) => a.index - b.index);
+  invalid.sort((a, b) => a.index - b.index);
+  const good = new Set(valid.map((p) => p.index));
+  return { valid, invalid, points: new Map(items.filter((d) => good.has(d.partial.index)).map((d) => [d.partial.index, d.sig])) };
 }
 
 /**
  * Verifies many partials over one message. Malformed points and unknown signers are
  * reported, not thrown; the rest are checked in one randomized batch (two multi-scalar
- * multiplications and one pairing check) and, when it fails, by bisection, so k bad signers
- * cost O(k·log n) batch checks.
+ * multiplications and one pairing check) and, when it fails, by bisection.
  */
-export function batchVerifyPartials(
-  partials: readonly PartialSignature[],
-  publicShares: readonly Uint8Array[],
-  message: Uint8Array,
-  /** Signatures already decoded by `decodePartial` (as they arrived), by partial object. */
-  arrived?: ReadonlyMap<PartialSignature, MclG1>,
-): BatchResult {
-  const h = hashMessage(message);
+export function batchVerifyPartials(partials: readonly PartialSignature[], publicShares: readonly Uint8Array[], message: Uint8Array): BatchResult {
   const invalid: BatchResult['invalid'] = [];
-  const decoded: { partial: PartialSignature; sig: MclG1; pk: MclG2 }[] = [];
+  const items: Checked[] = [];
   const seen = new Set<number>();
   for (const partial of partials) {
-    try {
-      assertIndices([partial.index]);
-      if (seen.has(partial.index)) throw new BlsError('duplicate_index', `partial of node ${partial.index}: sent twice`);
-      seen.add(partial.index);
-      const share = publicShares[partial.index - 1];
-      if (!share) throw new BlsError('bad_index', `partial of node ${partial.index}: no such node in a committee of ${publicShares.length}`);
-      const sig = arrived?.get(partial) ?? decodeMclG1(partial.signature, `partial signature of node ${partial.index}`);
-      decoded.push({ partial, sig, pk: decodeMclG2Cached(share, `public share of node ${partial.index}`) });
-    } catch (err) {
-      if (!(err instanceof BlsError) && !(err instanceof TypeError)) throw err;
-      invalid.push({ index: partial.index, reason: err.message });
-    }
+    const c = checkPartial(partial, publicShares, seen);
+    if ('sig' in c) items.push(c);
+    else invalid.push(c);
   }
-  const check = (items: typeof decoded): boolean => {
-    if (items.length === 1) return pairingCheck(items[0]!.sig, h, items[0]!.pk);
-    // The weights are the verifier's public randomness: variable-time sums leak nothing.
-    const r = randomWeights(items.length);
-    return pairingCheck(sumOfMultiples(items.map((x) => x.sig), r), h, sumOfMultiples(items.map((x) => x.pk), r));
-  };
-  const valid: PartialSignature[] = [];
-  const bisect = (items: typeof decoded): void => {
-    if (items.length === 0) return;
-    if (check(items)) {
-      for (const item of items) valid.push(item.partial);
-      return;
+  return sortOut(items, hashMessage(message), invalid);
+}
+
+/**
+ * `batchVerifyPartials` fed one partial at a time, as the partials arrive: each is checked and
+ * decoded on arrival (the subgroup check is most of a partial's verification cost), while the
+ * other nodes are still signing; `result` then runs the batch check over all of them. Same
+ * verdicts and reasons as `batchVerifyPartials` over the same partials. (The weighted sums
+ * are left to the end on purpose: one multi-scalar multiplication over all partials costs
+ * half of summing them one by one, and the aggregator's core is not idle while nodes sign.)
+ */
+export class PartialBatch {
+  readonly #shares: readonly Uint8Array[];
+  readonly #h: MclG1;
+  readonly #seen = new Set<number>();
+  readonly #items: Checked[] = [];
+  readonly #invalid: BatchResult['invalid'] = [];
+
+  constructor(publicShares: readonly Uint8Array[], message: Uint8Array) {
+    this.#shares = publicShares;
+    this.#h = hashMessage(message);
+  }
+
+  /** Checks and decodes one partial; returns its point, or undefined when it is invalid on its face. */
+  add(partial: PartialSignature): MclG1 | undefined {
+    const c = checkPartial(partial, this.#shares, this.#seen);
+    if (!('sig' in c)) {
+      this.#invalid.push(c);
+      return undefined;
     }
-    if (items.length === 1) {
-      invalid.push({ index: items[0]!.partial.index, reason: `partial signature of node ${items[0]!.partial.index}: does not verify against its public share` });
-      return;
-    }
-    const mid = items.length >> 1;
-    bisect(items.slice(0, mid));
-    bisect(items.slice(mid));
-  };
-  bisect(decoded);
-  valid.sort((a, b) => a.index - b.index);
-  invalid.sort((a, b) => a.index - b.index);
-  const good = new Set(valid.map((p) => p.index));
-  const points = new Map(decoded.filter((d) => good.has(d.partial.index)).map((d) => [d.partial.index, d.sig]));
-  return { valid, invalid, points };
+    this.#items.push(c);
+    return c.sig;
+  }
+
+  /** The verdicts on everything added so far. */
+  result(): BatchResult {
+    return sortOut(this.#items, this.#h, [...this.#invalid]);
+  }
 }
 
 /**

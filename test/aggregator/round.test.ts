@@ -58,6 +58,18 @@ describe('round engine with in-memory nodes', () => {
     expect(verifyGroupSignature(getBytes(r.signed!.signature), reportMessage(r.signed!.report), getBytes(tc.committee.groupPublicKey))).toBe(true);
   });
 
+  it('names a bad partial whether it is among the first t combined or after them', async () => {
+    for (const bad of [1, 7]) {
+      const { nodes, engine, tc } = setup();
+      nodes[bad - 1]!.fault = { kind: 'bad_partial' };
+      const r = await engine.run(3n, [BTC]);
+      expect(r.status).toBe('signed');
+      expect(r.excluded.map((e) => [e.index, e.code])).toEqual([[bad, 'bad_partial']]);
+      expect(r.participants.signed).toEqual([1, 2, 3, 4, 5, 6, 7].filter((i) => i !== bad));
+      expect(verifyGroupSignature(getBytes(r.signed!.signature), reportMessage(r.signed!.report), getBytes(tc.committee.groupPublicKey))).toBe(true);
+    }
+  });
+
   it('excludes an observation with a bad identity signature', async () => {
     const { nodes, engine } = setup();
     nodes[0]!.fault = { kind: 'bad_observation_signature' };

@@ -9,7 +9,8 @@ import {
   combinePartials,
   dealerKeygen,
   decodeG1,
-  decodePartial,
+  PartialBatch,
+  type PartialSignature,
   decodeG2,
   defaultThreshold,
   g1FromEip2537,
@@ -106,22 +107,33 @@ describe('threshold signatures', () => {
     expect(result.invalid.find((x) => x.index === 2)!.reason).toMatch(/twice/);
   });
 
-  it('partials decoded as they arrive (decodePartial) give the batch check the same verdicts', () => {
-    const partials = committee.shares.map((s) => partialSign(s, msg));
-    partials[2] = { index: 3, signature: partialSign(committee.shares[3]!, msg).signature }; // a valid point, wrong value
-    partials[4] = { index: 5, signature: new Uint8Array(48) }; // not a point: decodePartial declines it
-    const arrived = new Map();
-    for (const p of partials) {
-      const point = decodePartial(p);
-      if (point) arrived.set(p, point);
-    }
-    expect(arrived.size).toBe(6);
-    const early = batchVerifyPartials(partials, committee.publicShares, msg, arrived);
-    const late = batchVerifyPartials(partials, committee.publicShares, msg);
-    expect(early.valid).toEqual(late.valid);
-    expect(early.invalid).toEqual(late.invalid);
-    expect(early.invalid.map((x) => x.index)).toEqual([3, 5]);
-    expect(verifyGroupSignature(combinePartials(early.valid, 5, early.points), msg, committee.groupPublicKey)).toBe(true);
+  it('PartialBatch, fed one partial at a time, gives the verdicts and reasons of batchVerifyPartials', () => {
+    const kinds = ['good', 'wrong_share', 'not_a_point', 'duplicate', 'unknown_node'] as const;
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...kinds), { minLength: 7, maxLength: 7 }), fc.boolean(), (plan, reversed) => {
+        const partials: PartialSignature[] = [];
+        plan.forEach((kind, k) => {
+          const good = partialSign(committee.shares[k]!, msg);
+          if (kind === 'good') partials.push(good);
+          if (kind === 'wrong_share') partials.push({ index: k + 1, signature: partialSign(committee.shares[(k + 1) % 7]!, msg).signature });
+          if (kind === 'not_a_point') partials.push({ index: k + 1, signature: new Uint8Array(48) });
+          if (kind === 'duplicate') partials.push(good, good);
+          if (kind === 'unknown_node') partials.push(good, { index: 9 + k, signature: good.signature });
+        });
+        if (reversed) partials.reverse();
+        const stream = new PartialBatch(committee.publicShares, msg);
+        for (const p of partials) stream.add(p);
+        const streamed = stream.result();
+        const whole = batchVerifyPartials(partials, committee.publicShares, msg);
+        expect(streamed.valid).toEqual(whole.valid);
+        expect(streamed.invalid).toEqual(whole.invalid);
+        expect([...streamed.points.keys()].sort()).toEqual(streamed.valid.map((p) => p.index));
+        const expectedValid = plan.flatMap((kind, k) => (kind === 'good' || kind === 'duplicate' || kind === 'unknown_node' ? [k + 1] : []));
+        expect(streamed.valid.map((p) => p.index)).toEqual(expectedValid);
+        if (expectedValid.length >= 5) expect(verifyGroupSignature(combinePartials(streamed.valid, 5, streamed.points), msg, committee.groupPublicKey)).toBe(true);
+      }),
+      { numRuns: 8 },
+    );
   });
 
   it('single partial verification and Feldman public shares agree', () => {

@@ -168,6 +168,15 @@ describe('report codec', () => {
       (b) => word(b, 13, 1n << 191n),
       (b) => word(b, 15, 1n << 32n),
       (b) => word(b, 5, 8n * 32n + 32n),
+      (b) => word(b, 6, 11n * 32n + 32n),
+      (b) => word(b, 7, 14n * 32n - 32n),
+      (b) => word(b, 11, 3n),
+      (b) => word(b, 14, 1n),
+      (b) => word(b, 1, 0n),
+      (b) => word(b, 2, -1n),
+      (b) => word(b, 13, -(1n << 191n) - 1n),
+      (b) => word(b, 13, -(1n << 191n)),
+      (b) => b.copyWithin(32 + 32 * 10, 32 + 32 * 9, 32 + 32 * 10),
     ];
     for (const v of variants) {
       const b = getBytes(encodeReport(r));
