@@ -33,11 +33,14 @@ function sha256(data: string | Uint8Array): Uint8Array {
   return createHash('sha256').update(data).digest();
 }
 
-/** The last string body hashed when signing: an aggregator sends one sign body to every node. */
-let lastSigned: { body: string; hex: string } | undefined;
+/**
+ * The last body hashed when signing (the same string, or the same byte array object): an
+ * aggregator sends one sign body to every node. Callers do not modify a body once sent.
+ */
+let lastSigned: { body: string | Uint8Array; hex: string } | undefined;
 
 function bodyHashHex(body: string | Uint8Array, memo: boolean): string {
-  if (memo && typeof body === 'string') {
+  if (memo) {
     if (lastSigned?.body !== body) lastSigned = { body, hex: bytesToHex(sha256(body)) };
     return lastSigned.hex;
   }

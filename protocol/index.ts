@@ -5,6 +5,7 @@ export * from './observation.ts';
 export * from './median.ts';
 export * from './auth.ts';
 export * from './messages.ts';
+export * from './sign-request.ts';
 export * from './committee.ts';
 export * from './transport.ts';
 export * from './ed25519.ts';

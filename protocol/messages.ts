@@ -2,12 +2,12 @@
  * Wire messages between aggregators and nodes (the HTTP adapter serializes these; the
  * simulator may pass them in memory). JSON has no bigint, so integers travel as decimal
  * strings; a signed observation travels as its canonical encoding v2 (`observation.ts`) and
- * signature, with the feed list it covers once per message. Every message is validated with
- * zod at the decode boundary and an error names the field; observations are then decoded
- * strictly, and a `ReportError` names the observation and the field.
+ * signature. Every message is validated with zod at the decode boundary and an error names
+ * the field; observations are then decoded strictly, and a `ReportError` names the
+ * observation and the field. The sign request is binary (`sign-request.ts`).
  *
- *   POST /v1/observe  ObserveRequest  -> ObserveResponse
- *   POST /v1/sign     SignRequest     -> SignResponse | Refusal (409)
+ *   POST /v1/observe  ObserveRequest                   -> ObserveResponse
+ *   POST /v1/sign     AEGIS_SIGN_REQUEST_V1 (binary)   -> SignResponse | Refusal (409)
  */
 import { z } from 'zod';
 import { bytesToHex0x } from './abi-words.ts';
@@ -32,11 +32,9 @@ export const ObserveRequestSchema = z.strictObject({
 export type ObserveRequest = z.infer<typeof ObserveRequestSchema>;
 
 /**
- * A signed observation on the wire: its encoding v2 (`protocol/observation.ts`) and the
- * signature over keccak256 of it, both 0x hex. Hex rather than base64: at 31 observations ×
- * 100 feeds base64 made the sign request a third smaller (108 kB against 161 kB) but parsing,
- * validating and decoding it slower (0.85 ms against 0.75 ms per request), and every other
- * byte string of the protocol is 0x hex.
+ * A signed observation in an observe answer: its encoding v2 (`protocol/observation.ts`) and
+ * the signature over keccak256 of it, both 0x hex like every other byte string of the JSON
+ * messages.
  */
 export const SignedObservationSchema = z.strictObject({
   encoded: z.string().regex(/^0x([0-9a-fA-F]{2})*$/, 'expected 0x-prefixed hex').max(MAX_ENCODED_HEX),
@@ -55,15 +53,6 @@ export const ObserveResponseSchema = z.strictObject({
 });
 export type ObserveResponse = z.infer<typeof ObserveResponseSchema>;
 
-export const SignRequestSchema = z.strictObject({
-  /** ABI-encoded report (see `encodeReport`). */
-  report: z.string().regex(/^0x([0-9a-fA-F]{2})*$/, 'expected 0x-prefixed hex').max(2_000_000),
-  /** The feed list every observation covers (the round's requested feeds, in order), once. */
-  feedIds: z.array(hex(32)).min(1).max(MAX_FEEDS),
-  observations: z.array(SignedObservationSchema).min(1).max(256),
-});
-export type SignRequest = z.infer<typeof SignRequestSchema>;
-
 export const SignResponseSchema = z.strictObject({
   index: z.number().int().min(1).max(256),
   /** 48-byte compressed G1 partial signature. */
@@ -73,14 +62,14 @@ export type SignResponse = z.infer<typeof SignResponseSchema>;
 
 // -- Fast validation of the hot messages --
 //
-// A 100-feed sign request carries 31 observations and the feed list; zod's generic walk is
-// slower than these hand-written checks, which accept exactly what the schemas accept (same
-// regular expressions, same bounds, strict keys; a property test holds them equal) and hand
-// anything else to zod, so every rejection still carries zod's message naming the field.
+// An observe request carries up to 1000 feed ids and an observe answer a 2.5 kB encoding at
+// 100 feeds; zod's generic walk is slower than these hand-written checks, which accept
+// exactly what the schemas accept (same regular expressions, same bounds, strict keys; a
+// property test holds them equal) and hand anything else to zod, so every rejection still
+// carries zod's message naming the field.
 
 const HEX32_RE = /^0x[0-9a-fA-F]{64}$/;
 const HEX64_RE = /^0x[0-9a-fA-F]{128}$/;
-const BYTES_RE = /^0x([0-9a-fA-F]{2})*$/;
 const UINT_RE = /^\d{1,78}$/;
 
 function isRecord(x: unknown): x is Record<string, unknown> {
@@ -90,9 +79,9 @@ function isRecord(x: unknown): x is Record<string, unknown> {
 const isString = (x: unknown, re: RegExp): boolean => typeof x === 'string' && re.test(x);
 
 /**
- * Bytes of a 0x hex string of even length (exactly what `BYTES_RE` accepts), or undefined.
- * Node's hex decoder is native, and decoding checks as it goes: at 31 × 5 kB per sign request
- * it costs less than the regular expression alone. It stops at the first non-hex pair, so the
+ * Bytes of a 0x hex string of even length (what `/^0x([0-9a-fA-F]{2})*$/` accepts), or
+ * undefined. Node's hex decoder is native, and decoding checks as it goes: on a 5 kB encoding
+ * it costs less than that regular expression alone. It stops at the first non-hex pair, so the
  * decoded length is the check; but it reads a character above U+00FF by its low byte ("١" as
  * "a"), so the string must be ASCII first (its UTF-8 length equals its length).
  */
@@ -131,26 +120,6 @@ export function parseObserveRequest(json: unknown): ReturnType<typeof ObserveReq
     return { success: true, data: json as ObserveRequest };
   }
   return ObserveRequestSchema.safeParse(json);
-}
-
-/** `SignRequestSchema.safeParse`, with the fast path above for well-formed requests. */
-export function parseSignRequest(json: unknown): ReturnType<typeof SignRequestSchema.safeParse> {
-  if (isRecord(json) && Object.keys(json).length === 3) {
-    const { report, feedIds, observations } = json;
-    if (
-      typeof report === 'string' &&
-      report.length <= 2_000_000 &&
-      BYTES_RE.test(report) &&
-      isFeedIdList(feedIds) &&
-      Array.isArray(observations) &&
-      observations.length >= 1 &&
-      observations.length <= 256 &&
-      observations.every(isSignedObservationJson)
-    ) {
-      return { success: true, data: json as SignRequest };
-    }
-  }
-  return SignRequestSchema.safeParse(json);
 }
 
 /** `ObserveResponseSchema.safeParse`, with the same fast path (the aggregator checks n of them per round). */

@@ -7,14 +7,12 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { listen } from '../server.ts';
 import {
-  decodeReport,
   describeZodError,
   NodeRefusal,
   NonceCache,
-  observationFromJson,
   observeResponseOf,
   parseObserveRequest,
-  parseSignRequest,
+  signCallFromBody,
   verifyRequest,
   type NodeHandlers,
   type SignCall,
@@ -30,12 +28,13 @@ export async function serveReferenceNode(handlers: NodeHandlers, allowedKeys: Re
   const app = express();
   const nonces = new NonceCache(60_000);
   const raw = express.raw({ type: () => true, limit: '8mb' });
-  const accept = (req: Request): unknown => {
+  const authenticated = (req: Request): Buffer => {
     const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const auth = verifyRequest(req.headers, { method: req.method, path: req.originalUrl, body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength) }, { allowedKeys, nonces, maxSkewMs: 30_000 });
     if (!auth.ok) throw Object.assign(new Error(auth.message), { status: 401, code: auth.reason });
-    return JSON.parse(body.toString('utf8'));
+    return body;
   };
+  const accept = (req: Request): unknown => JSON.parse(authenticated(req).toString('utf8'));
   app.post('/v1/observe', raw, async (req, res) => {
     const p = parseObserveRequest(accept(req));
     if (!p.success) throw Object.assign(new Error(describeZodError(p.error)), { status: 400, code: 'bad_request' });
@@ -43,12 +42,10 @@ export async function serveReferenceNode(handlers: NodeHandlers, allowedKeys: Re
     res.json(observeResponseOf(o));
   });
   app.post('/v1/sign', raw, async (req, res) => {
-    const p = parseSignRequest(accept(req));
-    if (!p.success) throw Object.assign(new Error(describeZodError(p.error)), { status: 400, code: 'bad_request' });
-    const { report, feedIds, observations } = p.data;
+    const body = authenticated(req);
     let call: SignCall;
     try {
-      call = { report: decodeReport(report), observations: observations.map((o, k) => observationFromJson(o, feedIds, `observations[${k}]`)) };
+      call = signCallFromBody(body);
     } catch (err) {
       throw Object.assign(new Error((err as Error).message), { status: 400, code: 'bad_request' });
     }

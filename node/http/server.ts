@@ -2,7 +2,7 @@
  * The node's HTTP API (express 5), an adapter over `NodeHandlers`:
  *
  *   POST /v1/observe  ObserveRequest -> ObserveResponse          (aggregator-authenticated)
- *   POST /v1/sign     SignRequest    -> SignResponse | 409 refusal (aggregator-authenticated)
+ *   POST /v1/sign     binary AEGIS_SIGN_REQUEST_V1 -> SignResponse | 409 refusal (aggregator-authenticated)
  *   GET  /v1/health   liveness and readiness
  *   GET  /v1/status   identity, last signed epoch, snapshot, per-feed view with sources
  *   GET  /metrics     Prometheus text (private registry, prefix aegis_node_)
@@ -24,12 +24,10 @@ import {
   NodeRefusal,
   NonceCache,
   ReportError,
-  decodeReport,
   describeZodError,
-  observationFromJson,
   observeResponseOf,
   parseObserveRequest,
-  parseSignRequest,
+  signCallFromBody,
   verifyRequest,
   type NodeHandlers,
   type ObserveCall,
@@ -81,8 +79,8 @@ export function createNodeApp(opts: NodeHttpOptions): express.Express {
 
   const raw = express.raw({ type: () => true, limit: opts.bodyLimitBytes });
 
-  /** Authenticate, parse and validate (`validate` is a schema's `safeParse` or its fast path); returns the typed body. */
-  function accept<T>(req: Request, endpoint: string, validate: (json: unknown) => z.ZodSafeParseResult<T>): T {
+  /** The authenticated body bytes (`verifyRequest` over exactly these bytes). */
+  function authenticated(req: Request, endpoint: string): Buffer {
     const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const auth = verifyRequest(req.headers, { method: req.method, path: req.originalUrl, body: new Uint8Array(body.buffer, body.byteOffset, body.byteLength) }, {
       allowedKeys: opts.allowedKeys,
@@ -94,6 +92,12 @@ export function createNodeApp(opts: NodeHttpOptions): express.Express {
       metrics.requestsRejected.inc({ endpoint, reason: auth.reason });
       throw new HttpError(auth.reason === 'unknown_key' ? 403 : 401, auth.reason, auth.message);
     }
+    return body;
+  }
+
+  /** Authenticate, parse and validate (`validate` is a schema's `safeParse` or its fast path); returns the typed body. */
+  function accept<T>(req: Request, endpoint: string, validate: (json: unknown) => z.ZodSafeParseResult<T>): T {
+    const body = authenticated(req, endpoint);
     let json: unknown;
     try {
       json = JSON.parse(body.toString('utf8'));
@@ -117,12 +121,12 @@ export function createNodeApp(opts: NodeHttpOptions): express.Express {
   });
 
   app.post('/v1/sign', raw, async (req, res) => {
-    const body = accept(req, 'sign', parseSignRequest);
+    const body = authenticated(req, 'sign');
     let call: SignCall;
     try {
       // Observations are decoded against the feed list once: its hash is computed once, each
       // observation's feedsHash compared, and the received bytes (not a re-encoding) hashed.
-      call = { report: decodeReport(body.report), observations: body.observations.map((o, k) => observationFromJson(o, body.feedIds, `observations[${k}]`)) };
+      call = signCallFromBody(body);
     } catch (err) {
       if (err instanceof ReportError) {
         metrics.requestsRejected.inc({ endpoint: 'sign', reason: 'bad_request' });

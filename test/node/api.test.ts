@@ -6,10 +6,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import pino from 'pino';
+import { getBytes } from 'ethers';
 import {
   NodeRefusal,
   decodeSignedObservation,
-  observationToJson,
+  encodeSignRequest,
   reportMessage,
   verifyObservation,
   verifyPartial,
@@ -243,7 +244,7 @@ describe('request authentication and validation', () => {
   it('rejects a report that is not ABI-encoded with 400', async () => {
     const e = ++epoch;
     const observations = await honestRound(e);
-    const body = JSON.stringify({ report: '0xdeadbeef', feedIds: observations[0]!.observation.feeds.map((f) => f.feedId), observations: observations.map(observationToJson) });
+    const body = encodeSignRequest(getBytes('0xdeadbeef'), observations[0]!.observation.feeds.map((f) => f.feedId), observations);
     const res = await postSigned(url, '/v1/sign', body, fx.aggregatorSecret);
     expect(res.status).toBe(400);
     expect(res.json.error.code).toBe('bad_request');
@@ -251,7 +252,7 @@ describe('request authentication and validation', () => {
   });
 
   it('rejects a body over the size limit with 413', async () => {
-    const res = await postSigned(url, '/v1/sign', JSON.stringify({ report: '0x' + '00'.repeat(70_000), observations: [] }), fx.aggregatorSecret);
+    const res = await postSigned(url, '/v1/sign', new Uint8Array(70_000), fx.aggregatorSecret);
     expect(res.status).toBe(413);
     expect(res.json.error.code).toBe('body_too_large');
   });

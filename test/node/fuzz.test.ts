@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import pino from 'pino';
-import { encodeReport, observationToJson, type SignedObservationJson } from '../../protocol/index.ts';
+import { encodeReportBytes, encodeSignRequest, SIGN_REQUEST_DOMAIN, type SignedObservation } from '../../protocol/index.ts';
 import { HttpNodeClient } from '../../protocol/http-node-client.ts';
 import { startNode, type RunningNode } from '../../node/start.ts';
 import { FEEDS, observationBy, postSigned, reportOf, setupFixture, waitReady, type Fixture } from './harness.ts';
@@ -15,7 +15,7 @@ import { FEEDS, observationBy, postSigned, reportOf, setupFixture, waitReady, ty
 let fx: Fixture;
 let node: RunningNode;
 let url: string;
-let validSign: { report: string; feedIds: string[]; observations: SignedObservationJson[] };
+let validSign: { report: Uint8Array; feedIds: string[]; observations: SignedObservation[]; body: Uint8Array };
 
 beforeAll(async () => {
   fx = await setupFixture();
@@ -26,7 +26,8 @@ beforeAll(async () => {
   const own = await client.observe({ configDigest: fx.digest, epoch: 10n, feedIds: [FEEDS.BTC, FEEDS.ETH] });
   const feeds = own.observation.feeds.map((f) => ({ feedId: f.feedId, answer: f.answer }));
   const observations = [own, observationBy(fx, 2, 10n, feeds), observationBy(fx, 3, 10n, feeds)];
-  validSign = { report: encodeReport(reportOf(fx, 10n, observations, [FEEDS.BTC, FEEDS.ETH])), feedIds: [FEEDS.BTC, FEEDS.ETH], observations: observations.map(observationToJson) };
+  const report = encodeReportBytes(reportOf(fx, 10n, observations, [FEEDS.BTC, FEEDS.ETH]));
+  validSign = { report, feedIds: [FEEDS.BTC, FEEDS.ETH], observations, body: encodeSignRequest(report, [FEEDS.BTC, FEEDS.ETH], observations) };
 });
 
 afterAll(async () => {
@@ -52,6 +53,31 @@ const junk = fc.oneof(
 );
 const maybe = <T,>(good: fc.Arbitrary<T>) => fc.oneof({ weight: 2, arbitrary: good }, { weight: 1, arbitrary: junk });
 
+/**
+ * A sign request body framed as `sign-request.ts` lays it out, but with whatever parts are
+ * given: a report, feed ids and observations of any length, so a part's length can disagree
+ * with the counts (what `encodeSignRequest` refuses to write).
+ */
+function frame(report: Uint8Array, feedIds: Uint8Array[], observations: Uint8Array[]): Uint8Array {
+  const u32 = (v: number) => Buffer.from([v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255]);
+  const u16 = (v: number) => Buffer.from([(v >>> 8) & 255, v & 255]);
+  return Buffer.concat([Buffer.from(SIGN_REQUEST_DOMAIN), u32(report.length), report, u16(feedIds.length), ...feedIds, u16(observations.length), ...observations]);
+}
+
+/** Flip one byte, cut, extend, or replace `bytes` with random ones. */
+const mutated = (bytes: Uint8Array) =>
+  fc.oneof(
+    { weight: 3, arbitrary: fc.constant(bytes) },
+    fc.tuple(fc.nat({ max: Math.max(0, bytes.length - 1) }), fc.integer({ min: 1, max: 255 })).map(([i, x]) => {
+      const b = Uint8Array.from(bytes);
+      if (i < b.length) b[i] = b[i]! ^ x;
+      return b;
+    }),
+    fc.nat({ max: bytes.length }).map((n) => bytes.subarray(0, n)),
+    fc.uint8Array({ minLength: 1, maxLength: 64 }).map((x) => Uint8Array.from([...bytes, ...x])),
+    fc.uint8Array({ maxLength: 400 }),
+  );
+
 describe('fuzzing the HTTP API', () => {
   it('observe: 800 structured and malformed bodies, no 500', async () => {
     const body = fc.oneof(
@@ -75,56 +101,18 @@ describe('fuzzing the HTTP API', () => {
     );
   });
 
-  it('sign: 1200 mutated reports and observations, no 500', async () => {
-    // Flip, cut, extend or replace the encoding v2 bytes (header, bitmap, answers alike).
-    const encoded = (hex0x: string) => {
-      const bytes = Buffer.from(hex0x.slice(2), 'hex');
-      return fc.oneof(
-        fc.constant(hex0x),
-        fc.tuple(fc.nat({ max: bytes.length - 1 }), fc.integer({ min: 1, max: 255 })).map(([i, x]) => {
-          const b = Buffer.from(bytes);
-          b[i] = b[i]! ^ x;
-          return `0x${b.toString('hex')}`;
-        }),
-        fc.nat({ max: bytes.length }).map((n) => `0x${bytes.subarray(0, n).toString('hex')}`),
-        fc.uint8Array({ minLength: 1, maxLength: 64 }).map((x) => `0x${Buffer.concat([bytes, x]).toString('hex')}`),
-        fc.uint8Array({ maxLength: 400 }).map((x) => `0x${Buffer.from(x).toString('hex')}`),
-      );
-    };
-    const observation = (o: SignedObservationJson) =>
-      fc.record({
-        encoded: maybe(encoded(o.encoded)),
-        signature: maybe(fc.oneof(fc.constant(o.signature), hex(64))),
-      });
+  it('sign: 1200 mutated reports, feed lists, observations and bodies, no 500', async () => {
+    const id = (hex0x: string) => Buffer.from(hex0x.slice(2), 'hex');
+    const observation = (s: SignedObservation) => fc.tuple(mutated(s.encoded), mutated(id(s.signature))).map(([e, sig]) => Buffer.concat([e, sig]));
     const feedIds = fc.oneof(
-      fc.constant(validSign.feedIds),
-      fc.constant([...validSign.feedIds].reverse()),
-      fc.array(maybe(fc.oneof(fc.constantFrom(FEEDS.BTC, FEEDS.ETH, FEEDS.USDT), hex(32))), { maxLength: 4 }),
-      junk,
+      fc.constant(validSign.feedIds.map(id)),
+      fc.constant([...validSign.feedIds].reverse().map(id)),
+      fc.array(fc.oneof(fc.constantFrom(FEEDS.BTC, FEEDS.ETH, FEEDS.USDT).map(id), fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ maxLength: 40 })), { maxLength: 4 }),
     );
-    const report = fc.oneof(
-      fc.constant(validSign.report),
-      // Flip, cut or extend the ABI encoding.
-      fc.tuple(fc.nat({ max: (validSign.report.length - 2) / 2 }), fc.integer({ min: 1, max: 255 })).map(([i, x]) => {
-        const bytes = Buffer.from(validSign.report.slice(2), 'hex');
-        if (i < bytes.length) bytes[i] = bytes[i]! ^ x;
-        return `0x${bytes.toString('hex')}`;
-      }),
-      fc.nat({ max: (validSign.report.length - 2) / 2 }).map((n) => validSign.report.slice(0, 2 + 2 * n)),
-      fc.uint8Array({ maxLength: 2048 }).map((b) => `0x${Buffer.from(b).toString('hex')}`),
-      junk,
-    );
-    const body = fc
-      .record(
-        {
-          report,
-          feedIds,
-          observations: maybe(fc.tuple(...validSign.observations.map(observation)).chain((obs) => fc.subarray(obs))),
-          extra: fc.option(junk, { nil: undefined }),
-        },
-        { requiredKeys: [] },
-      )
-      .map((o) => JSON.stringify(o));
+    const framed = fc
+      .record({ report: mutated(validSign.report), feedIds, observations: fc.tuple(...validSign.observations.map(observation)).chain((obs) => fc.subarray(obs)) })
+      .map((p) => frame(p.report, p.feedIds, p.observations));
+    const body = fc.oneof(framed, mutated(validSign.body), fc.jsonValue().map((v) => new TextEncoder().encode(JSON.stringify(v))));
     await fc.assert(
       fc.asyncProperty(body, async (b) => {
         expectHandled(await postSigned(url, '/v1/sign', b, fx.aggregatorSecret));
@@ -134,31 +122,31 @@ describe('fuzzing the HTTP API', () => {
   });
 
   it('sign: malformed observation encodings are 400s naming the observation and the field', async () => {
-    const mutate = (f: (b: Buffer) => Buffer): string => {
-      const b = f(Buffer.from(validSign.observations[1]!.encoded.slice(2), 'hex'));
-      return `0x${b.toString('hex')}`;
+    const withObservation1 = (f: (b: Buffer) => Buffer): Uint8Array => {
+      const parts = validSign.observations.map((s) => Buffer.concat([s.encoded, Buffer.from(s.signature.slice(2), 'hex')]));
+      const own = validSign.observations[1]!;
+      parts[1] = Buffer.concat([f(Buffer.from(own.encoded)), Buffer.from(own.signature.slice(2), 'hex')]);
+      return frame(validSign.report, validSign.feedIds.map((x) => Buffer.from(x.slice(2), 'hex')), parts);
     };
     const flip = (i: number, x: number) => (b: Buffer) => {
       b[i] = b[i]! ^ x;
       return b;
     };
-    const cases: [string, string, RegExp][] = [
-      ['truncated', mutate((b) => b.subarray(0, b.length - 1)), /^observations\[1\]: 152 bytes, expected 153 for 2 feeds$/],
-      ['header only', mutate((b) => b.subarray(0, 50)), /^observations\[1\]: 50 bytes, shorter than the 104-byte header/],
-      ['domain', mutate(flip(19, 0x01)), /^observations\[1\]\.domain: expected "AEGIS_OBSERVATION_V2", got "AEGIS_OBSERVATION_V3"/],
-      ['count', mutate(flip(103, 0x01)), /^observations\[1\]\.count: 3, but the feed list sent has 2 feeds$/],
-      ['feedsHash', mutate(flip(70, 0xff)), /^observations\[1\]\.feedsHash: 0x[0-9a-f]{64}, but the feed list sent hashes to 0x[0-9a-f]{64}/],
-      ['bit beyond count', mutate(flip(104, 0x04)), /^observations\[1\]\.present: bits set beyond count 2/],
-      ['absent answer not zero', mutate(flip(104, 0x01)), /^observations\[1\]\.answers\[0\]: feed 0x[0-9a-f]{64} is absent but its answer is \d+, not zero$/],
-      ['odd hex', validSign.observations[1]!.encoded + '0', /observations\.1\.encoded: expected 0x-prefixed hex/],
+    const cases: [string, Uint8Array, RegExp][] = [
+      ['truncated', withObservation1((b) => b.subarray(0, b.length - 1)), /^sign request: body is \d+ bytes, expected \d+ for 3 observation\(s\) of 2 feed\(s\) \(153 \+ 64 bytes each\)$/],
+      ['domain', withObservation1(flip(19, 0x01)), /^observations\[1\]\.domain: expected "AEGIS_OBSERVATION_V2", got "AEGIS_OBSERVATION_V3"/],
+      ['count', withObservation1(flip(103, 0x01)), /^observations\[1\]\.count: 3, but the feed list sent has 2 feeds$/],
+      ['feedsHash', withObservation1(flip(70, 0xff)), /^observations\[1\]\.feedsHash: 0x[0-9a-f]{64}, but the feed list sent hashes to 0x[0-9a-f]{64}/],
+      ['bit beyond count', withObservation1(flip(104, 0x04)), /^observations\[1\]\.present: bits set beyond count 2/],
+      ['absent answer not zero', withObservation1(flip(104, 0x01)), /^observations\[1\]\.answers\[0\]: feed 0x[0-9a-f]{64} is absent but its answer is \d+, not zero$/],
+      ['JSON body', new TextEncoder().encode(JSON.stringify({ report: '0x00', observations: [] })), /^sign request: expected the binary AEGIS_SIGN_REQUEST_V1 body, got JSON/],
     ];
-    for (const [what, encoded, message] of cases) {
-      const observations = validSign.observations.map((o, k) => (k === 1 ? { ...o, encoded } : o));
-      const res = await postSigned(url, '/v1/sign', JSON.stringify({ ...validSign, observations }), fx.aggregatorSecret);
+    for (const [what, body, message] of cases) {
+      const res = await postSigned(url, '/v1/sign', body, fx.aggregatorSecret);
       expect(res.status, what).toBe(400);
       expect((res.json as { error: { code: string; message: string } }).error, what).toMatchObject({ code: 'bad_request', message: expect.stringMatching(message) });
     }
-    const reordered = await postSigned(url, '/v1/sign', JSON.stringify({ ...validSign, feedIds: [...validSign.feedIds].reverse() }), fx.aggregatorSecret);
+    const reordered = await postSigned(url, '/v1/sign', encodeSignRequest(validSign.report, [...validSign.feedIds].reverse(), validSign.observations), fx.aggregatorSecret);
     expect(reordered.status).toBe(400);
     expect((reordered.json as { error: { message: string } }).error.message).toMatch(/^observations\[0\]\.feedsHash: .* an observation covers exactly the requested feeds in order$/);
   });

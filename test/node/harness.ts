@@ -157,9 +157,10 @@ export function reportOf(fx: Fixture, epoch: bigint, observations: SignedObserva
 }
 
 /** POST with the aggregator's request signature (or another secret), raw. */
-export async function postSigned(url: string, path: string, body: string, secret: Uint8Array, headers: Record<string, string> = {}): Promise<{ status: number; json: any; sent: Record<string, string> }> {
-  const sent = { 'content-type': 'application/json', ...signRequest(secret, { method: 'POST', path, body }), ...headers };
-  const res = await fetch(`${url}${path}`, { method: 'POST', headers: sent, body });
+export async function postSigned(url: string, path: string, body: string | Uint8Array, secret: Uint8Array, headers: Record<string, string> = {}): Promise<{ status: number; json: any; sent: Record<string, string> }> {
+  const type = typeof body === 'string' ? 'application/json' : 'application/octet-stream';
+  const sent = { 'content-type': type, ...signRequest(secret, { method: 'POST', path, body }), ...headers };
+  const res = await fetch(`${url}${path}`, { method: 'POST', headers: sent, body: body as string | Uint8Array<ArrayBuffer> });
   const text = await res.text();
   let json: any;
   try {
