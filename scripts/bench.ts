@@ -14,6 +14,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { BenchResult, GasRow, TimingRow } from '../protocol/bench-stats.ts';
+import { dealerKeygen, edPublicKey, edSign, edVerify, partialSign, verifyPartial } from '../protocol/index.ts';
+import { keccak256Bytes } from '../protocol/keccak.ts';
 
 interface Section {
   name: string;
@@ -46,7 +48,35 @@ export interface BenchMeta {
   /** `os.loadavg()` (1, 5, 15 min) at the start and at the end of the run. */
   load_start: number[];
   load_end: number[];
+  /**
+   * This machine's speed at the start and at the end of the run: milliseconds of one fixed,
+   * single-threaded workload of the round's own primitives (`speedProbeMs`). The same build
+   * measured minutes apart on this VM has differed by 40 %; rows of two runs compare in
+   * proportion to these.
+   */
+  speed_probe_ms: [number, number];
 }
+
+/** 600 Ed25519 verifications, 200 Keccak hashes of 10 kB and 20 BLS pairing checks, timed (ms). */
+function speedProbeMs(): number {
+  const secret = new Uint8Array(32).fill(7);
+  const message = new Uint8Array(32);
+  const signature = edSign(message, secret);
+  const publicKey = edPublicKey(secret);
+  const data = new Uint8Array(10_000).fill(1);
+  const share = dealer.shares[0]!;
+  const partial = partialSign(share, message);
+  const run = (k: number): void => {
+    for (let i = 0; i < 30 * k; i++) edVerify(signature, message, publicKey);
+    for (let i = 0; i < 10 * k; i++) keccak256Bytes(data);
+    for (let i = 0; i < k; i++) verifyPartial(partial, dealer.publicShares[0]!, message);
+  };
+  run(2); // warm-up: first calls compile and initialise
+  const t0 = performance.now();
+  run(20);
+  return Math.round(performance.now() - t0);
+}
+const dealer = dealerKeygen(1, 1);
 
 const program = new Command('bench')
   .option('--json', 'print one JSON object with gas and timing rows on stdout')
@@ -67,7 +97,7 @@ const progress = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 const result: BenchResult = { gas: [], timing: [] };
 const seconds = (ms: number): number => Math.round(ms / 100) / 10;
 const load = (): number[] => loadavg().map((l) => Math.round(l * 100) / 100);
-const meta: BenchMeta = { sections: [], total_s: 0, cpus: cpus().length, load_start: load(), load_end: [] };
+const meta: BenchMeta = { sections: [], total_s: 0, cpus: cpus().length, load_start: load(), load_end: [], speed_probe_ms: [speedProbeMs(), 0] };
 const started = performance.now();
 for (const section of SECTIONS) {
   if (only && !only.includes(section.name)) continue;
@@ -90,7 +120,10 @@ for (const section of SECTIONS) {
 }
 meta.total_s = seconds(performance.now() - started);
 meta.load_end = load();
-progress(`all sections done in ${meta.total_s.toFixed(1)} s (${meta.sections.map((x) => `${x.name} ${x.wall_s.toFixed(1)} s`).join(', ')}; load ${meta.load_start.join('/')} → ${meta.load_end.join('/')} on ${meta.cpus} CPUs)`);
+meta.speed_probe_ms[1] = speedProbeMs();
+progress(
+  `all sections done in ${meta.total_s.toFixed(1)} s (${meta.sections.map((x) => `${x.name} ${x.wall_s.toFixed(1)} s`).join(', ')}; load ${meta.load_start.join('/')} → ${meta.load_end.join('/')} on ${meta.cpus} CPUs; speed probe ${meta.speed_probe_ms.join(' → ')} ms)`,
+);
 
 function gasTable(rows: GasRow[]): Table.Table {
   const t = new Table({ head: ['system', 'op', 'n', 'feeds', 'gas', 'note'] });
@@ -116,7 +149,7 @@ function markdown(r: BenchResult, m: BenchMeta): string {
   lines.push(
     '## Wall time',
     '',
-    `${m.cpus} CPUs; load average (1/5/15 min) ${m.load_start.join(' / ')} at the start, ${m.load_end.join(' / ')} at the end.`,
+    `${m.cpus} CPUs; load average (1/5/15 min) ${m.load_start.join(' / ')} at the start, ${m.load_end.join(' / ')} at the end; speed probe (a fixed workload of the round's primitives, lower is faster) ${m.speed_probe_ms[0]} ms at the start, ${m.speed_probe_ms[1]} ms at the end.`,
     '',
     '| section | wall s |',
     '| --- | ---: |',
@@ -145,6 +178,6 @@ if (opts.json) {
 } else {
   if (result.gas.length) console.log(`Gas (total transaction gas)\n${gasTable(result.gas).toString()}`);
   if (result.timing.length) console.log(`Timing\n${timingTable(result.timing).toString()}`);
-  console.log(`Wall time (load ${meta.load_start.join('/')} → ${meta.load_end.join('/')}, ${meta.cpus} CPUs)\n${wallTable(meta).toString()}`);
+  console.log(`Wall time (load ${meta.load_start.join('/')} → ${meta.load_end.join('/')}, ${meta.cpus} CPUs, speed probe ${meta.speed_probe_ms.join(" → ")} ms)\n${wallTable(meta).toString()}`);
   console.log(`Written: ${join(opts.out, 'bench.json')}, ${join(opts.out, 'bench.md')}`);
 }
