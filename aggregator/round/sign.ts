@@ -39,8 +39,9 @@ export type SignPhaseResult =
 export async function signPhase(input: SignPhaseInput): Promise<SignPhaseResult> {
   const t0 = performance.now();
   // Each partial is checked and decoded as it arrives, while other nodes are still signing;
-  // the first t that decode are combined and the group signature verified meanwhile. After
-  // the last answer only the batch check is left.
+  // the first t that decode are combined, the group signature verified and their share of the
+  // batch check summed meanwhile. After the last answer the stragglers' sums and one pairing
+  // check are left.
   const batch = new PartialBatch(input.publicShares, input.message);
   const firstT: PartialSignature[] = [];
   const points = new Map<number, MclG1>();
@@ -54,7 +55,10 @@ export async function signPhase(input: SignPhaseInput): Promise<SignPhaseResult>
       if (point && firstT.length < input.t) {
         firstT.push(p);
         points.set(p.index, point);
-        if (firstT.length === input.t) early = combineAndVerify(firstT, input, points);
+        if (firstT.length === input.t) {
+          early = combineAndVerify(firstT, input, points);
+          batch.fold();
+        }
       }
       return p;
     },

@@ -97,6 +97,11 @@ export function sumOfMultiples<P extends MclG1 | MclG2>(points: readonly P[], sc
   return mcl.mulVec(points as P[], scalars.map(fr));
 }
 
+/** P + Q. */
+export function mclAdd<P extends MclG1 | MclG2>(p: P, q: P): P {
+  return mcl.add(p, q) as P;
+}
+
 /** The same point as a noble point (through its affine coordinates; no square root). */
 export function toNobleG1(point: MclG1): G1Point {
   if (point.isZero()) return G1.ZERO;

@@ -107,10 +107,10 @@ describe('threshold signatures', () => {
     expect(result.invalid.find((x) => x.index === 2)!.reason).toMatch(/twice/);
   });
 
-  it('PartialBatch, fed one partial at a time, gives the verdicts and reasons of batchVerifyPartials', () => {
+  it('PartialBatch, fed one partial at a time and folded at any points, gives the verdicts and reasons of batchVerifyPartials', () => {
     const kinds = ['good', 'wrong_share', 'not_a_point', 'duplicate', 'unknown_node'] as const;
     fc.assert(
-      fc.property(fc.array(fc.constantFrom(...kinds), { minLength: 7, maxLength: 7 }), fc.boolean(), (plan, reversed) => {
+      fc.property(fc.array(fc.constantFrom(...kinds), { minLength: 7, maxLength: 7 }), fc.boolean(), fc.array(fc.boolean(), { minLength: 14, maxLength: 14 }), (plan, reversed, folds) => {
         const partials: PartialSignature[] = [];
         plan.forEach((kind, k) => {
           const good = partialSign(committee.shares[k]!, msg);
@@ -122,7 +122,10 @@ describe('threshold signatures', () => {
         });
         if (reversed) partials.reverse();
         const stream = new PartialBatch(committee.publicShares, msg);
-        for (const p of partials) stream.add(p);
+        partials.forEach((p, k) => {
+          stream.add(p);
+          if (folds[k]) stream.fold();
+        });
         const streamed = stream.result();
         const whole = batchVerifyPartials(partials, committee.publicShares, msg);
         expect(streamed.valid).toEqual(whole.valid);
@@ -132,7 +135,7 @@ describe('threshold signatures', () => {
         expect(streamed.valid.map((p) => p.index)).toEqual(expectedValid);
         if (expectedValid.length >= 5) expect(verifyGroupSignature(combinePartials(streamed.valid, 5, streamed.points), msg, committee.groupPublicKey)).toBe(true);
       }),
-      { numRuns: 8 },
+      { numRuns: 12 },
     );
   });
 
