@@ -14,7 +14,7 @@
 import { buildCeremonyFile, runCeremony } from '../../node/dkg/coordinator.ts';
 import { timingRow, type TimingRow } from '../../protocol/bench-stats.ts';
 import { clearDkgCaches } from '../../protocol/dkg/index.ts';
-import { setupDkgNodes } from '../../test/dkg-e2e/harness.ts';
+import { setupDkgNodes } from './dkg-nodes.ts';
 
 export async function benchSection({ quick, progress }: { quick: boolean; progress: (msg: string) => void }): Promise<{ timing: TimingRow[] }> {
   const timing: TimingRow[] = [];

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadShare, setupDkgNodes, type DkgFixture } from './harness.ts';
+import { loadShare, setupDkgNodes, type DkgFixture } from '../../sim/devnet/dkg-nodes.ts';
 
 const run = promisify(execFile);
 const AEGIS = ['--import', 'tsx', 'scripts/aegis.ts'];

@@ -13,7 +13,7 @@ import { combinePartials, committeeConfigDigest, verifyGroupSignature, feedId, g
 import { buildCeremonyFile, rotateHub, runCeremony, CoordinatorError } from '../../node/dkg/coordinator.ts';
 import { retireShare } from '../../node/dkg/retire.ts';
 import { verifyTranscript } from '../../protocol/dkg/index.ts';
-import { loadShare, setupDkgNodes, type DkgFixture } from './harness.ts';
+import { loadShare, setupDkgNodes, type DkgFixture } from '../../sim/devnet/dkg-nodes.ts';
 
 const BTC = feedId('BTC/USD');
 

@@ -24,7 +24,7 @@ import {
 } from '../../protocol/dkg/index.ts';
 import { CoordinatorError, buildCeremonyFile, runCeremony } from '../../node/dkg/coordinator.ts';
 import { encryptionSecretFor } from '../../node/dkg/service.ts';
-import { loadShare, setupDkgNodes, type DkgFixture, type DkgNode } from './harness.ts';
+import { loadShare, setupDkgNodes, type DkgFixture, type DkgNode } from '../../sim/devnet/dkg-nodes.ts';
 
 let fx: DkgFixture | undefined;
 const servers: Server[] = [];
