@@ -1,7 +1,8 @@
 /**
  * `NodeClient` over HTTP: what an aggregator uses to call a node's `POST /v1/observe` and
- * `POST /v1/sign`. Pure `fetch` (no Node-only I/O), so the aggregator, the simulator and a
- * browser tool can share it without importing `node/`.
+ * `POST /v1/sign` (binary body, `sign-request.ts`). It sends through an `HttpPost`: the global
+ * `fetch` by default (no Node-only I/O), so the simulator and a browser tool can share it
+ * without importing `node/`; the aggregator passes its `node:http` transport.
  *
  * Each request is signed with the caller's identity key (`signRequest` over method, path,
  * timestamp, nonce and the exact body bytes). Answers are validated with the wire schemas;
