@@ -4,40 +4,57 @@ pragma solidity ^0.8.30;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {AggregatorV3Interface} from "@chainlink/contracts/src/v0.8/shared/interfaces/AggregatorV3Interface.sol";
-import {IAegisFeeds} from "../interfaces/IAegisFeeds.sol";
+import {IAegisHub} from "../IAegisHub.sol";
 import {IEuropeanOption} from "./IEuropeanOption.sol";
 import {SequencerGuard} from "./SequencerGuard.sol";
 
 /// @title EuropeanOption
 /// @notice Cash-settled, fully collateralized European call and put spreads on one Aegis feed.
-///         The settlement price is the answer of the first round the hub served with
-///         `observedAt >= expiry`; a keeper names that round and the contract proves "first"
-///         from the hub's history (`observedAt(round - 1) < expiry`). Nobody can choose among
-///         several valid prices: the first round after expiry is unique, and the hub's history
-///         only moves forward. Tripped candidates are never served, so they are never rounds.
+///         The settlement price is the committee-signed price observed nearest after expiry,
+///         picked by a rule from what anyone proposes, not by who posts first:
+///         - during `[expiry, expiry + settlementWindow + challengePeriod]` anyone proposes a
+///           signed report (`proposeReport`, verified by the hub) or a hub round
+///           (`proposeRound`); invalid prices (outside the window, low confidence, non-positive,
+///           out of the feed's bounds) are refused and never become candidates;
+///         - the option keeps the best valid proposal: smallest observedAt, ties to a report
+///           over a hub round, then to the lower epoch, then to the lower message;
+///         - `settle` pays on that candidate after the proposal period.
+///         Why no caller chooses: the candidates are the committee's signed prices, of which
+///         the rule picks a unique best one; a poster who holds back the nearest report gains
+///         nothing once any honest party (the counterparty, a keeper) proposes it before the
+///         period closes, and signed reports are public (the aggregator serves them over HTTP,
+///         transmitted ones are calldata). A high-spread report is refused, so it can neither
+///         settle nor force a refund.
 /// @dev Checks-effects-interactions everywhere plus a transient reentrancy lock; token moves
-///      use SafeERC20. Payouts are pushed (a token that blacklists a party blocks that option's
-///      payout until the deadline refund; use a plain ERC20 such as USDC/DAI as collateral).
+///      use SafeERC20, and `write` / `buy` refuse a token that delivers less than it was asked
+///      to move (fee-on-transfer). Payouts are pushed (a token that blacklists a party blocks
+///      that option's payout until the deadline refund; use a plain ERC20 such as USDC/DAI).
 contract EuropeanOption is IEuropeanOption, SequencerGuard, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     // -- Immutables --
 
-    /// @notice The Aegis hub serving the underlying feed.
-    IAegisFeeds public immutable hub;
+    /// @notice The Aegis hub serving the underlying feed and verifying its committee's reports.
+    IAegisHub public immutable hub;
     /// @notice The underlying feed.
     bytes32 public immutable feedId;
     /// @notice Collateral and premium token.
     IERC20 public immutable collateralToken;
     /// @notice 10^decimals of the feed, read once at deployment.
     uint256 public immutable priceScale;
-    /// @notice Seconds after expiry within which the settlement round must be observed.
+    /// @notice Seconds after expiry within which the settlement price must be observed.
     uint256 public immutable settlementWindow;
-    /// @notice Seconds after the window during which `settle` is still accepted (keepers' slack).
+    /// @notice Seconds after the window during which proposals are still accepted, so a price
+    ///         observed near the window's end can still be proposed and a worse candidate
+    ///         displaced.
+    uint256 public immutable challengePeriod;
+    /// @notice Seconds after the proposal period during which `settle` is accepted (keepers'
+    ///         slack); afterwards the option can only be refunded.
     uint256 public immutable refundDelay;
-    /// @notice Largest accepted node dispersion of the settlement round, in basis points.
+    /// @notice Largest accepted node dispersion of the settlement price, in basis points.
     uint256 public immutable maxSpreadBps;
 
     // -- Storage --
@@ -45,27 +62,36 @@ contract EuropeanOption is IEuropeanOption, SequencerGuard, ReentrancyGuardTrans
     /// @notice Number of options written; ids run from 1.
     uint256 public optionCount;
     mapping(uint256 id => Option) internal _options;
+    mapping(uint256 id => Candidate) internal _candidates;
 
     /// @param hub_ The Aegis hub.
     /// @param feedId_ The underlying feed (must be configured: its decimals are read here).
-    /// @param collateral_ The ERC20 used for collateral, premiums and payouts.
-    /// @param settlementWindow_ Window after expiry for the settlement round's observation (> 0).
-    /// @param refundDelay_ Extra time after the window to submit a settlement.
-    /// @param maxSpreadBps_ Confidence limit for the settlement round.
+    /// @param collateral_ The ERC20 used for collateral, premiums and payouts (plain; no fee on
+    ///        transfer, no rebasing).
+    /// @param settlementWindow_ Window after expiry for the settlement price's observation (> 0).
+    /// @param challengePeriod_ Proposals stay open this long after the window (> 0).
+    /// @param refundDelay_ Time after the proposal period to submit the settlement.
+    /// @param maxSpreadBps_ Confidence limit for the settlement price.
     /// @param sequencerFeed Chainlink L2 sequencer-uptime feed, or zero on L1.
     /// @param sequencerGrace Seconds to wait after the sequencer comes back.
     constructor(
-        IAegisFeeds hub_,
+        IAegisHub hub_,
         bytes32 feedId_,
         IERC20 collateral_,
         uint256 settlementWindow_,
+        uint256 challengePeriod_,
         uint256 refundDelay_,
         uint256 maxSpreadBps_,
         AggregatorV3Interface sequencerFeed,
         uint256 sequencerGrace
     ) SequencerGuard(sequencerFeed, sequencerGrace) {
         if (settlementWindow_ == 0) revert InvalidParameter("settlementWindow", settlementWindow_);
+        if (challengePeriod_ == 0) revert InvalidParameter("challengePeriod", challengePeriod_);
         if (maxSpreadBps_ > 10_000) revert InvalidParameter("maxSpreadBps", maxSpreadBps_);
+        // Every option's deadline is computed as expiry (uint64) plus this sum; checked here
+        // once so no option can be written whose deadline overflows.
+        uint256 periods = settlementWindow_ + challengePeriod_ + refundDelay_;
+        if (periods > type(uint64).max) revert InvalidParameter("periods", periods);
         uint8 d = hub_.decimals(feedId_);
         if (d > 36) revert InvalidParameter("decimals", d);
         hub = hub_;
@@ -73,6 +99,7 @@ contract EuropeanOption is IEuropeanOption, SequencerGuard, ReentrancyGuardTrans
         collateralToken = collateral_;
         priceScale = 10 ** d;
         settlementWindow = settlementWindow_;
+        challengePeriod = challengePeriod_;
         refundDelay = refundDelay_;
         maxSpreadBps = maxSpreadBps_;
     }
@@ -105,7 +132,7 @@ contract EuropeanOption is IEuropeanOption, SequencerGuard, ReentrancyGuardTrans
         });
         emit OptionWritten(id, msg.sender, isCall, strike, width, quantity, premium, expiry, collateral);
 
-        collateralToken.safeTransferFrom(msg.sender, address(this), collateral);
+        _pullExact(msg.sender, collateral);
     }
 
     /// @inheritdoc IEuropeanOption
@@ -128,52 +155,96 @@ contract EuropeanOption is IEuropeanOption, SequencerGuard, ReentrancyGuardTrans
         uint256 premium = o.premium;
         emit OptionBought(id, msg.sender, premium);
 
-        collateralToken.safeTransferFrom(msg.sender, address(this), premium);
+        _pullExact(msg.sender, premium);
     }
 
     /// @inheritdoc IEuropeanOption
-    function settle(uint256 id, uint256 roundId) external nonReentrant {
-        Option storage o = _requireStatus(id, Status.Active);
-        uint256 dl = _deadline(o);
-        if (block.timestamp > dl) revert SettlementDeadlinePassed(id, block.timestamp, dl);
-        _checkSequencer();
-        (int256 price, uint256 observedAt, uint256 spreadBps) = _firstRoundAtOrAfter(o.expiry, roundId);
-        uint256 we = _windowEnd(o);
-        if (observedAt > we) revert RoundOutsideWindow(roundId, observedAt, we);
-        if (spreadBps > maxSpreadBps) revert LowConfidence(roundId, spreadBps, maxSpreadBps);
-        if (price <= 0) revert InvalidAnswer(roundId, price);
+    function proposeReport(uint256 id, IAegisHub.Report calldata report, bytes calldata signature)
+        external
+        nonReentrant
+    {
+        Option storage o = _requireProposable(id);
+        // Digest (current committee of this hub and chain) and group signature; the hub's
+        // errors bubble up. Report age is deliberately not the hub's concern here: the window
+        // below is this option's age rule.
+        bytes32 message = hub.verifyReport(report, signature);
+        uint256 n = Math.min(report.feedIds.length, Math.min(report.answers.length, report.spreadBps.length));
+        uint256 i;
+        while (i < n && report.feedIds[i] != feedId) ++i;
+        if (i == n) revert FeedNotInReport(feedId);
+        Candidate memory c = Candidate({
+            answer: report.answers[i],
+            observedAt: report.observedAt,
+            epoch: report.epoch,
+            roundId: 0,
+            spreadBps: report.spreadBps[i],
+            source: CandidateSource.Report,
+            message: message
+        });
+        _propose(id, o, c);
+    }
 
+    /// @inheritdoc IEuropeanOption
+    function proposeRound(uint256 id, uint256 roundId) external nonReentrant {
+        Option storage o = _requireProposable(id);
+        if (roundId == 0) revert InvalidRoundId(roundId);
+        (int256 answer, uint256 observedAt, uint256 spreadBps) = hub.getRound(feedId, roundId);
+        Candidate memory c = Candidate({
+            // Served answers lie inside the feed's int96 bounds, so these casts never revert in
+            // practice; SafeCast keeps a misbehaving hub from truncating silently.
+            answer: SafeCast.toInt192(answer),
+            observedAt: SafeCast.toUint64(observedAt),
+            epoch: 0,
+            roundId: SafeCast.toUint64(roundId),
+            spreadBps: SafeCast.toUint32(spreadBps),
+            source: CandidateSource.Round,
+            message: bytes32(0)
+        });
+        _propose(id, o, c);
+    }
+
+    /// @inheritdoc IEuropeanOption
+    function settle(uint256 id) external nonReentrant {
+        Option storage o = _requireStatus(id, Status.Active);
+        uint256 pd = _proposalDeadline(o);
+        if (block.timestamp <= pd) revert ProposalPeriodOpen(id, block.timestamp, pd);
+        uint256 dl = pd + refundDelay;
+        if (block.timestamp > dl) revert SettlementDeadlinePassed(id, block.timestamp, dl);
+        Candidate storage c = _candidates[id];
+        if (c.source == CandidateSource.None) revert NoCandidate(id);
+        _checkSequencer();
+
+        int256 price = c.answer;
         uint256 holderPayout = _payoff(o, price);
         // holderPayout <= collateral by construction (intrinsic is capped at width, see _payoff).
         uint256 writerPayout = o.collateral - holderPayout + o.premium;
         o.status = Status.Settled;
         address holder = o.holder;
         address writer = o.writer;
-        emit OptionSettled(id, msg.sender, roundId, price, holderPayout, writerPayout);
+        emit OptionSettled(id, msg.sender, c.source, c.observedAt, price, holderPayout, writerPayout);
 
         if (holderPayout > 0) collateralToken.safeTransfer(holder, holderPayout);
         if (writerPayout > 0) collateralToken.safeTransfer(writer, writerPayout);
     }
 
     /// @inheritdoc IEuropeanOption
-    function refundNoPrice(uint256 id, uint256 roundId) external nonReentrant {
-        Option storage o = _requireStatus(id, Status.Active);
-        _checkSequencer();
-        (int256 price, uint256 observedAt, uint256 spreadBps) = _firstRoundAtOrAfter(o.expiry, roundId);
-        RefundReason reason;
-        if (observedAt > _windowEnd(o)) reason = RefundReason.FirstRoundOutsideWindow;
-        else if (spreadBps > maxSpreadBps) reason = RefundReason.FirstRoundLowConfidence;
-        else if (price <= 0) reason = RefundReason.FirstRoundInvalidAnswer;
-        else revert SettlementPriceAvailable(id, roundId);
-        _refund(id, o, reason, roundId);
-    }
-
-    /// @inheritdoc IEuropeanOption
     function refundAfterDeadline(uint256 id) external nonReentrant {
         Option storage o = _requireStatus(id, Status.Active);
-        uint256 dl = _deadline(o);
-        if (block.timestamp <= dl) revert DeadlineNotReached(id, block.timestamp, dl);
-        _refund(id, o, RefundReason.DeadlinePassed, 0);
+        // No candidate: nothing can settle once proposals have closed, so the refund opens
+        // then. A candidate: its settlement has until `deadline`, the refund opens after it.
+        bool noCandidate = _candidates[id].source == CandidateSource.None;
+        uint256 opensAfter = noCandidate ? _proposalDeadline(o) : _proposalDeadline(o) + refundDelay;
+        if (block.timestamp <= opensAfter) revert DeadlineNotReached(id, block.timestamp, opensAfter);
+
+        o.status = Status.Refunded;
+        address holder = o.holder;
+        address writer = o.writer;
+        uint256 premium = o.premium;
+        uint256 collateral = o.collateral;
+        emit OptionRefunded(id, msg.sender, noCandidate ? RefundReason.NoCandidate : RefundReason.SettlementDeadlinePassed);
+
+        if (premium > 0) collateralToken.safeTransfer(holder, premium);
+        collateralToken.safeTransfer(writer, collateral);
     }
 
     // -- Views --
@@ -181,6 +252,11 @@ contract EuropeanOption is IEuropeanOption, SequencerGuard, ReentrancyGuardTrans
     /// @inheritdoc IEuropeanOption
     function getOption(uint256 id) external view returns (Option memory) {
         return _options[id];
+    }
+
+    /// @inheritdoc IEuropeanOption
+    function getCandidate(uint256 id) external view returns (Candidate memory) {
+        return _candidates[id];
     }
 
     /// @inheritdoc IEuropeanOption
@@ -196,8 +272,13 @@ contract EuropeanOption is IEuropeanOption, SequencerGuard, ReentrancyGuardTrans
     }
 
     /// @inheritdoc IEuropeanOption
+    function proposalDeadline(uint256 id) external view returns (uint256) {
+        return _proposalDeadline(_options[id]);
+    }
+
+    /// @inheritdoc IEuropeanOption
     function deadline(uint256 id) external view returns (uint256) {
-        return _deadline(_options[id]);
+        return _proposalDeadline(_options[id]) + refundDelay;
     }
 
     // -- Internal --
@@ -207,12 +288,60 @@ contract EuropeanOption is IEuropeanOption, SequencerGuard, ReentrancyGuardTrans
         if (o.status != required) revert WrongStatus(id, o.status, required);
     }
 
+    /// @dev An active option whose proposal period has not closed. The period needs no start
+    ///      check: a proposal must be observed at or after expiry anyway.
+    function _requireProposable(uint256 id) private view returns (Option storage o) {
+        o = _requireStatus(id, Status.Active);
+        uint256 pd = _proposalDeadline(o);
+        if (block.timestamp > pd) revert ProposalPeriodClosed(id, block.timestamp, pd);
+    }
+
     function _windowEnd(Option storage o) private view returns (uint256) {
         return uint256(o.expiry) + settlementWindow;
     }
 
-    function _deadline(Option storage o) private view returns (uint256) {
-        return uint256(o.expiry) + settlementWindow + refundDelay;
+    function _proposalDeadline(Option storage o) private view returns (uint256) {
+        return uint256(o.expiry) + settlementWindow + challengePeriod;
+    }
+
+    /// @dev Validates `c` as a settlement price for option `o` and keeps it if it beats the
+    ///      candidate. Validity is the same for reports and rounds, so an invalid price never
+    ///      becomes a candidate whichever way it arrives.
+    function _propose(uint256 id, Option storage o, Candidate memory c) private {
+        if (c.observedAt < o.expiry) revert ObservedBeforeExpiry(c.observedAt, o.expiry);
+        uint256 we = _windowEnd(o);
+        if (c.observedAt > we) revert ObservedAfterWindow(c.observedAt, we);
+        if (c.spreadBps > maxSpreadBps) revert LowConfidence(c.spreadBps, maxSpreadBps);
+        if (c.answer <= 0) revert InvalidAnswer(c.answer);
+        // The hub never serves an answer outside the feed's bounds; a signed report may carry
+        // one (the hub skips it), so the option applies the same fence.
+        IAegisHub.FeedConfig memory cfg = hub.feedConfig(feedId);
+        if (c.answer < cfg.minAnswer || c.answer > cfg.maxAnswer) {
+            revert AnswerOutOfBounds(c.answer, cfg.minAnswer, cfg.maxAnswer);
+        }
+
+        Candidate storage cur = _candidates[id];
+        uint64 replaced = cur.observedAt;
+        if (cur.source != CandidateSource.None && !_better(c, cur)) {
+            revert ProposalNotBetter(id, c.observedAt, c.epoch, cur.observedAt, cur.epoch);
+        }
+        _candidates[id] = c;
+        emit SettlementProposed(
+            id, msg.sender, c.source, c.epoch, c.roundId, c.observedAt, c.answer, c.spreadBps, replaced
+        );
+    }
+
+    /// @dev Strict total order on distinct signed prices, best first: smaller observedAt; a
+    ///      report before a hub round (a round's epoch is unknown, and rounds of one feed never
+    ///      share an observedAt); the lower epoch (nodes sign one report per epoch); the lower
+    ///      message (distinct reports whose epochs compare equal, e.g. across a committee
+    ///      rotation, which restarts epochs). Equal proposals are not better.
+    function _better(Candidate memory a, Candidate storage b) private view returns (bool) {
+        if (a.observedAt != b.observedAt) return a.observedAt < b.observedAt;
+        if (a.source != b.source) return a.source == CandidateSource.Report;
+        if (a.source == CandidateSource.Round) return false; // same observedAt: the same round
+        if (a.epoch != b.epoch) return a.epoch < b.epoch;
+        return a.message < b.message;
     }
 
     /// @dev Capped intrinsic value times quantity. `intrinsic <= width` implies
@@ -224,37 +353,14 @@ contract EuropeanOption is IEuropeanOption, SequencerGuard, ReentrancyGuardTrans
         return Math.mulDiv(intrinsic, o.quantity, priceScale);
     }
 
-    /// @dev Returns round `roundId` after proving it is the first served round observed at or
-    ///      after `expiry`: its own `observedAt >= expiry` and its predecessor's `< expiry`.
-    ///      Round 1 has no predecessor. Reverts with the hub's `RoundNotFound` for an unknown round.
-    function _firstRoundAtOrAfter(uint64 expiry, uint256 roundId)
-        private
-        view
-        returns (int256 price, uint256 observedAt, uint256 spreadBps)
-    {
-        if (roundId == 0) revert InvalidRoundId(roundId);
-        (price, observedAt, spreadBps) = hub.getRound(feedId, roundId);
-        if (observedAt < expiry) revert RoundBeforeExpiry(roundId, observedAt, expiry);
-        if (roundId > 1) {
-            uint256 prevObservedAt;
-            try hub.getRound(feedId, roundId - 1) returns (int256, uint256 t, uint256) {
-                prevObservedAt = t;
-            } catch {
-                revert PreviousRoundUnavailable(roundId - 1);
-            }
-            if (prevObservedAt >= expiry) revert NotFirstRoundAfterExpiry(roundId, prevObservedAt, expiry);
-        }
-    }
-
-    function _refund(uint256 id, Option storage o, RefundReason reason, uint256 roundId) private {
-        o.status = Status.Refunded;
-        address holder = o.holder;
-        address writer = o.writer;
-        uint256 premium = o.premium;
-        uint256 collateral = o.collateral;
-        emit OptionRefunded(id, msg.sender, reason, roundId);
-
-        if (premium > 0) collateralToken.safeTransfer(holder, premium);
-        collateralToken.safeTransfer(writer, collateral);
+    /// @dev Pulls exactly `amount` from `from`: the books credit `amount`, so a token that
+    ///      delivers less (fee on transfer) would leave the contract owing more than it holds.
+    ///      Runs last in its action; the revert undoes the action's effects.
+    function _pullExact(address from, uint256 amount) private {
+        uint256 before = collateralToken.balanceOf(address(this));
+        collateralToken.safeTransferFrom(from, address(this), amount);
+        uint256 balanceAfter = collateralToken.balanceOf(address(this));
+        uint256 received = balanceAfter > before ? balanceAfter - before : 0;
+        if (received != amount) revert FeeOnTransferUnsupported(amount, received);
     }
 }
