@@ -6,11 +6,16 @@
  * standby skips the tick; otherwise it runs the round itself. A killed active aggregator is
  * thus replaced in the next tick, without a storm of racing transactions.
  *
- * Epochs are partitioned so two aggregators never ask nodes to sign the same epoch (nodes
- * refuse a second, different report for an epoch): aggregator k uses epochs ≡ k (mod m),
- * normally `tick·m + k`, and always above the floor (the larger of its stored epoch and the
- * hub's latest epoch). Epochs rise with the clock, so later ticks outrank earlier ones.
+ * Epochs are unix milliseconds at most (design "Report and domain separation"; nodes and the
+ * hub refuse an epoch ahead of their clocks), and partitioned so two aggregators never ask
+ * nodes to sign the same epoch (nodes refuse a second, different report for an epoch):
+ * aggregator k uses epochs ≡ k (mod m), normally the tick's start in ms rounded down to a
+ * multiple of m, plus k (`epochAtMs`), and always above the floor (the larger of its stored
+ * epoch and the hub's latest epoch). Epochs rise with the clock, so later ticks outrank
+ * earlier ones.
  */
+import { epochAtMs } from '../protocol/index.ts';
+
 export interface ScheduleConfig {
   intervalMs: number;
   slotMs: number;
@@ -29,11 +34,11 @@ export function actAt(tick: number, s: ScheduleConfig): number {
   return tick * s.intervalMs + s.position * s.slotMs;
 }
 
-/** The epoch for this aggregator in `tick`: `tick·m + k`, raised above `floor` keeping the residue k mod m. */
-export function epochFor(tick: number, floor: bigint, s: Pick<ScheduleConfig, 'position' | 'of'>): bigint {
+/** The epoch for this aggregator in `tick`: the tick's start in ms with residue k mod m (`epochAtMs`), raised above `floor` keeping the residue. */
+export function epochFor(tick: number, floor: bigint, s: Pick<ScheduleConfig, 'intervalMs' | 'position' | 'of'>): bigint {
   const m = BigInt(s.of);
   const k = BigInt(s.position);
-  let e = BigInt(tick) * m + k;
+  let e = epochAtMs(tick * s.intervalMs, s.position, s.of);
   if (e <= floor) {
     const base = floor - (((floor % m) + m) % m);
     e = base + k;

@@ -102,13 +102,18 @@ export function signReport(c: DealerOutput, report: Report, signers?: readonly K
 export interface DeployHubOptions {
   guardian?: string;
   maxFutureDrift?: number;
+  /** Seconds a report may be old at acceptance (default 300; 1 to 86,400). */
+  maxReportAge?: number;
   compiled?: CompileOutput;
 }
+
+/** The hub's default bound on report age at acceptance: long enough for a pull-mode consumer to fetch and submit a report, short enough that a stock of old signed reports is useless. */
+export const DEFAULT_MAX_REPORT_AGE_S = 300;
 
 /** Deploys an AegisHub for committee `c` (configVersion 1). */
 export async function deployHub(signer: Signer, c: Pick<DealerOutput, 'groupPublicKey' | 'n' | 't'>, opts: DeployHubOptions = {}): Promise<Contract> {
   const guardian = opts.guardian ?? (await signer.getAddress());
-  return deploy(signer, 'AegisHub', [guardian, opts.maxFutureDrift ?? 60, committeeConfig(c)], { compiled: opts.compiled ?? compileContracts() });
+  return deploy(signer, 'AegisHub', [guardian, opts.maxFutureDrift ?? 60, opts.maxReportAge ?? DEFAULT_MAX_REPORT_AGE_S, committeeConfig(c)], { compiled: opts.compiled ?? compileContracts() });
 }
 
 /** Adds feeds by name (or bytes32 id) with one config; returns their ids. */

@@ -108,6 +108,11 @@ export const NodeConfigSchema = z.strictObject({
       maxReportAgeS: z.number().int().positive().default(60),
       /** Refuse reports whose observedAt is this far in the future. */
       maxFutureS: z.number().int().nonnegative().default(5),
+      /**
+       * Refuse observe and sign requests whose epoch (unix ms at most) leads this node's clock
+       * by more than this: an epoch far ahead would halt the hub, which accepts only higher ones.
+       */
+      maxEpochLeadMs: z.number().int().min(1_000).max(600_000).default(30_000),
     })
     .prefault({}),
   http: z

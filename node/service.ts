@@ -20,6 +20,7 @@ import {
   NodeRefusal,
   ReportError,
   committeeConfigDigest,
+  epochAheadOfClock,
   feedName,
   publicShareOf,
   signObservation,
@@ -130,6 +131,7 @@ export class NodeService implements NodeHandlers {
       store: opts.store,
       maxReportAgeS: opts.config.signer.maxReportAgeS,
       maxFutureS: opts.config.signer.maxFutureS,
+      maxEpochLeadMs: opts.config.signer.maxEpochLeadMs,
       now: this.#now,
       ownViews: () => {
         const views = this.#answers();
@@ -197,6 +199,8 @@ export class NodeService implements NodeHandlers {
     if (call.epoch < 0n || call.epoch >= 1n << 64n) {
       refuse('bad_request', `epoch ${call.epoch}: must be a uint64 (the epoch of the report the observation is for)`);
     }
+    const ahead = epochAheadOfClock(call.epoch, this.#now(), this.config.signer.maxEpochLeadMs);
+    if (ahead) refuse('epoch_ahead_of_clock', ahead);
     const highest = this.#store.highestSigned(this.configDigest);
     if (highest && call.epoch < highest.epoch) {
       refuse('epoch_regression', `epoch ${call.epoch} is below epoch ${highest.epoch} already signed; observe a newer epoch`);

@@ -4,7 +4,9 @@
  *
  * Checks, in order, each with its own refusal code:
  *  1. `config_digest_mismatch`  the report's digest is this node's (recomputed from the committee file);
- *  2. `epoch_regression` / `conflicting_report`  against the anti-equivocation store, early, so
+ *  2. `epoch_ahead_of_clock`  the epoch (unix ms at most) does not lead this node's clock by more
+ *     than `maxEpochLeadMs` (one far-ahead epoch would halt the hub, which only accepts higher);
+ *     `epoch_regression` / `conflicting_report`  against the anti-equivocation store, early, so
  *     the cheap refusal comes before the expensive checks (the store decides again, atomically, in 7);
  *  3. `bad_observation_signature`  every observation is from a committee node, once, and its
  *     Ed25519 signature verifies against that node's identity key;
@@ -24,6 +26,7 @@ import { getBytes, hexlify } from 'ethers';
 import {
   NodeRefusal,
   buildReport,
+  epochAheadOfClock,
   feedName,
   partialSign,
   reportMessage,
@@ -49,6 +52,8 @@ export interface SignerOptions {
   ownViews: () => (feedIdLower: string) => { view: FeedAnswer; sanityBandBps: number } | undefined;
   maxReportAgeS: number;
   maxFutureS: number;
+  /** Largest lead of an epoch over this node's clock, in ms. */
+  maxEpochLeadMs: number;
   now?: () => number;
 }
 
@@ -88,7 +93,9 @@ export class ReportSigner {
       refuse('config_digest_mismatch', `report config digest ${report.configDigest} is not this node's ${digest}; the aggregator serves another committee or chain (check its committee file)`);
     }
 
-    // 2. Anti-equivocation, early answer.
+    // 2. The epoch against the clock, then anti-equivocation, early answer.
+    const ahead = epochAheadOfClock(epoch, this.#now(), this.#o.maxEpochLeadMs);
+    if (ahead) refuse('epoch_ahead_of_clock', ahead);
     const highest = this.#o.store.highestSigned(digest);
     if (highest) {
       if (epoch < highest.epoch) {

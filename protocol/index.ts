@@ -7,5 +7,6 @@ export * from './auth.ts';
 export * from './messages.ts';
 export * from './sign-request.ts';
 export * from './committee.ts';
+export * from './epoch.ts';
 export * from './transport.ts';
 export * from './ed25519.ts';

@@ -43,6 +43,10 @@ export const HUB_ABI = [
   'error BreakerNotTripped(bytes32 feedId)',
   'error CandidateOutOfBounds(bytes32 feedId, int256 candidate, int96 minAnswer, int96 maxAnswer)',
   'error ZeroGuardian()',
+  'error InvalidClockBound(string name, uint256 given, uint256 max)',
+  'error EpochAheadOfClock(uint64 epoch, uint256 latestAllowed)',
+  'error ReportTooOld(uint64 observedAt, uint256 oldestAllowed)',
+  'error FeedNotUpdated(bytes32 feedId, uint256 servedObservedAt, uint64 reportObservedAt)',
   'error InsufficientGasForVerification(uint256 gasLeft, uint256 needed)',
   // -- Errors (libs: BLS verification, code blob) --
   'error BlsInsufficientGas(uint256 gasLeft, uint256 needed)',

@@ -211,6 +211,7 @@ export class Transmitter {
     let sentAt = Date.now();
     let replacements = 0;
     let cancelled = false;
+    let cancelledFor: DecodedRevert | undefined;
     const deadline = Date.now() + this.o.confirmTimeoutMs;
     while (Date.now() < deadline) {
       for (const h of hashes) {
@@ -222,7 +223,9 @@ export class Transmitter {
           return { status: 'accepted', txHash: h, gasUsed: receipt.gasUsed, effectiveGasPrice: receipt.gasPrice, feeWei, blockNumber: receipt.blockNumber, replacements };
         }
         if (cancelled && receipt.to?.toLowerCase() !== this.o.hub.toLowerCase()) {
-          return { status: 'superseded', stage: 'cancelled', error: { name: 'EpochNotAboveLast', args: {}, text: 'EpochNotAboveLast' }, message: 'the chain moved past this report while it was pending; the transaction was cancelled', txHash: h, gasUsed: receipt.gasUsed, feeWei };
+          const error = cancelledFor ?? { name: 'EpochNotAboveLast', args: {}, text: 'EpochNotAboveLast' };
+          const why = error.name === 'ReportTooOld' ? 'the report grew older than the hub accepts while it was pending' : 'the chain moved past this report while it was pending';
+          return { status: 'superseded', stage: 'cancelled', error, message: `${why}; the transaction was cancelled`, txHash: h, gasUsed: receipt.gasUsed, feeWei };
         }
         if (receipt.status === 1) {
           return { status: 'accepted', txHash: h, gasUsed: receipt.gasUsed, effectiveGasPrice: receipt.gasPrice, feeWei, blockNumber: receipt.blockNumber, replacements };
@@ -243,7 +246,10 @@ export class Transmitter {
           sentAt = Date.now();
         } else {
           const sim = cancelled ? null : await this.simulate(data);
-          const supersededNow = sim?.error && SUPERSEDED_ERRORS.has(sim.error.name);
+          // A replacement that would certainly revert is sent as a cancel instead: another
+          // aggregator posted, or the report outlived the hub's maxReportAge while pending.
+          const supersededNow = sim?.error && (SUPERSEDED_ERRORS.has(sim.error.name) || sim.error.name === 'ReportTooOld');
+          if (supersededNow) cancelledFor = sim!.error ?? undefined;
           const tx = supersededNow || cancelled ? { to: this.address, data: '0x', gasLimit: 21_000n, nonce } : { to: this.o.hub, data, gasLimit, nonce };
           try {
             const h = await this.send(tx, bumped);

@@ -40,6 +40,11 @@ contract AegisHub is IAegisHub {
     uint256 private constant BLOB_META = 288;
     uint256 private constant BLOB_TABLE = 320;
     uint256 public constant MAX_FEEDS = (CodeBlob.MAX_LENGTH - BLOB_TABLE) / 32;
+    /// @notice Upper bound of `maxFutureDrift` and `maxReportAge` (one day). observedAt is
+    ///         packed into 40 bits; with the drift bounded, every accepted observedAt stays far
+    ///         below 2^40, and no configuration can make the hub accept a report from far
+    ///         outside the chain's clock.
+    uint256 public constant MAX_CLOCK_BOUND = 1 days;
 
     /// @dev `_hub` bits.
     uint256 private constant EPOCH_SHIFT = 160;
@@ -72,6 +77,8 @@ contract AegisHub is IAegisHub {
 
     /// @inheritdoc IAegisHub
     uint256 public immutable maxFutureDrift;
+    /// @inheritdoc IAegisHub
+    uint256 public immutable maxReportAge;
 
     // -- Storage --
 
@@ -95,13 +102,21 @@ contract AegisHub is IAegisHub {
     // -- Construction --
 
     /// @param guardian_ Configures feeds, pauses, resolves breakers (a timelocked multisig).
-    /// @param maxFutureDrift_ Seconds a report's observedAt may lead block.timestamp.
+    /// @param maxFutureDrift_ Seconds a report's observedAt may lead block.timestamp (at most
+    ///        `MAX_CLOCK_BOUND`); also bounds epochs, which are unix milliseconds at most.
+    /// @param maxReportAge_ Seconds a report's observedAt may lag block.timestamp when it is
+    ///        accepted (1 to `MAX_CLOCK_BOUND`).
     /// @param initial The first committee (configVersion 1).
-    constructor(address guardian_, uint256 maxFutureDrift_, CommitteeConfig memory initial) {
+    constructor(address guardian_, uint256 maxFutureDrift_, uint256 maxReportAge_, CommitteeConfig memory initial) {
         if (guardian_ == address(0)) revert ZeroGuardian();
+        if (maxFutureDrift_ > MAX_CLOCK_BOUND) revert InvalidClockBound("maxFutureDrift", maxFutureDrift_, MAX_CLOCK_BOUND);
+        if (maxReportAge_ == 0 || maxReportAge_ > MAX_CLOCK_BOUND) {
+            revert InvalidClockBound("maxReportAge", maxReportAge_, MAX_CLOCK_BOUND);
+        }
         _checkCommittee(initial.groupPublicKey, initial.n, initial.t);
         guardian = guardian_;
         maxFutureDrift = maxFutureDrift_;
+        maxReportAge = maxReportAge_;
         bytes32 digest = _configDigest(1, initial.groupPublicKey, initial.n, initial.t);
         _hub = uint160(_writeBlob(digest, initial.groupPublicKey, 1, initial.n, initial.t, ""));
         emit GuardianChanged(address(0), guardian_);
@@ -121,7 +136,11 @@ contract AegisHub is IAegisHub {
         returns (int256 answer, uint256 observedAt, uint256 spreadBps, uint256 roundId)
     {
         _transmit(report, signature, true);
-        return _read(feedId, maxAge);
+        (answer, observedAt, spreadBps, roundId) = _read(feedId, maxAge);
+        // A newer report that omits this feed (or skips it) may have landed first and turned
+        // this report into a no-op: the caller then gets a revert, never an older price than
+        // the one it brought (design "Contracts": consumers never pick among signed prices).
+        if (observedAt < report.observedAt) revert FeedNotUpdated(feedId, observedAt, report.observedAt);
     }
 
     /// @inheritdoc IAegisHub
@@ -390,6 +409,24 @@ contract AegisHub is IAegisHub {
             if (pull) return false;
             revert EpochNotAboveLast(r.epoch, last);
         }
+        uint256 observedAt = r.observedAt;
+        // Cannot overflow: block.timestamp and the immutables (≤ MAX_CLOCK_BOUND) are far
+        // below 2^200.
+        unchecked {
+            // Epochs are unix milliseconds at most (design "Report and domain separation"): one
+            // report cannot move the epoch past the chain's clock, so no signed epoch can halt
+            // the hub by taking the last epoch to 2^64 − 1.
+            uint256 latestEpoch = (block.timestamp + maxFutureDrift) * 1000;
+            if (r.epoch > latestEpoch) revert EpochAheadOfClock(r.epoch, latestEpoch);
+            if (observedAt > block.timestamp + maxFutureDrift) {
+                revert ObservedAtInFuture(r.observedAt, block.timestamp + maxFutureDrift);
+            }
+            // A report older than the bound is refused, so a poster cannot keep a stock of
+            // signed reports and pick the one that suits it long after they were observed.
+            if (observedAt + maxReportAge < block.timestamp) {
+                revert ReportTooOld(r.observedAt, block.timestamp - maxReportAge);
+            }
+        }
         bytes32[] calldata ids = r.feedIds;
         int192[] calldata answers = r.answers;
         uint32[] calldata spreads = r.spreadBps;
@@ -398,13 +435,6 @@ contract AegisHub is IAegisHub {
             revert ReportLengthMismatch(count, answers.length, spreads.length);
         }
         if (count == 0) revert EmptyReport();
-        uint256 observedAt = r.observedAt;
-        // Cannot overflow: block.timestamp and maxFutureDrift are far below 2^255.
-        unchecked {
-            if (observedAt > block.timestamp + maxFutureDrift) {
-                revert ObservedAtInFuture(r.observedAt, block.timestamp + maxFutureDrift);
-            }
-        }
         _verifySignature(header, signature, _hashReport(r, ids, answers, spreads));
         _hub = (hub & ~EPOCH_MASK) | (uint256(r.epoch) << EPOCH_SHIFT);
         emit ReportAccepted(msg.sender, r.epoch, r.observedAt);

@@ -15,7 +15,10 @@ import {IAegisFeeds} from "./interfaces/IAegisFeeds.sol";
 ///         - `EpochNotAboveLast` when the epoch is not above the last accepted one for this
 ///           configDigest (`updateAndRead` instead does nothing and reads);
 ///         - `ReportLengthMismatch`, `EmptyReport` for malformed arrays;
+///         - `EpochAheadOfClock` when the epoch exceeds (block.timestamp + maxFutureDrift)·1000
+///           (epochs are unix milliseconds at most);
 ///         - `ObservedAtInFuture` when observedAt > block.timestamp + maxFutureDrift;
+///         - `ReportTooOld` when observedAt < block.timestamp − maxReportAge;
 ///         - `SignatureMalformed`, `SignatureAtInfinity`, `SignatureInvalid`.
 ///         Per feed, skipped with `FeedSkipped(feedId, reason)` (no revert, so racing pushes and
 ///         pulls, and feeds another hub carries, never break a report): unknown feed, paused
@@ -165,6 +168,27 @@ interface IAegisHub is IAegisFeeds {
     error CandidateOutOfBounds(bytes32 feedId, int256 candidate, int96 minAnswer, int96 maxAnswer);
     /// @notice The zero address is not a valid guardian.
     error ZeroGuardian();
+    /// @notice A clock bound given at construction is out of range.
+    /// @param name "maxFutureDrift" or "maxReportAge".
+    /// @param given The value given, in seconds.
+    /// @param max The largest value accepted, in seconds (`maxReportAge` must also be > 0).
+    error InvalidClockBound(string name, uint256 given, uint256 max);
+    /// @notice The report's epoch is ahead of the chain's clock: epochs are unix milliseconds
+    ///         at most, so one report cannot take the epoch to a value no later report can beat.
+    /// @param epoch The report's epoch.
+    /// @param latestAllowed (block.timestamp + maxFutureDrift)·1000.
+    error EpochAheadOfClock(uint64 epoch, uint256 latestAllowed);
+    /// @notice The report was observed longer ago than `maxReportAge`: fetch a fresh report.
+    /// @param observedAt The report's observedAt.
+    /// @param oldestAllowed block.timestamp − maxReportAge.
+    error ReportTooOld(uint64 observedAt, uint256 oldestAllowed);
+    /// @notice `updateAndRead` would return a price older than the report the caller brought
+    ///         (a newer report without this feed landed first, or the feed was skipped):
+    ///         fetch the latest report and call again.
+    /// @param feedId The feed read.
+    /// @param servedObservedAt observedAt of the price the hub serves.
+    /// @param reportObservedAt observedAt of the caller's report.
+    error FeedNotUpdated(bytes32 feedId, uint256 servedObservedAt, uint64 reportObservedAt);
 
     // -- Events --
 
@@ -209,7 +233,10 @@ interface IAegisHub is IAegisFeeds {
     function transmit(Report calldata report, bytes calldata signature) external;
 
     /// @notice Pull mode: applies `report` if it is newer than the state (epoch above the
-    ///         last), otherwise does nothing; then reads `feedId` exactly like `read`.
+    ///         last), otherwise does nothing; then reads `feedId` exactly like `read`, and
+    ///         reverts `FeedNotUpdated` unless the price read is at least as recent as the
+    ///         report (observedAt): the caller gets the price it brought, a newer one, or a
+    ///         revert, never silently an older one.
     function updateAndRead(Report calldata report, bytes calldata signature, bytes32 feedId, uint256 maxAge)
         external
         returns (int256 answer, uint256 observedAt, uint256 spreadBps, uint256 roundId);
@@ -269,7 +296,10 @@ interface IAegisHub is IAegisFeeds {
 
     function guardian() external view returns (address);
     function paused() external view returns (bool);
+    /// @notice Seconds a report's observedAt may lead block.timestamp (≤ 1 day).
     function maxFutureDrift() external view returns (uint256);
+    /// @notice Seconds a report's observedAt may lag block.timestamp at acceptance (≤ 1 day).
+    function maxReportAge() external view returns (uint256);
 
     /// @notice Adds a feed and pre-initialises its history ring (steady-state writes are then
     ///         nonzero to nonzero).

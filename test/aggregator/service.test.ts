@@ -137,11 +137,12 @@ describe('aggregator service', () => {
     expect(b.store.count()).toBe(3);
     clock += 10;
     const out = await b.service.tick(150); // a clock that went backwards still moves epochs forward
-    expect(out.kind === 'round' && out.round.epoch).toBe(203n);
-    hub.epoch = 5000n;
+    // Epochs are the tick's start in ms (intervalMs 1000): ticks 200..202 used 200000..202000.
+    expect(out.kind === 'round' && out.round.epoch).toBe(202_001n);
+    hub.epoch = 500_000n;
     clock += 10;
     const out2 = await b.service.tick(204);
-    expect(out2.kind === 'round' && out2.round.epoch).toBe(5001n);
+    expect(out2.kind === 'round' && out2.round.epoch).toBe(500_001n);
     expect(b.store.recent(10).map((r) => r.epoch).slice(2)).toEqual(before);
     b.store.close();
   });
@@ -165,11 +166,11 @@ describe('aggregator service', () => {
     const t2 = await standby.service.tick(304);
     expect(t2.kind === 'round' && t2.transmission?.status).toBe('accepted');
     expect(hub.accepted.map((x) => [x.epoch, x.by])).toEqual([
-      [600n, 'agg0'],
-      [602n, 'agg0'],
-      [604n, 'agg0'],
-      [607n, 'agg1'],
-      [609n, 'agg1'],
+      [300_000n, 'agg0'],
+      [301_000n, 'agg0'],
+      [302_000n, 'agg0'],
+      [303_001n, 'agg1'],
+      [304_001n, 'agg1'],
     ]);
     for (const s of [active, standby]) s.store.close();
   });
@@ -177,7 +178,7 @@ describe('aggregator service', () => {
   it('epochs of aggregators k of m never collide and stay above the floor', () => {
     for (const floor of [0n, 5n, 1000n, 1001n, 1002n]) {
       for (let k = 0; k < 3; k++) {
-        const e = epochFor(10, floor, { position: k, of: 3 });
+        const e = epochFor(10, floor, { intervalMs: 1000, position: k, of: 3 });
         expect(e > floor).toBe(true);
         expect(Number(e % 3n)).toBe(k);
       }

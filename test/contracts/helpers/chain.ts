@@ -104,7 +104,7 @@ export async function setup(opts: FixtureOptions = {}): Promise<Fixture> {
     const deployer = signers[0]!;
     const committee = dealerKeygen(3, 4);
     const guardian = opts.guardian ?? (await deployer.getAddress());
-    const hub = await deploy(deployer, 'AegisHub', [guardian, 60, { groupPublicKey: hexlify(g2ToEip2537(committee.groupPublicKey)), n: 4, t: 3 }], { compiled });
+    const hub = await deploy(deployer, 'AegisHub', [guardian, 60, 300, { groupPublicKey: hexlify(g2ToEip2537(committee.groupPublicKey)), n: 4, t: 3 }], { compiled });
     if (opts.guardian === undefined) await (await hub.addFeed!(FEED, feedConfig(opts.feed))).wait();
     const oracle = new Oracle(hub, committee);
     if (opts.initialAnswer !== null && opts.guardian === undefined) await oracle.push(opts.initialAnswer ?? 2000n * ONE);
