@@ -4,6 +4,7 @@ pragma solidity ^0.8.30;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {SignedMath} from "@openzeppelin/contracts/utils/math/SignedMath.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {AggregatorV3Interface} from "@chainlink/contracts/src/v0.8/shared/interfaces/AggregatorV3Interface.sol";
@@ -17,11 +18,16 @@ import {SequencerGuard} from "./SequencerGuard.sol";
 /// @dev Prices come from `hub.tryRead` and pass, in order: sequencer up past its grace period,
 ///      feed known with at least one round, not tripped, not paused, not stale (the market's
 ///      `maxPriceAge` and the hub's own limit), `spreadBps` within the limit, answer > 0.
-///      Checks-effects-interactions plus a transient reentrancy lock on every external action.
+///      Checks-effects-interactions plus a transient reentrancy lock on every external action;
+///      incoming transfers are measured against the balance (no fee-on-transfer collateral).
 contract FuturesMarket is IFuturesMarket, SequencerGuard, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
+    using SafeCast for uint256;
+    using SafeCast for int256;
 
     uint256 private constant BPS = 10_000;
+    /// @dev Upper bound of `maxProfitBps` (100x the opening notional): any larger cap is no cap.
+    uint256 private constant MAX_PROFIT_BPS_LIMIT = 1_000_000;
 
     // -- Immutables --
 
@@ -37,13 +43,21 @@ contract FuturesMarket is IFuturesMarket, SequencerGuard, ReentrancyGuardTransie
     uint256 public immutable initialMarginBps;
     uint256 public immutable maintenanceMarginBps;
     uint256 public immutable liquidationBountyBps;
+    uint256 public immutable minNotional;
+    uint256 public immutable minCollateral;
+    uint256 public immutable maxProfitBps;
+    /// @notice Below this notional anyone may close a position (`closeDust`): half of
+    ///         `minNotional`, so a position opened at the minimum survives a halving of its
+    ///         notional (a long at 1x margin is liquidated long before that).
+    uint256 public immutable dustNotional;
 
     // -- Storage --
 
-    /// @notice Pool balance backing traders' profits, in collateral base units.
-    uint256 public pool;
-    /// @notice Number of accounts with a non-zero position.
-    uint256 public openPositions;
+    /// @notice Pool balance backing traders' profits and claims, in collateral base units.
+    uint128 public pool;
+    /// @notice Σ reserve + Σ claim over all accounts: the most the pool may still have to pay.
+    ///         Packed with `pool`: every realization moves both.
+    uint128 public exposure;
     mapping(address trader => Account) internal _accounts;
 
     constructor(
@@ -66,6 +80,17 @@ contract FuturesMarket is IFuturesMarket, SequencerGuard, ReentrancyGuardTransie
         if (risk.liquidationBountyBps > risk.maintenanceMarginBps) {
             revert InvalidParameter("liquidationBountyBps", risk.liquidationBountyBps);
         }
+        // Without a floor a 1-unit position is worth nobody's gas to liquidate or close.
+        if (risk.minNotional < 2 || risk.minNotional > type(uint128).max) {
+            revert InvalidParameter("minNotional", risk.minNotional);
+        }
+        if (risk.minCollateral == 0 || risk.minCollateral > type(uint128).max) {
+            revert InvalidParameter("minCollateral", risk.minCollateral);
+        }
+        // Without a cap a long's profit, and so the pool's exposure, has no bound.
+        if (risk.maxProfitBps == 0 || risk.maxProfitBps > MAX_PROFIT_BPS_LIMIT) {
+            revert InvalidParameter("maxProfitBps", risk.maxProfitBps);
+        }
         uint8 d = hub_.decimals(feedId_);
         if (d > 36) revert InvalidParameter("decimals", d);
         hub = hub_;
@@ -78,6 +103,10 @@ contract FuturesMarket is IFuturesMarket, SequencerGuard, ReentrancyGuardTransie
         initialMarginBps = risk.initialMarginBps;
         maintenanceMarginBps = risk.maintenanceMarginBps;
         liquidationBountyBps = risk.liquidationBountyBps;
+        minNotional = risk.minNotional;
+        minCollateral = risk.minCollateral;
+        maxProfitBps = risk.maxProfitBps;
+        dustNotional = risk.minNotional / 2;
     }
 
     // -- Collateral --
@@ -86,25 +115,32 @@ contract FuturesMarket is IFuturesMarket, SequencerGuard, ReentrancyGuardTransie
     function deposit(uint256 amount) external nonReentrant {
         if (amount == 0) revert ZeroAmount();
         Account storage a = _accounts[msg.sender];
-        a.collateral += amount;
-        emit Deposited(msg.sender, amount, a.collateral);
+        uint256 collateral = a.collateral + amount;
+        a.collateral = collateral.toUint128();
+        emit Deposited(msg.sender, amount, collateral);
 
-        collateralToken.safeTransferFrom(msg.sender, address(this), amount);
+        _pull(amount);
     }
 
     /// @inheritdoc IFuturesMarket
     function withdraw(uint256 amount) external nonReentrant {
         if (amount == 0) revert ZeroAmount();
         Account storage a = _accounts[msg.sender];
-        if (amount > a.collateral) revert InsufficientCollateral(amount, a.collateral);
+        uint256 collateral = a.collateral;
+        if (amount > collateral) revert InsufficientCollateral(amount, collateral);
+        // Checked above: amount ≤ collateral.
+        unchecked {
+            collateral -= amount;
+        }
         if (a.size != 0) {
+            if (collateral < minCollateral) revert CollateralBelowMinimum(collateral, minCollateral);
             (int256 price,) = _price();
             int256 equityAfter = _equity(a, price) - int256(amount);
             uint256 required = _margin(a.size, price, initialMarginBps);
             if (equityAfter < int256(required)) revert InsufficientMargin(equityAfter, required);
         }
-        a.collateral -= amount;
-        emit Withdrawn(msg.sender, amount, a.collateral);
+        a.collateral = uint128(collateral);
+        emit Withdrawn(msg.sender, amount, collateral);
 
         collateralToken.safeTransfer(msg.sender, amount);
     }
@@ -115,20 +151,27 @@ contract FuturesMarket is IFuturesMarket, SequencerGuard, ReentrancyGuardTransie
     function fundPool(uint256 amount) external nonReentrant {
         if (msg.sender != poolOwner) revert NotPoolOwner(msg.sender, poolOwner);
         if (amount == 0) revert ZeroAmount();
-        pool += amount;
-        emit PoolFunded(msg.sender, amount, pool);
+        uint256 pool_ = pool + amount;
+        pool = pool_.toUint128();
+        emit PoolFunded(msg.sender, amount, pool_);
 
-        collateralToken.safeTransferFrom(msg.sender, address(this), amount);
+        _pull(amount);
     }
 
     /// @inheritdoc IFuturesMarket
     function defundPool(uint256 amount) external nonReentrant {
         if (msg.sender != poolOwner) revert NotPoolOwner(msg.sender, poolOwner);
         if (amount == 0) revert ZeroAmount();
-        if (openPositions != 0) revert PoolLocked(openPositions);
-        if (amount > pool) revert InsufficientPool(amount, pool);
-        pool -= amount;
-        emit PoolDefunded(msg.sender, amount, pool);
+        uint256 pool_ = pool;
+        if (amount > pool_) revert InsufficientPool(amount, pool_);
+        uint256 free = _free(pool_, exposure);
+        if (amount > free) revert PoolLocked(amount, free, exposure);
+        // Checked above: amount ≤ free ≤ pool.
+        unchecked {
+            pool_ -= amount;
+        }
+        pool = uint128(pool_);
+        emit PoolDefunded(msg.sender, amount, pool_);
 
         collateralToken.safeTransfer(msg.sender, amount);
     }
@@ -141,12 +184,19 @@ contract FuturesMarket is IFuturesMarket, SequencerGuard, ReentrancyGuardTransie
         Account storage a = _accounts[msg.sender];
         if (a.size != 0) revert PositionAlreadyOpen(msg.sender, a.size);
         (int256 price, uint256 roundId) = _price();
-        uint256 required = _margin(size, price, initialMarginBps);
-        if (a.collateral < required) revert InsufficientMargin(int256(a.collateral), required);
-        a.size = size;
-        a.entryPrice = price;
-        ++openPositions;
-        emit PositionOpened(msg.sender, size, price, _notional(size, price), roundId);
+        uint256 notional = _notional(size, price);
+        if (notional < minNotional) revert NotionalBelowMinimum(notional, minNotional);
+        uint256 collateral = a.collateral;
+        if (collateral < minCollateral) revert CollateralBelowMinimum(collateral, minCollateral);
+        uint256 required = Math.mulDiv(notional, initialMarginBps, BPS, Math.Rounding.Ceil);
+        if (collateral < required) revert InsufficientMargin(int256(collateral), required);
+        // A short gains at most its notional (the price cannot go below 0).
+        uint256 maxProfit = Math.mulDiv(notional, size > 0 ? maxProfitBps : Math.min(maxProfitBps, BPS), BPS);
+        a.reserve = maxProfit.toUint128();
+        a.size = size.toInt128();
+        a.entryPrice = price.toInt128();
+        exposure = (exposure + maxProfit).toUint128();
+        emit PositionOpened(msg.sender, size, price, notional, maxProfit, roundId);
     }
 
     /// @inheritdoc IFuturesMarket
@@ -178,12 +228,49 @@ contract FuturesMarket is IFuturesMarket, SequencerGuard, ReentrancyGuardTransie
 
         uint256 bountyTarget = _margin(a.size, price, liquidationBountyBps);
         _realize(trader, a, price, roundId);
-        uint256 bounty = Math.min(bountyTarget, a.collateral);
-        a.collateral -= bounty;
+        uint256 collateral = a.collateral;
+        uint256 bounty = Math.min(bountyTarget, collateral);
+        // bounty ≤ collateral.
+        unchecked {
+            collateral -= bounty;
+        }
+        a.collateral = uint128(collateral);
         _close(a);
-        emit Liquidated(trader, msg.sender, price, bounty, a.collateral);
+        emit Liquidated(trader, msg.sender, price, bounty, collateral);
 
         if (bounty > 0) collateralToken.safeTransfer(msg.sender, bounty);
+    }
+
+    /// @inheritdoc IFuturesMarket
+    function closeDust(address trader) external nonReentrant {
+        Account storage a = _accounts[trader];
+        if (a.size == 0) revert NoPosition(trader);
+        (int256 price, uint256 roundId) = _price();
+        uint256 notional = _notional(a.size, price);
+        if (notional >= dustNotional) revert NotDust(trader, notional, dustNotional);
+        _realize(trader, a, price, roundId);
+        _close(a);
+        emit DustClosed(trader, msg.sender, notional, dustNotional);
+        emit PositionClosed(trader, price, a.collateral);
+    }
+
+    /// @inheritdoc IFuturesMarket
+    function collectClaim(address trader) external nonReentrant {
+        Account storage a = _accounts[trader];
+        uint256 claim = a.claim;
+        if (claim == 0) revert NoClaim(trader);
+        uint256 pool_ = pool;
+        if (pool_ == 0) revert InsufficientPool(claim, 0);
+        uint256 paid = Math.min(claim, pool_);
+        // paid ≤ claim, paid ≤ pool, and paid ≤ exposure because exposure ≥ Σ claim.
+        unchecked {
+            claim -= paid;
+            pool = uint128(pool_ - paid);
+            exposure -= uint128(paid);
+        }
+        a.claim = claim;
+        a.collateral = (a.collateral + paid).toUint128();
+        emit ClaimPaid(trader, msg.sender, paid, claim);
     }
 
     // -- Views --
@@ -203,6 +290,11 @@ contract FuturesMarket is IFuturesMarket, SequencerGuard, ReentrancyGuardTransie
         Account storage a = _accounts[trader];
         if (a.size == 0) return false;
         return _equity(a, price) < int256(_margin(a.size, price, maintenanceMarginBps));
+    }
+
+    /// @inheritdoc IFuturesMarket
+    function freePool() external view returns (uint256) {
+        return _free(pool, exposure);
     }
 
     /// @inheritdoc IFuturesMarket
@@ -228,6 +320,20 @@ contract FuturesMarket is IFuturesMarket, SequencerGuard, ReentrancyGuardTransie
         if (price <= 0) revert PriceNotPositive(feedId, price);
     }
 
+    /// @dev Pulls `amount` from the caller and reverts unless the balance grew by exactly that:
+    ///      booking more than arrived would let the last withdrawer find the market short.
+    function _pull(uint256 amount) private {
+        uint256 before = collateralToken.balanceOf(address(this));
+        collateralToken.safeTransferFrom(msg.sender, address(this), amount);
+        uint256 after_ = collateralToken.balanceOf(address(this));
+        uint256 received = after_ > before ? after_ - before : 0;
+        if (received != amount) revert FeeOnTransferUnsupported(amount, received);
+    }
+
+    function _free(uint256 pool_, uint256 exposure_) private pure returns (uint256) {
+        return pool_ > exposure_ ? pool_ - exposure_ : 0;
+    }
+
     function _notional(int256 size, int256 price) private view returns (uint256) {
         // price > 0 is guaranteed by _price for every caller that reaches here with an oracle
         // price; the views take any price, so clamp negatives to 0.
@@ -239,39 +345,95 @@ contract FuturesMarket is IFuturesMarket, SequencerGuard, ReentrancyGuardTransie
         return Math.mulDiv(_notional(size, price), bps, BPS, Math.Rounding.Ceil);
     }
 
-    function _pnl(Account storage a, int256 price) private view returns (int256) {
-        return a.size * (price - a.entryPrice) / int256(priceScale);
+    /// @dev int128 operands: the product of a size and a price difference fits in int256.
+    function _pnl(int256 size, int256 entry, int256 price) private view returns (int256) {
+        return size * (price - entry) / int256(priceScale);
     }
 
+    /// @dev Collateral + claim + open PnL, the PnL capped at the reserve (the most the position
+    ///      can still be paid). The claim counts: a loss beyond the collateral is set off
+    ///      against it, so a stranger's `mark` that turns open profit into a claim while the
+    ///      pool is short cannot make the account liquidatable.
     function _equity(Account storage a, int256 price) private view returns (int256) {
-        if (a.size == 0) return int256(a.collateral);
-        return int256(a.collateral) + _pnl(a, price);
+        int256 equity = int256(uint256(a.collateral)) + int256(a.claim);
+        if (a.size == 0) return equity;
+        int256 pnl = _pnl(a.size, a.entryPrice, price);
+        int256 reserve = int256(uint256(a.reserve));
+        return equity + (pnl > reserve ? reserve : pnl);
     }
 
     /// @dev Moves the open PnL between the account and the pool and resets the entry to `price`.
-    ///      Profits are capped by the pool, losses by the collateral (the rest is bad debt).
+    ///      A profit is owed up to the reserve; the pool pays what it holds, the rest becomes the
+    ///      account's claim. A loss comes from the collateral, then from the claim (set off), the
+    ///      rest is bad debt; what was covered raises the reserve, since the position may win it
+    ///      back. Every branch keeps exposure == Σ reserve + Σ claim.
     function _realize(address trader, Account storage a, int256 price, uint256 roundId) private {
-        int256 pnl = _pnl(a, price);
+        int256 pnl = _pnl(a.size, a.entryPrice, price);
+        uint256 collateral = a.collateral;
+        uint256 reserve = a.reserve;
         if (pnl > 0) {
-            uint256 owed = uint256(pnl);
-            uint256 paid = Math.min(owed, pool);
-            pool -= paid;
-            a.collateral += paid;
-            if (paid < owed) emit ProfitCapped(trader, owed, paid);
+            uint256 profit = uint256(pnl);
+            uint256 owed = profit;
+            if (owed > reserve) {
+                owed = reserve;
+                emit ProfitCapped(trader, profit, owed);
+            }
+            uint256 pool_ = pool;
+            uint256 paid = Math.min(owed, pool_);
+            // owed ≤ reserve; paid ≤ pool; paid ≤ owed ≤ reserve ≤ exposure.
+            unchecked {
+                reserve -= owed;
+                pool = uint128(pool_ - paid);
+                exposure -= uint128(paid);
+            }
+            collateral += paid;
+            if (paid < owed) {
+                uint256 claim = a.claim + (owed - paid);
+                a.claim = claim;
+                emit ClaimAccrued(trader, owed - paid, claim);
+            }
         } else if (pnl < 0) {
             uint256 loss = uint256(-pnl);
-            uint256 covered = Math.min(loss, a.collateral);
-            a.collateral -= covered;
-            pool += covered;
-            if (covered < loss) emit BadDebt(trader, loss - covered);
+            uint256 covered = Math.min(loss, collateral);
+            // covered ≤ collateral.
+            unchecked {
+                collateral -= covered;
+            }
+            pool = (pool + covered).toUint128();
+            exposure = (exposure + covered).toUint128();
+            if (covered < loss) {
+                uint256 rest = loss - covered;
+                uint256 claim = a.claim;
+                uint256 setOff = Math.min(rest, claim);
+                if (setOff > 0) {
+                    // The pool owes the claim and is owed the loss: both shrink, no token moves,
+                    // and the amount moves from claim to reserve (exposure unchanged).
+                    unchecked {
+                        claim -= setOff;
+                    }
+                    a.claim = claim;
+                    covered += setOff;
+                    emit ClaimSetOff(trader, setOff, claim);
+                }
+                if (covered < loss) emit BadDebt(trader, loss - covered);
+            }
+            reserve += covered;
         }
-        a.entryPrice = price;
-        emit PositionMarked(trader, msg.sender, price, pnl, a.collateral, roundId);
+        a.collateral = collateral.toUint128();
+        a.reserve = reserve.toUint128();
+        a.entryPrice = price.toInt128();
+        emit PositionMarked(trader, msg.sender, price, pnl, collateral, roundId);
     }
 
+    /// @dev Flattens the account and releases its reserve; a claim stays until collected.
     function _close(Account storage a) private {
+        uint256 reserve = a.reserve;
+        // exposure ≥ Σ reserve ≥ this reserve.
+        unchecked {
+            exposure -= uint128(reserve);
+        }
+        a.reserve = 0;
         a.size = 0;
         a.entryPrice = 0;
-        --openPositions;
     }
 }
