@@ -268,7 +268,8 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
       await nextTx();
       futures = await deploy(guardian, 'FuturesMarket', [
         hubAddress, feedId, tokenAddr, await lp.getAddress(),
-        { maxPriceAge: fut.maxPriceAgeSec, maxSpreadBps: fut.maxSpreadBps, initialMarginBps: fut.initialMarginBps, maintenanceMarginBps: fut.maintenanceMarginBps, liquidationBountyBps: fut.liquidationBountyBps },
+        { maxPriceAge: fut.maxPriceAgeSec, maxSpreadBps: fut.maxSpreadBps, initialMarginBps: fut.initialMarginBps, maintenanceMarginBps: fut.maintenanceMarginBps, liquidationBountyBps: fut.liquidationBountyBps,
+          minNotional: USD(fut.minNotionalUsd), minCollateral: USD(fut.minCollateralUsd), maxProfitBps: fut.maxProfitBps },
         ZeroAddress, 0,
       ], { compiled });
       const fa = await futures.getAddress();
@@ -709,9 +710,12 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
       let bal = BigInt(await token.getFunction('balanceOf')(addr));
       if (futures && p.name.startsWith('trader')) {
         const acct = await futures.getFunction('getAccount')(addr);
-        bal += BigInt(acct[0]);
+        bal += BigInt(acct[0]) + BigInt(acct.claim); // a claim is profit the pool still owes
       }
-      if (futures && p.name === 'pool (LP)') bal += BigInt(await futures.getFunction('pool')());
+      if (futures && p.name === 'pool (LP)') {
+        bal += BigInt(await futures.getFunction('pool')());
+        for (const q of parties) if (q.name.startsWith('trader')) bal -= BigInt((await futures.getFunction('getAccount')(await q.signer.getAddress())).claim);
+      }
       payouts.push({ party: p.name, address: addr, depositedUsd: fromUnits(p.deposited), finalUsd: fromUnits(bal), netUsd: fromUnits(bal - p.deposited) });
     }
     if (option && optionId !== undefined && !optionDone) optionRecord = { tSec: s.durationSec, outcome: 'not settled by the end of the run', holderPayoutUsd: 0, honestPayoutUsd: fromUnits(BigInt(await option.getFunction('payoffAt')(optionId, toAnswer(market.truth(opt!.expirySec))))) };

@@ -186,6 +186,11 @@ export const ScenarioSchema = z.strictObject({
           initialMarginBps: z.number().int().positive().max(10_000).default(1000),
           maintenanceMarginBps: z.number().int().positive().default(500),
           liquidationBountyBps: z.number().int().nonnegative().default(100),
+          /** Smallest position notional and collateral to open with (FuturesMarket risk params). */
+          minNotionalUsd: z.number().positive().default(100),
+          minCollateralUsd: z.number().positive().default(10),
+          /** Most a position can take from the pool, in bps of its opening notional. */
+          maxProfitBps: z.number().int().positive().max(1_000_000).default(10_000),
           poolUsd: z.number().positive().default(10_000_000),
           positions: z.array(positionSchema).default([]),
         })
