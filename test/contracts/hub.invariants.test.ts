@@ -6,8 +6,9 @@
  *
  * Commands: transmit and pull-mode `updateAndRead` of reports over random feed subsets
  * (duplicates and an unknown feed included) with small, limit-edge, breaker-tripping,
- * candidate-confirming and out-of-bounds answers; next, skipped, equal, stale and replayed
- * epochs; observedAt now, older, equal to the feed's last, future within and beyond the drift;
+ * candidate-confirming and out-of-bounds answers; next, skipped, equal, stale, replayed and
+ * ahead-of-clock epochs; observedAt now, older (within and beyond maxReportAge), equal to the
+ * feed's last, future within and beyond the drift;
  * forged reports (another committee); time jumps (`increaseTime`, `setNextTimestamp`); the
  * guardian pausing feeds and the hub, resolving breakers (accept / reject) and configuring
  * feeds (valid and invalid); and an outsider calling every guardian function.
@@ -48,6 +49,8 @@ const RUNS = Number(process.env.AEGIS_PROPERTY_RUNS ?? 8);
 const SEED = process.env.AEGIS_PROPERTY_SEED === undefined ? undefined : Number(process.env.AEGIS_PROPERTY_SEED);
 const VERBOSE = Boolean(process.env.AEGIS_PROPERTY_VERBOSE);
 const DRIFT = 60n;
+/** The hub's maxReportAge in this suite. */
+const AGE = 300n;
 const GAS = { gasLimit: 3_000_000n };
 
 /** The feeds under test: a wide one, a narrow-bounds one, a signed index (negative answers). */
@@ -300,7 +303,9 @@ function expectReport(m0: Model, report: Report, valid: boolean, ts: bigint, fro
   if (report.epoch <= m.epoch) {
     if (!pull) return fail('EpochNotAboveLast', report.epoch, m.epoch);
   } else {
+    if (report.epoch > (ts + DRIFT) * 1000n) return fail('EpochAheadOfClock', report.epoch, (ts + DRIFT) * 1000n);
     if (report.observedAt > ts + DRIFT) return fail('ObservedAtInFuture', report.observedAt, ts + DRIFT);
+    if (report.observedAt + AGE < ts) return fail('ReportTooOld', report.observedAt, ts - AGE);
     if (!valid) return fail('SignatureInvalid', hexlify(reportMessage(report)));
     m.epoch = report.epoch;
     events.push(['ReportAccepted', from, report.epoch, report.observedAt]);
@@ -319,6 +324,8 @@ function expectReport(m0: Model, report: Report, valid: boolean, ts: bigint, fro
   // Before its first round a feed's observedAt is 0, so the hub reports the block time as its age.
   const age = s ? (ts > s.observedAt ? ts - s.observedAt : 0n) : ts;
   if (!s || age > limit) return fail('FeedStale', id, age, limit);
+  // Never a price older than the report the caller brought.
+  if (s.observedAt < report.observedAt) return fail('FeedNotUpdated', id, s.observedAt, report.observedAt);
   return { events, ret: [s.answer, s.observedAt, s.spread, BigInt(f.rounds.length)], next: m };
 }
 
@@ -513,7 +520,7 @@ async function step(m: Model, r: Real, kind: 'report' | 'guardian' | 'outsider',
 }
 
 type Move = 'small' | 'edge' | 'edge+1' | 'trip' | 'nearCandidate' | 'below' | 'above' | 'atMin' | 'atMax';
-type EpochKind = 'next' | 'skip' | 'equal' | 'stale';
+type EpochKind = 'next' | 'skip' | 'equal' | 'stale' | 'ahead';
 type ObsKind = 'now' | 'older' | 'equalLast' | 'afterLast' | 'future' | 'beyond';
 
 interface ReportSpec {
@@ -570,7 +577,12 @@ async function buildReport(m: Model, spec: ReportSpec, ts: bigint): Promise<Repo
   // protocol/report refuses to encode a feed twice, so honest committees never sign that.
   const entries = spec.entries.filter((e, i) => spec.entries.findIndex((x) => x.slot === e.slot) === i);
   const slots = entries.map((e) => e.slot);
-  const epoch = spec.epoch === 'next' ? m.epoch + 1n : spec.epoch === 'skip' ? m.epoch + BigInt(spec.epochDelta) : spec.epoch === 'equal' ? m.epoch : m.epoch - BigInt(spec.epochDelta);
+  const epoch =
+    spec.epoch === 'next' ? m.epoch + 1n
+    : spec.epoch === 'skip' ? m.epoch + BigInt(spec.epochDelta)
+    : spec.epoch === 'equal' ? m.epoch
+    : spec.epoch === 'ahead' ? (ts + DRIFT + 1n) * 1000n + BigInt(spec.epochDelta) // beyond the hub's clock bound
+    : m.epoch - BigInt(spec.epochDelta);
   const last = lastOf(m, slots) || ts;
   const d = BigInt(spec.obsDelta);
   const obs = { now: ts, older: ts - d, equalLast: last, afterLast: last + (d % 90n), future: ts + (d % DRIFT) + 1n, beyond: ts + DRIFT + 1n + d }[spec.obs];
@@ -587,7 +599,7 @@ async function buildReport(m: Model, spec: ReportSpec, ts: bigint): Promise<Repo
 }
 
 function describeSpec(s: ReportSpec): string {
-  return `${s.entries.map((e) => `${e.slot === 3 ? '?' : FEEDS[e.slot]!.name.slice(0, 3)}:${e.move}${e.down ? '↓' : '↑'}${e.frac}`).join(',')} epoch ${s.epoch}${s.epoch === 'skip' || s.epoch === 'stale' ? s.epochDelta : ''} obs ${s.obs}${s.obsDelta} signers ${s.signers.join('')}`;
+  return `${s.entries.map((e) => `${e.slot === 3 ? '?' : FEEDS[e.slot]!.name.slice(0, 3)}:${e.move}${e.down ? '↓' : '↑'}${e.frac}`).join(',')} epoch ${s.epoch}${s.epoch === 'skip' || s.epoch === 'stale' || s.epoch === 'ahead' ? s.epochDelta : ''} obs ${s.obs}${s.obsDelta} signers ${s.signers.join('')}`;
 }
 
 class Transmit implements Cmd {
@@ -852,7 +864,7 @@ const moveArb: fc.Arbitrary<Move> = fc.oneof(
 );
 const specArb: fc.Arbitrary<ReportSpec> = fc.record({
   entries: fc.array(fc.record({ slot: slotArb, move: moveArb, frac: fc.nat(3000), down: fc.boolean() }), { minLength: 1, maxLength: 4 }),
-  epoch: fc.oneof({ weight: 8, arbitrary: fc.constant<EpochKind>('next') }, { weight: 1, arbitrary: fc.constantFrom<EpochKind>('skip', 'equal', 'stale') }),
+  epoch: fc.oneof({ weight: 8, arbitrary: fc.constant<EpochKind>('next') }, { weight: 1, arbitrary: fc.constantFrom<EpochKind>('skip', 'equal', 'stale', 'ahead') }),
   epochDelta: fc.integer({ min: 1, max: 1000 }),
   obs: fc.oneof({ weight: 4, arbitrary: fc.constant<ObsKind>('now') }, { weight: 3, arbitrary: fc.constant<ObsKind>('afterLast') }, { weight: 2, arbitrary: fc.constantFrom<ObsKind>('older', 'equalLast', 'future', 'beyond') }),
   obsDelta: fc.integer({ min: 1, max: 700 }),
@@ -919,7 +931,7 @@ beforeAll(async () => {
     outsider = await anvil.signer(1);
     guardianAddr = await guardian.getAddress();
     outsiderAddr = await outsider.getAddress();
-    hub = await deployHub(guardian, c, { compiled, maxFutureDrift: Number(DRIFT) });
+    hub = await deployHub(guardian, c, { compiled, maxFutureDrift: Number(DRIFT), maxReportAge: Number(AGE) });
     for (let i = 0; i < FEEDS.length; i++) await (await hub.addFeed!(IDS[i]!, FEEDS[i]!.cfg)).wait();
     // The first two feeds start served (breakers armed); the index starts empty (first round).
     const now = await anvil.now();

@@ -38,7 +38,7 @@ beforeAll(async () => {
   anvil = await startAnvil();
   c = testCommittee(4);
   // A generous future drift lets the suite's observedAt clock run ahead of anvil's blocks.
-  hub = await deployHub(await anvil.signer(0), c, { compiled, maxFutureDrift: 86_400 });
+  hub = await deployHub(await anvil.signer(0), c, { compiled, maxFutureDrift: 86_400, maxReportAge: 86_400 });
   for (const [id, desc] of [[BTC, 'BTC / USD'], [ETH, 'ETH / USD']] as const) {
     await (await hub.addFeed!(id, feedConfig({ description: desc, historyCapacity: 4, deviationBps: 1000, confirmations: 2, confirmationTime: 60 }))).wait();
   }
@@ -251,7 +251,7 @@ describe('transmit', () => {
 
 describe('domain separation', () => {
   it('a report signed for another hub address fails', async () => {
-    const hub2 = await deployHub(await anvil.signer(0), c, { compiled, maxFutureDrift: 86_400 });
+    const hub2 = await deployHub(await anvil.signer(0), c, { compiled, maxFutureDrift: 86_400, maxReportAge: 86_400 });
     const forHub2 = await report({ answers: [6_000_000_000_000n] }, hub2);
     const sig = signReport(c, forHub2);
     // Same committee, but the digest binds the hub address.
@@ -385,6 +385,72 @@ describe('pull mode', () => {
     expect(await hub.latestRoundId!(BTC)).toBe(round);
     // transmit of the same old report reverts, as a push must not go backwards.
     await reverts(hub.transmit!(old, oldSig), 'EpochNotAboveLast');
+  });
+});
+
+describe('clock bounds: epochs, report age, future drift', () => {
+  let tight: Contract;
+  let tEpoch = 0n;
+  const DRIFT = 60n;
+  const AGE = 120n;
+  beforeAll(async () => {
+    tight = await deployHub(await anvil.signer(0), c, { compiled, maxFutureDrift: Number(DRIFT), maxReportAge: Number(AGE) });
+    await (await tight.addFeed!(BTC, feedConfig({ description: 'BTC / USD', historyCapacity: 4 }))).wait();
+    await (await tight.addFeed!(ETH, feedConfig({ description: 'ETH / USD', historyCapacity: 4 }))).wait();
+  });
+  async function tr(fields: Partial<Report> & { answers: bigint[] }): Promise<Report> {
+    tEpoch += 1n;
+    return { ...(await report(fields, tight)), epoch: tEpoch, observedAt: fields.observedAt ?? (await anvil.now()), ...(fields.epoch !== undefined ? { epoch: fields.epoch } : {}) };
+  }
+
+  it('the constructor refuses a future drift or report age beyond one day, and a zero report age', async () => {
+    const { deploy } = await import('../../contracts/deploy.ts');
+    const key = { groupPublicKey: hexlify(g2ToEip2537(c.groupPublicKey)), n: c.n, t: c.t };
+    const who = await (await anvil.signer(0)).getAddress();
+    await reverts(deploy(await anvil.signer(0), 'AegisHub', [who, 86_401, 300, key], { compiled }), 'InvalidClockBound', ['maxFutureDrift', 86_401n, 86_400n]);
+    await reverts(deploy(await anvil.signer(0), 'AegisHub', [who, 60, 0, key], { compiled }), 'InvalidClockBound', ['maxReportAge', 0n, 86_400n]);
+    await reverts(deploy(await anvil.signer(0), 'AegisHub', [who, 60, 86_401, key], { compiled }), 'InvalidClockBound', ['maxReportAge', 86_401n, 86_400n]);
+    expect([await tight.maxFutureDrift!(), await tight.maxReportAge!()]).toEqual([DRIFT, AGE]);
+  });
+
+  it('refuses an epoch above (block time + maxFutureDrift) in ms, and accepts the clock\'s own', async () => {
+    const now = await anvil.now();
+    const far = await tr({ answers: [6_000_000_000_000n], epoch: (1n << 64n) - 1n });
+    await reverts(tight.transmit!(far, signReport(c, far)), 'EpochAheadOfClock');
+    const ahead = await tr({ answers: [6_000_000_000_000n], epoch: (now + DRIFT + 30n) * 1000n });
+    await reverts(tight.transmit!(ahead, signReport(c, ahead)), 'EpochAheadOfClock');
+    const ok = await tr({ answers: [6_000_000_000_000n], epoch: now * 1000n });
+    await send(ok, signReport(c, ok), tight);
+    expect(await tight.latestEpoch!()).toBe(now * 1000n);
+    tEpoch = now * 1000n;
+  });
+
+  it('refuses a report observed longer ago than maxReportAge, accepts one just inside it', async () => {
+    const now = await anvil.now();
+    const old = await tr({ answers: [6_010_000_000_000n], observedAt: now - AGE - 5n });
+    await reverts(tight.transmit!(old, signReport(c, old)), 'ReportTooOld');
+    // Pull mode fails loudly too: the caller brought a report the hub will not take.
+    await reverts(tight.updateAndRead!(old, signReport(c, old), BTC, 0), 'ReportTooOld');
+    const inside = await tr({ feedIds: [ETH], answers: [300_000_000_000n], observedAt: now - AGE + 30n });
+    await send(inside, signReport(c, inside), tight);
+    expect((await tight.tryRead!(ETH)).observedAt).toBe(inside.observedAt);
+  });
+
+  it('updateAndRead reverts FeedNotUpdated instead of returning a price older than the caller\'s report', async () => {
+    const now = await anvil.now();
+    const mine = await tr({ answers: [6_020_000_000_000n], observedAt: now + 5n });
+    const mineSig = signReport(c, mine);
+    // A front-runner lands a newer report that carries ETH only: the caller's report becomes a no-op.
+    const other = await tr({ feedIds: [ETH], answers: [301_000_000_000n], observedAt: now + 6n });
+    await send(other, signReport(c, other), tight);
+    await reverts(tight.updateAndRead!(mine, mineSig, BTC, 0), 'FeedNotUpdated');
+    // A report whose feed the hub skips (out of bounds) is no better than an old price.
+    const oob = await tr({ answers: [-5n], observedAt: now + 7n });
+    await reverts(tight.updateAndRead!(oob, signReport(c, oob), BTC, 0), 'FeedNotUpdated');
+    // The honest path still reads its own price in the same call.
+    const fresh = await tr({ answers: [6_030_000_000_000n], observedAt: now + 8n });
+    const [answer, observedAt] = await tight.updateAndRead!.staticCall(fresh, signReport(c, fresh), BTC, 0);
+    expect([answer, observedAt]).toEqual([6_030_000_000_000n, fresh.observedAt]);
   });
 });
 
