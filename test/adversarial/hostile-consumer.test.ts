@@ -69,7 +69,7 @@ describe('a hostile consumer cannot change hub state', () => {
     expect(changed.has((await consumer.getAddress()).toLowerCase())).toBe(true);
     expect(changed.has(hubAddress)).toBe(false);
     expect(changed.has(adapterAddress)).toBe(false);
-    expect(rc!.logs.filter((l) => l.address.toLowerCase() === hubAddress)).toEqual([]);
+    expect(rc!.logs.filter((l: { address: string }) => l.address.toLowerCase() === hubAddress)).toEqual([]);
     expect(await hubView()).toEqual(before);
   });
 
