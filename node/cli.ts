@@ -3,7 +3,7 @@
  * `node/poller.ts` and `node/keys/`. Errors print one line (what, where, the fix) and exit 1;
  * no stack traces for operator mistakes.
  *
- *   aegis node start --config node.yaml [--port N]
+ *   aegis node start --config node.yaml [--port N] [--coordinator KEY]...
  *   aegis node check --config node.yaml
  *   aegis keys create identity|share --out FILE (--password-file F | --password-env V)
  *   aegis keys import identity|share --out FILE (--secret-file F | --secret-env V) (--password-file F | --password-env V)
@@ -28,9 +28,10 @@ export function registerNodeCommands(program: Command): void {
     .description('start the node: poll sources, serve /v1/observe, /v1/sign, /v1/health, /v1/status, /metrics')
     .requiredOption('-c, --config <file>', 'node YAML config')
     .option('-p, --port <port>', 'override listen.port', parsePort)
-    .action(async (opts: { config: string; port?: number }) => {
+    .option('--coordinator <key>', 'allow this DKG coordinator Ed25519 key (0x-hex) besides the config\'s dkg.coordinators; repeatable; never an aggregator key', (v: string, prev: string[] = []) => [...prev, v])
+    .action(async (opts: { config: string; port?: number; coordinator?: string[] }) => {
       await run(async () => {
-        const running = await startNode(opts.config, opts.port !== undefined ? { port: opts.port } : {});
+        const running = await startNode(opts.config, { ...(opts.port !== undefined ? { port: opts.port } : {}), ...(opts.coordinator ? { dkgCoordinators: opts.coordinator } : {}) });
         const shutdown = (signal: string) => {
           running.logger.info({ action: 'stop', signal }, `received ${signal}, stopping`);
           running.stop().then(
@@ -218,7 +219,7 @@ async function run(fn: () => Promise<void>): Promise<void> {
   try {
     await fn();
   } catch (err) {
-    if (err instanceof NodeError || err instanceof KeystoreError || (err instanceof Error && err.name === 'StoreError')) {
+    if (err instanceof NodeError || err instanceof KeystoreError || (err instanceof Error && (err.name === 'StoreError' || err.name === 'DkgSetupError'))) {
       console.error(`error (${(err as { code?: string }).code}): ${err.message}`);
     } else {
       console.error(`error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);

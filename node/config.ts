@@ -125,6 +125,18 @@ export const NodeConfigSchema = z.strictObject({
   venues: z.partialRecord(z.enum(SUPPORTED_VENUES as unknown as [VenueId, ...VenueId[]]), venueDefaults).default({}),
   feeds: z.array(feedSchema).min(1, 'configure at least one feed'),
   log: z.strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
+  /** Key ceremonies (node/dkg): who may drive them, and where the operator's approvals are kept. */
+  dkg: z
+    .strictObject({
+      /**
+       * Ed25519 keys (0x-hex) allowed to drive ceremonies on this node. Never the committee's
+       * aggregator keys: the node refuses to start when one is listed.
+       */
+      coordinators: z.array(z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'expected a 0x-prefixed 32-byte Ed25519 public key')).max(16).default([]),
+      /** Folder of the operator's ceremony approvals (`aegis dkg approve`); read at every deal. */
+      approvals: z.string().min(1).default('./dkg-approvals'),
+    })
+    .prefault({}),
 });
 
 export type NodeConfigInput = z.input<typeof NodeConfigSchema>;
@@ -261,6 +273,7 @@ export function parseNodeConfig(raw: unknown, file: string): NodeConfig {
     file,
     committee: at(c.committee),
     store: at(c.store),
+    dkg: { ...c.dkg, approvals: at(c.dkg.approvals) },
     keys: {
       identity: { ...c.keys.identity, path: at(c.keys.identity.path), ...(c.keys.identity.passwordFile ? { passwordFile: at(c.keys.identity.passwordFile) } : {}) },
       share: { ...c.keys.share, path: at(c.keys.share.path), ...(c.keys.share.passwordFile ? { passwordFile: at(c.keys.share.passwordFile) } : {}) },

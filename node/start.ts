@@ -15,6 +15,7 @@ import { startNodeHttp, type NodeHttpServer } from './http/server.ts';
 import { createNodeLogger } from './log.ts';
 import { NodeService } from './service.ts';
 import { dkgRouterForNode } from './dkg/server.ts';
+import type { ApprovalSource } from './dkg/approvals.ts';
 
 /** Read and check a committee file; errors name the file, the field and the fix. */
 export function loadCommittee(file: string): Committee {
@@ -44,8 +45,10 @@ export interface StartOptions {
   logger?: Logger;
   /** Override the config's listen port (0: any free port). */
   port?: number;
-  /** Extra keys allowed to coordinate DKG/resharing ceremonies (besides the committee's aggregators). */
+  /** Keys allowed to coordinate DKG/resharing ceremonies, besides the config's `dkg.coordinators` (never aggregator keys). */
   dkgCoordinators?: readonly string[];
+  /** Ceremony approvals given in code (in-process fixtures); by default the config's `dkg.approvals` folder. */
+  dkgApprovals?: ApprovalSource;
 }
 
 /** Load everything, start polling and listen. The caller stops it with `stop()`. */
@@ -66,8 +69,24 @@ export async function startNode(configFile: string, opts: StartOptions = {}): Pr
   logger = service.logger;
   const allowedKeys = new Set(committee.aggregators.map((a) => a.identityKey.toLowerCase().replace(/^0x/, '')));
   if (allowedKeys.size === 0) logger.warn({ action: 'start' }, `committee file ${config.committee} lists no aggregators: every observe and sign request will be rejected`);
-  // The ceremony endpoints (node/dkg), so the running committee can reshare.
-  const dkg = await dkgRouterForNode(config, { identitySecret: identity.secretKey, currentShare: share.share, logger, ...(opts.dkgCoordinators ? { coordinators: opts.dkgCoordinators } : {}) });
+  // The ceremony endpoints (node/dkg), so the running committee can reshare: driven only by
+  // configured coordinator keys, never aggregators, and dealing only in approved ceremonies.
+  let dkg: Awaited<ReturnType<typeof dkgRouterForNode>>;
+  try {
+    dkg = await dkgRouterForNode(config, {
+      identitySecret: identity.secretKey,
+      currentShare: share.share,
+      committee,
+      logger,
+      ...(opts.dkgCoordinators ? { coordinators: opts.dkgCoordinators } : {}),
+      ...(opts.dkgApprovals ? { approvals: opts.dkgApprovals } : {}),
+    });
+  } catch (err) {
+    await service.stop().catch(() => undefined);
+    service.metrics.close();
+    store.close();
+    throw err;
+  }
   let http: NodeHttpServer;
   try {
     http = await startNodeHttp({

@@ -4,18 +4,26 @@
  * phase and the participant, and exit 1. Operator steps: node/dkg/README.md.
  *
  *   aegis dkg serve     --config node.yaml [--port N] [--coordinator KEY]...
+ *   aegis dkg approve   --config node.yaml CEREMONY_FILE [--allow-lower-threshold]
+ *   aegis dkg approvals --config node.yaml
+ *   aegis dkg revoke    --config node.yaml CEREMONY_ID_OR_DIGEST
  *   aegis dkg ceremony  --id ID --t T --node URL... [--phase-s S] [--chain-id N --hub ADDR --config-version V --aggregator KEY...] --out FILE
  *   aegis dkg start     --ceremony FILE <coordinator key> [--phase-timeout-s S] [--transcript-out F] [--committee-out F]
- *   aegis dkg reshare   --committee CURRENT --id ID --t T --node URL... [--dealer URL...] <coordinator key> [--out-dir DIR]
- *                       [--rotate --rpc URL --tx-key-env VAR]
+ *   aegis dkg reshare   --committee CURRENT --id ID --t T --node URL... [--dealer URL...] [--out-dir DIR]   (writes the file)
+ *   aegis dkg reshare   --committee CURRENT --ceremony APPROVED_FILE <coordinator key> [--out-dir DIR]
+ *                       [--rotate --rpc URL --tx-key-env VAR]                                         (runs it)
  *   aegis dkg rotate    --ceremony RESHARE_FILE --committee CURRENT --rpc URL --tx-key-env VAR <coordinator key>
  *   aegis dkg retire    --share OLD_KEYSTORE --committee ITS_COMMITTEE (--rpc URL | --force)
  *   aegis dkg status    (--node URL... | --ceremony FILE)
  *   aegis dkg verify    TRANSCRIPT [--committee FILE]
  *
  * <coordinator key>: --key KEYSTORE (--password-file F | --password-env V), an EIP-2335
- * Ed25519 keystore (a node identity or an aggregator identity), or --secret-env VAR holding
- * the 32-byte seed as hex (development).
+ * Ed25519 keystore of a key made for coordinating (never an aggregator's: nodes refuse those),
+ * or --secret-env VAR holding the 32-byte seed as hex (development).
+ *
+ * A node deals only in a ceremony its operator approved: `approve` prints what the file asks
+ * of this node (members, thresholds, this node's roles) and pins its approval digest in the
+ * config's `dkg.approvals` folder, which the running node reads at every deal.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,10 +35,12 @@ import { JsonRpcProvider, Wallet } from 'ethers';
 import { parseCommittee } from '../../protocol/index.ts';
 import { verifyTranscript } from '../../protocol/dkg/index.ts';
 import { readPassword } from '../keys/index.ts';
+import { loadNodeConfig } from '../config.ts';
 import { createNodeLogger } from '../log.ts';
+import { describeApproval, listApprovals, revokeApproval } from './approvals.ts';
 import { CoordinatorError, buildCeremonyFile, planOf, rotateHub, runCeremony, type RunResult } from './coordinator.ts';
 import { retireShare } from './retire.ts';
-import { startDkgServer } from './server.ts';
+import { approvalFileOf, approveCeremonyFile, startDkgServer } from './server.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 const int = (name: string) => (v: string) => {
@@ -48,7 +58,7 @@ interface KeyOpts {
 
 function keyOptions(cmd: Command): Command {
   return cmd
-    .option('--key <keystore>', 'coordinator Ed25519 keystore (EIP-2335; a node or aggregator identity)')
+    .option('--key <keystore>', 'coordinator Ed25519 keystore (EIP-2335; a key made for coordinating, listed in the nodes\' dkg.coordinators; not an aggregator key)')
     .option('--password-file <file>', 'file holding the keystore password')
     .option('--password-env <var>', 'environment variable holding the keystore password')
     .option('--secret-env <var>', 'environment variable holding the coordinator Ed25519 seed as hex (development)');
@@ -110,7 +120,7 @@ export function registerDkgCommands(program: Command): void {
     .description("serve the ceremony endpoints (/v1/dkg/*) from a node's config, before the node has a share")
     .requiredOption('-c, --config <file>', 'node YAML config (identity keystore, share keystore path and password)')
     .option('-p, --port <port>', 'override listen.port', int('--port'))
-    .option('--coordinator <key>', 'allow this coordinator Ed25519 key (0x-hex); repeatable; the committee file\'s aggregators are allowed too', collect)
+    .option('--coordinator <key>', 'allow this coordinator Ed25519 key (0x-hex) besides the config\'s dkg.coordinators; repeatable; never an aggregator key (refused)', collect)
     .action(async (o: { config: string; port?: number; coordinator?: string[] }) => {
       await run(async () => {
         const logger = createNodeLogger('info');
@@ -118,6 +128,50 @@ export function registerDkgCommands(program: Command): void {
         const stop = () => server.close().then(() => process.exit(0), () => process.exit(1));
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
+      });
+    });
+
+  dkg
+    .command('approve')
+    .description('review a ceremony file and approve it for this node: the node deals only in ceremonies its operator approved')
+    .requiredOption('-c, --config <file>', 'node YAML config (identity keystore, committee file, dkg.approvals folder)')
+    .argument('<ceremony>', 'ceremony file (aegis dkg ceremony / reshare output), as every operator received it')
+    .option('--allow-lower-threshold', 'approve a resharing whose new t is below the current t')
+    .action(async (file: string, o: { config: string; allowLowerThreshold?: boolean }) => {
+      await run(async () => {
+        const config = loadNodeConfig(o.config);
+        const record = approveCeremonyFile(config, readJson(file, 'ceremony file'), { allowLowerThreshold: o.allowLowerThreshold ?? false, fileName: file });
+        for (const l of describeApproval(record)) say(l);
+        say(`approved: ${approvalFileOf(config, record)}. This node will deal in ceremony ${record.ceremonyId} when its coordinator starts it; undo with: aegis dkg revoke --config ${o.config} ${record.ceremonyId}`);
+      });
+    });
+
+  dkg
+    .command('approvals')
+    .description('list the ceremonies this node\'s operator approved')
+    .requiredOption('-c, --config <file>', 'node YAML config')
+    .action(async (o: { config: string }) => {
+      await run(async () => {
+        const config = loadNodeConfig(o.config);
+        const { records, bad } = listApprovals(config.dkg.approvals);
+        if (records.length === 0) say(`no approved ceremony in ${config.dkg.approvals}`);
+        for (const { file, record } of records) {
+          say(`${record.approvedAt} ${file}`);
+          for (const l of describeApproval(record)) say(`  ${l}`);
+        }
+        for (const f of bad) say(`damaged approval file (ignored for its digest, refuses deals): ${f}`);
+      });
+    });
+
+  dkg
+    .command('revoke')
+    .description('withdraw the approval of a ceremony (by ceremony id or approval digest): the node no longer deals in it')
+    .requiredOption('-c, --config <file>', 'node YAML config')
+    .argument('<ceremony>', 'ceremony id or approval digest')
+    .action(async (which: string, o: { config: string }) => {
+      await run(async () => {
+        const config = loadNodeConfig(o.config);
+        for (const { file, record } of revokeApproval(config.dkg.approvals, which)) say(`revoked ${record.ceremonyId} (approval digest ${record.approvalDigest}): removed ${file}`);
       });
     });
 
@@ -148,7 +202,7 @@ export function registerDkgCommands(program: Command): void {
         });
         planOf(file);
         writeJson(o.out, file);
-        console.log(`ceremony file ${o.out}: ${o.id}, n=${o.node.length} t=${o.t}. Every operator checks their own identity key in it before "aegis dkg start".`);
+        console.log(`ceremony file ${o.out}: ${o.id}, n=${o.node.length} t=${o.t}. Send it to every operator; each reviews it and runs "aegis dkg approve --config node.yaml ${o.out}" before "aegis dkg start".`);
       });
     });
 
@@ -176,29 +230,41 @@ export function registerDkgCommands(program: Command): void {
   keyOptions(
     dkg
       .command('reshare')
-      .description('reshare the current committee\'s key to a new membership and threshold (same group key); writes the ceremony, transcript and new committee file (configVersion + 1)')
+      .description('reshare the current committee\'s key to a new membership and threshold (same group key). Without --ceremony: write the ceremony file for the operators to approve. With --ceremony: run that approved file; write the transcript and new committee file (configVersion + 1)')
       .requiredOption('--committee <file>', 'the current committee file')
-      .requiredOption('--id <ceremonyId>', 'a fresh id for every attempt')
-      .requiredOption('--t <t>', 'threshold of the new committee', int('--t'))
-      .requiredOption('--node <url>', 'API URL of new member 1, 2, … in order; repeatable', collect)
-      .option('--dealer <url>', 'API URL of current member 1, 2, … (default: the committee file\'s url); repeatable', collect)
+      .option('--id <ceremonyId>', 'writing: a fresh id for every attempt')
+      .option('--t <t>', 'writing: threshold of the new committee', int('--t'))
+      .option('--node <url>', 'writing: API URL of new member 1, 2, … in order; repeatable', collect)
+      .option('--dealer <url>', 'writing: API URL of current member 1, 2, … (default: the committee file\'s url); repeatable', collect)
+      .option('--ceremony <file>', 'running: the ceremony file every operator approved (aegis dkg approve)')
       .option('--phase-timeout-s <s>', 'seconds per phase', int('--phase-timeout-s'), 60)
       .option('--out-dir <dir>', 'where to write ceremony.json, transcript.json, committee.json', '.')
       .option('--rotate', 'then have the current committee sign the hub rotation and send it')
       .option('--rpc <url>', 'with --rotate: JSON-RPC URL of the chain')
       .option('--tx-key-env <var>', 'with --rotate: environment variable holding the private key that sends the rotation transaction'),
-  ).action(async (o: KeyOpts & { committee: string; id: string; t: number; node: string[]; dealer?: string[]; phaseTimeoutS: number; outDir: string; rotate?: boolean; rpc?: string; txKeyEnv?: string }) => {
+  ).action(async (o: KeyOpts & { committee: string; id?: string; t?: number; node?: string[]; dealer?: string[]; ceremony?: string; phaseTimeoutS: number; outDir: string; rotate?: boolean; rpc?: string; txKeyEnv?: string }) => {
     await run(async () => {
       const current = readJson(o.committee, 'committee file');
-      const secret = await coordinatorSecret(o);
       mkdirSync(o.outDir, { recursive: true });
-      const file = await buildCeremonyFile({ ceremonyId: o.id, t: o.t, nodes: o.node, previous: current, ...(o.dealer ? { dealerUrls: o.dealer } : {}) });
       const paths = { ceremony: join(o.outDir, 'ceremony.json'), transcript: join(o.outDir, 'transcript.json'), committee: join(o.outDir, 'committee.json') };
-      writeJson(paths.ceremony, file);
+      if (!o.ceremony) {
+        // Nodes deal only in approved ceremonies, so writing the file and running it are two
+        // steps with the operators' review in between.
+        if (!o.id || o.t === undefined || !o.node?.length) throw new Error('reshare: to write the ceremony file give --id, --t and --node URL (repeatable); to run an approved one give --ceremony FILE');
+        const file = await buildCeremonyFile({ ceremonyId: o.id, t: o.t, nodes: o.node, previous: current, ...(o.dealer ? { dealerUrls: o.dealer } : {}) });
+        writeJson(paths.ceremony, file);
+        const prevT = parseCommittee(current).t;
+        say(`ceremony file ${paths.ceremony}: resharing ${o.id} to n=${o.node.length} t=${o.t} (current t=${prevT}). Send it to every current and new operator; each reviews it and runs "aegis dkg approve --config node.yaml ${paths.ceremony}"${o.t < prevT ? ' --allow-lower-threshold (the threshold goes down)' : ''}.`);
+        say(`then: aegis dkg reshare --committee ${o.committee} --ceremony ${paths.ceremony} --out-dir ${o.outDir} <coordinator key> [--rotate --rpc URL --tx-key-env VAR]`);
+        return;
+      }
+      const file = readJson(o.ceremony, 'ceremony file');
+      if (!planOf(file).ceremony.previous) throw new CoordinatorError('bad_ceremony_file', `ceremony file ${o.ceremony} is not a resharing (no "previous"); run it with aegis dkg start`);
+      const secret = await coordinatorSecret(o);
       const r = await runCeremony(file, { coordinatorSecret: secret, phaseTimeoutMs: o.phaseTimeoutS * 1000, progress: say, transcriptOut: paths.transcript, committeeOut: paths.committee });
       summary(r, paths.transcript, paths.committee);
       if (o.rotate) await rotate({ ceremonyFile: file, current, secret, rpc: o.rpc, txKeyEnv: o.txKeyEnv });
-      else console.log(`next: aegis dkg rotate --ceremony ${paths.ceremony} --committee ${o.committee} --rpc URL --tx-key-env VAR …`);
+      else console.log(`next: aegis dkg rotate --ceremony ${o.ceremony} --committee ${o.committee} --rpc URL --tx-key-env VAR …`);
     });
   });
 

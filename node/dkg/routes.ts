@@ -13,9 +13,10 @@
  *   POST /v1/dkg/abort               { ceremonyId, reason }
  *
  * Every POST carries the request authentication of `protocol/auth.ts` by a coordinator key
- * this node allows (the committee's aggregator keys and the keys the operator passes with
- * `--coordinator`). The ceremony messages inside are additionally signed by their senders'
- * identity keys and checked by `protocol/dkg`, so the coordinator can relay but not forge.
+ * this node allows: only keys its operator configured (`dkg.coordinators`, `--coordinator`),
+ * never the committee's aggregator keys. The ceremony messages inside are additionally signed
+ * by their senders' identity keys and checked by `protocol/dkg`, so the coordinator can relay
+ * but not forge; and `deal` joins only a ceremony the operator approved (approvals.ts).
  * Errors are `{ error: { code, message } }`.
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
@@ -63,7 +64,7 @@ export function createDkgRouter(opts: DkgRouterOptions): Router {
       maxSkewMs: opts.maxSkewMs,
     });
     if (!auth.ok) {
-      const message = auth.reason === 'unknown_key' ? `caller key ${String(req.headers['x-aegis-key']).slice(0, 16)}…: not a coordinator this node allows (committee aggregators or --coordinator)` : auth.message;
+      const message = auth.reason === 'unknown_key' ? `caller key ${String(req.headers['x-aegis-key']).slice(0, 16)}…: not a coordinator this node allows (only dkg.coordinators in the node config or --coordinator; aggregator keys never coordinate): the operator adds the coordinator's key there` : auth.message;
       throw new DkgRequestError(auth.reason === 'unknown_key' ? 403 : 401, auth.reason, message);
     }
     let json: unknown;

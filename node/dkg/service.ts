@@ -13,6 +13,13 @@
  * The X25519 key shares are encrypted to is derived from the identity key per ceremony:
  * x = HKDF-SHA256(ikm = identity seed, salt = "AEGIS_DKG_X25519_V1", info = ceremonyId), so a
  * node needs no extra key file, and every ceremony uses a fresh encryption key.
+ *
+ * Who decides what the node deals in is its operator, not the coordinator: `deal` joins only a
+ * ceremony whose approval digest the operator approved (approvals.ts), never lowers the
+ * threshold of a resharing unless that approval allows it, and deals its current share only
+ * to reshare the committee of its own committee file. The rotation it signs is computed from
+ * that committee file (chain, hub, config version), never from the request. At most
+ * `maxCeremonies` ceremonies are held; finished or failed ones make room, oldest first.
  */
 import { existsSync } from 'node:fs';
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
@@ -21,35 +28,30 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import type { Logger } from 'pino';
 import pino from 'pino';
-import { g2ToEip2537, partialSign, rotationTo, scalarToBytes, type KeyShare } from '../../protocol/index.ts';
+import { g2ToEip2537, partialSign, rotationTo, scalarToBytes, type Committee, type KeyShare } from '../../protocol/index.ts';
 import { CeremonyIdSchema } from '../../protocol/dkg/messages.ts';
 import {
   DkgError,
   DkgParticipant,
+  approvalDigest,
   parseCeremony,
   toHex,
   type Ceremony,
   type DkgOutput,
 } from '../../protocol/dkg/index.ts';
 import { importBlsShare, type KdfChoice } from '../keys/index.ts';
+import { DkgRequestError, checkPreviousCommittee, checkThreshold, rolesOf, type ApprovalSource } from './approvals.ts';
+
+export { DkgRequestError } from './approvals.ts';
+
+/** Ceremonies held at once; a deal beyond it, with none finished to evict, is refused. */
+export const MAX_CEREMONIES = 8;
 
 const X25519_SALT = utf8ToBytes('AEGIS_DKG_X25519_V1');
 
 /** The per-ceremony X25519 secret of a node (see the header). */
 export function encryptionSecretFor(identitySecret: Uint8Array, ceremonyId: string): Uint8Array {
   return hkdf(sha256, identitySecret, X25519_SALT, utf8ToBytes(ceremonyId), 32);
-}
-
-/** A refusal of a DKG request, answered with HTTP `status` and a stable code. */
-export class DkgRequestError extends Error {
-  override readonly name = 'DkgRequestError';
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 export interface DkgServiceOptions {
@@ -64,6 +66,20 @@ export interface DkgServiceOptions {
   now?: () => number;
   /** Largest clock difference to the coordinator's view of a deadline (ms). */
   maxSkewMs?: number;
+  /** The operator's approvals, looked up at every deal (the config's `dkg.approvals` folder). */
+  approvals: ApprovalSource;
+  /** Names the approvals folder in refusals. */
+  approvalsHint?: string;
+  /** The config file, named in the fix of a refusal. */
+  configFile?: string;
+  /**
+   * The node's current committee (its committee file): what a resharing dealer reshares and
+   * what a rotation starts from. Throws (message = why) or returns undefined when unusable.
+   */
+  loadCommittee?: () => Committee | undefined;
+  committeeFile?: string;
+  /** Ceremonies held at once (default MAX_CEREMONIES). */
+  maxCeremonies?: number;
 }
 
 interface CeremonyState {
@@ -78,6 +94,8 @@ interface CeremonyState {
   startedAt: number;
   phase: string;
   error?: string;
+  /** The committee file this node dealt its current share from (resharing dealers). */
+  committee?: Committee;
 }
 
 export class DkgNodeService {
@@ -131,8 +149,27 @@ export class DkgNodeService {
         if (existing.phase !== 'dealt') throw new DkgRequestError(409, 'bad_transition', `dkg phase "deal": ceremony ${ceremony.ceremonyId} is already in phase "${existing.phase}" here`);
         return this.#dealAnswer(existing);
       }
+      // Operator approval first: nothing below runs, and no state is kept, for a ceremony the
+      // operator did not approve.
+      const digest = approvalDigest(ceremony);
+      const approval = this.#opts.approvals.find(digest);
+      if (!approval) {
+        throw new DkgRequestError(
+          403,
+          'ceremony_not_approved',
+          `dkg phase "deal": ceremony ${ceremony.ceremonyId} (approval digest ${digest}) is not approved by this node's operator${this.#opts.approvalsHint ? ` (approvals folder ${this.#opts.approvalsHint})` : ''}; review the ceremony file and run \`aegis dkg approve --config ${this.#opts.configFile ?? 'node.yaml'} FILE\` on this node`,
+        );
+      }
+      checkThreshold(ceremony, approval.allowLowerThreshold);
+      const roles = rolesOf(ceremony, this.identityKey);
+      let committee: Committee | undefined;
+      if (ceremony.previous && roles.dealer !== undefined) {
+        committee = this.#committee(`resharing ${ceremony.ceremonyId}`);
+        checkPreviousCommittee(ceremony, committee, this.#opts.committeeFile ?? 'committee file');
+      }
+      this.#makeRoom(ceremony.ceremonyId);
       let currentShare: KeyShare | undefined;
-      if (ceremony.previous && ceremony.previous.dealers.some((d) => d.identityKey === this.identityKey)) {
+      if (ceremony.previous && roles.dealer !== undefined) {
         currentShare = await this.#opts.loadCurrentShare?.();
         if (!currentShare) throw new DkgRequestError(409, 'no_current_share', `dkg phase "deal": resharing ${ceremony.ceremonyId} lists this node as a dealer of the current committee, but it has no share loaded; start it with its share keystore`);
       }
@@ -147,7 +184,7 @@ export class DkgNodeService {
       } catch (err) {
         throw asRequestError(err, 'deal');
       }
-      const state: CeremonyState = { ceremony, participant, ...(currentShare ? { currentShare } : {}), startedAt: this.#now(), phase: 'dealt' };
+      const state: CeremonyState = { ceremony, participant, ...(currentShare ? { currentShare } : {}), ...(committee ? { committee } : {}), startedAt: this.#now(), phase: 'dealt' };
       state.deal = participant.deal() ?? null;
       this.#ceremonies.set(ceremony.ceremonyId, state);
       this.#logger.info({ action: 'dkg', phase: 'deal', ceremony: ceremony.ceremonyId, dealer: participant.dealerIndex, recipient: participant.recipientIndex }, `dkg ${ceremony.ceremonyId}: joined and dealt`);
@@ -221,19 +258,36 @@ export class DkgNodeService {
 
   /**
    * After a resharing this node dealt in: its partial signature, with its current share, over
-   * the hub's rotation message from the current committee (`configVersion`, the kept group
-   * key, the previous n and t) to the committee the ceremony produced (configVersion + 1).
+   * the hub's rotation message from the current committee to the committee the ceremony
+   * produced (configVersion + 1). Chain, hub and config version come from the node's committee
+   * file (the committee whose config digest the hub holds now), read again here and still equal
+   * to the ceremony's previous committee; the request's values must equal them, else nothing
+   * is signed (`rotation_target_mismatch`).
    */
   rotationSign(ceremonyId: string, req: { chainId: bigint; hub: string; configVersion: bigint }): { index: number; signature: string; message: string } {
     const s = this.#state(ceremonyId, 'rotation');
     const prev = s.ceremony.previous;
     if (!prev || !s.currentShare) throw new DkgRequestError(409, 'not_a_dealer', `rotation ${ceremonyId}: this node did not deal its current share in this ceremony (not a resharing, or not a current member)`);
     if (!s.output) throw new DkgRequestError(409, 'not_finalized', `rotation ${ceremonyId}: the ceremony is in phase "${s.phase}" here; it signs a rotation only to a committee it finalized`);
+    const committee = this.#committee(`rotation ${ceremonyId}`);
+    checkPreviousCommittee(s.ceremony, committee, this.#opts.committeeFile ?? 'committee file');
+    const file = this.#opts.committeeFile ?? 'committee file';
+    const diffs: string[] = [];
+    if (req.chainId !== committee.chainId) diffs.push(`chainId ${req.chainId} (file: ${committee.chainId})`);
+    if (req.hub.toLowerCase() !== committee.hub.toLowerCase()) diffs.push(`hub ${req.hub} (file: ${committee.hub})`);
+    if (req.configVersion !== committee.configVersion) diffs.push(`configVersion ${req.configVersion} (file: ${committee.configVersion})`);
+    if (diffs.length) {
+      throw new DkgRequestError(
+        409,
+        'rotation_target_mismatch',
+        `rotation ${ceremonyId}: the request asks for ${diffs.join(', ')}; this node signs only the rotation of the committee in its committee file ${file}: pass that file's chain, hub and configVersion (aegis dkg rotate --committee <the hub's current committee file>)`,
+      );
+    }
     const key = g2ToEip2537(s.output.groupPublicKey);
-    const current = { chainId: req.chainId, hub: req.hub, configVersion: req.configVersion, groupPublicKey: key, n: prev.publicShares.length, t: prev.t };
+    const current = { chainId: committee.chainId, hub: committee.hub, configVersion: committee.configVersion, groupPublicKey: key, n: committee.nodes.length, t: committee.t };
     const { message } = rotationTo(current, { groupPublicKey: key, n: s.output.n, t: s.output.t });
     const partial = partialSign(s.currentShare, message);
-    this.#logger.info({ action: 'dkg', phase: 'rotation', ceremony: ceremonyId, configVersion: String(req.configVersion) }, `dkg ${ceremonyId}: signed the rotation to configVersion ${req.configVersion + 1n}`);
+    this.#logger.info({ action: 'dkg', phase: 'rotation', ceremony: ceremonyId, configVersion: String(committee.configVersion) }, `dkg ${ceremonyId}: signed the rotation of hub ${committee.hub} on chain ${committee.chainId} to configVersion ${committee.configVersion + 1n}`);
     return { index: partial.index, signature: toHex(partial.signature), message: toHex(message) };
   }
 
@@ -261,6 +315,43 @@ export class DkgNodeService {
         startedAt: new Date(s.startedAt).toISOString(),
       })),
     };
+  }
+
+  /** The node's committee file, or a named refusal. */
+  #committee(what: string): Committee {
+    let c: Committee | undefined;
+    let why = 'no committee file configured';
+    try {
+      c = this.#opts.loadCommittee?.();
+    } catch (err) {
+      why = (err as Error).message;
+    }
+    if (!c) {
+      throw new DkgRequestError(409, 'committee_unavailable', `${what}: this node needs its current committee file ${this.#opts.committeeFile ?? ''} to deal its share or sign a rotation, and it is not usable (${why}); put the current committee file there (config "committee")`);
+    }
+    return c;
+  }
+
+  /**
+   * Bounds the ceremonies held: a new one evicts failed ones, then finished ones, oldest
+   * first; with every slot in a live ceremony it is refused (429).
+   */
+  #makeRoom(ceremonyId: string): void {
+    const cap = this.#opts.maxCeremonies ?? MAX_CEREMONIES;
+    const byAge = [...this.#ceremonies.values()].sort((a, b) => a.startedAt - b.startedAt);
+    const evictable = [...byAge.filter((s) => s.phase === 'failed' || s.participant.status === 'failed'), ...byAge.filter((s) => s.phase === 'finalized')];
+    while (this.#ceremonies.size >= cap) {
+      const victim = evictable.shift();
+      if (!victim) {
+        throw new DkgRequestError(
+          429,
+          'too_many_ceremonies',
+          `dkg phase "deal": ceremony ${ceremonyId}: this node already holds ${this.#ceremonies.size} unfinished ceremonies (at most ${cap}: ${byAge.map((x) => x.ceremony.ceremonyId).join(', ')}); finish or abort one first`,
+        );
+      }
+      this.#ceremonies.delete(victim.ceremony.ceremonyId);
+      this.#logger.info({ action: 'dkg', ceremony: victim.ceremony.ceremonyId, phase: victim.phase }, `dkg ${victim.ceremony.ceremonyId}: forgotten (phase ${victim.phase}) to make room for ${ceremonyId}`);
+    }
   }
 
   /**

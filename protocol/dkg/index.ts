@@ -14,6 +14,7 @@ export {
   PreviousCommitteeSchema,
   ResponseSchema,
   TranscriptSchema,
+  approvalDigest,
   canonicalJson,
   ceremonyDigest,
   dealersOf,

@@ -12,6 +12,12 @@
  * with ceremonyDigest = SHA-256("AEGIS_DKG_CEREMONY_V1" ‖ 0x00 ‖ canonical(ceremony)), so a
  * message binds the whole ceremony (participants, keys, thresholds, deadlines), not only
  * its id.
+ *
+ * An operator approves a ceremony by its approval digest,
+ *   SHA-256( "AEGIS_DKG_APPROVAL_V1" ‖ 0x00 ‖ canonical({ ceremonyId, t, participants, previous }) ),
+ * the ceremony without its deadlines: the membership, keys and thresholds are what an
+ * operator reviews; the coordinator may set the timing after the approvals, and wrong
+ * deadlines can only make the ceremony fail.
  */
 import { z } from 'zod';
 import { x25519 } from '@noble/curves/ed25519.js';
@@ -245,6 +251,15 @@ export function canonicalJson(value: Canonical): string {
 /** SHA-256 over the canonical ceremony description. */
 export function ceremonyDigest(c: Ceremony): Uint8Array {
   return sha256(concatBytes(utf8ToBytes('AEGIS_DKG_CEREMONY_V1'), new Uint8Array([0]), utf8ToBytes(canonicalJson(c as unknown as Canonical))));
+}
+
+/**
+ * The digest an operator approves (see the header): the ceremony without `deadlines`, with its
+ * own domain tag so it never equals a ceremony digest. 0x-hex.
+ */
+export function approvalDigest(c: Ceremony): string {
+  const { deadlines: _timing, ...membership } = c;
+  return toHex(sha256(concatBytes(utf8ToBytes('AEGIS_DKG_APPROVAL_V1'), new Uint8Array([0]), utf8ToBytes(canonicalJson(membership as unknown as Canonical)))));
 }
 
 export type MessageKind = 'DEAL' | 'COMPLAINT' | 'RESPONSE';

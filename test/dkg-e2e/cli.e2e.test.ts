@@ -1,10 +1,11 @@
 /**
  * The operator path with real processes: seven `aegis dkg serve` node processes (one per node
  * directory, keystores and YAML config as an operator writes them), then `aegis dkg ceremony`,
+ * a `start` every node refuses until its operator approved, `aegis dkg approve` / `approvals`,
  * `aegis dkg start`, `aegis dkg status` and `aegis dkg verify` as separate CLI processes.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -66,8 +67,27 @@ describe('aegis dkg over seven node processes', () => {
     const ceremony = join(fx.root, 'ceremony.json');
     const transcript = join(fx.root, 'transcript.json');
     const committee = join(fx.root, 'committee.json');
-    await run(process.execPath, [...AEGIS, 'dkg', 'ceremony', '--id', 'cli-dkg-7', '--t', '5', ...urls.flatMap((u) => ['--node', u]), '--chain-id', '31337', '--hub', '0x0000000000000000000000000000000000000001', '--aggregator', fx.coordinatorKey, '--out', ceremony], { env });
-    const start = await run(process.execPath, [...AEGIS, 'dkg', 'start', '--ceremony', ceremony, '--secret-env', 'AEGIS_COORDINATOR_SECRET', '--phase-timeout-s', '30', '--transcript-out', transcript, '--committee-out', committee], { env });
+    await run(process.execPath, [...AEGIS, 'dkg', 'ceremony', '--id', 'cli-dkg-7', '--t', '5', ...urls.flatMap((u) => ['--node', u]), '--chain-id', '31337', '--hub', '0x0000000000000000000000000000000000000001', '--aggregator', fx.aggregatorKey, '--out', ceremony], { env });
+    const startArgs = [...AEGIS, 'dkg', 'start', '--ceremony', ceremony, '--secret-env', 'AEGIS_COORDINATOR_SECRET', '--phase-timeout-s', '30', '--transcript-out', transcript, '--committee-out', committee];
+
+    // Before any operator approved it, every node refuses to deal: the ceremony fails at once.
+    const refused = await run(process.execPath, startArgs, { env }).catch((e: { code: number; stderr: string }) => e);
+    expect((refused as { code: number }).code).toBe(1);
+    expect((refused as { stderr: string }).stderr).toMatch(/too_few_dealers.*only 0 dealers dealt/);
+    expect((refused as { stderr: string }).stderr).toMatch(/403 ceremony_not_approved: dkg phase "deal": ceremony cli-dkg-7 \(approval digest 0x[0-9a-f]{64}\) is not approved by this node's operator.*aegis dkg approve --config /);
+
+    // Operator 1 reviews and approves with the CLI; the six others the same way in-process (the
+    // same function), to spare the shared machine six more CLI start-ups.
+    const approve = await run(process.execPath, [...AEGIS, 'dkg', 'approve', '--config', fx.nodes[0]!.configFile, ceremony], { env });
+    expect(approve.stdout).toMatch(/ceremony cli-dkg-7: new key \(DKG\) to n=7, t=5/);
+    expect(approve.stdout).toContain(`1 ${fx.nodes[0]!.identityKey}   <- this node`);
+    expect(approve.stdout).toMatch(/this node 0x[0-9a-f]{64}: new member 1, dealer/);
+    expect(approve.stdout).toMatch(/approved: .*dkg-approvals\/[0-9a-f]{64}\.json/);
+    fx.approve(JSON.parse(readFileSync(ceremony, 'utf8')), { nodes: fx.nodes.slice(1) });
+    const listed = await run(process.execPath, [...AEGIS, 'dkg', 'approvals', '--config', fx.nodes[0]!.configFile], { env });
+    expect(listed.stdout).toMatch(/ceremony cli-dkg-7: new key/);
+
+    const start = await run(process.execPath, startArgs, { env });
     expect(start.stdout).toMatch(/deal: 7 of 7 dealers dealt/);
     expect(start.stdout).toMatch(/complaints: 7 complaint messages, no complaints/);
     expect(start.stdout).toMatch(/finalize: 7 nodes finalized, qualified dealers 1, 2, 3, 4, 5, 6, 7/);
@@ -84,7 +104,7 @@ describe('aegis dkg over seven node processes', () => {
 
     // A tampered transcript is refused with the reason, exit code 1.
     const bad = join(fx.root, 'bad.json');
-    const json = JSON.parse((await import('node:fs')).readFileSync(transcript, 'utf8'));
+    const json = JSON.parse(readFileSync(transcript, 'utf8'));
     json.result.qualified = [1, 2, 3, 4, 5];
     writeFileSync(bad, JSON.stringify(json));
     const failed = await run(process.execPath, [...AEGIS, 'dkg', 'verify', bad], { env }).catch((e: { code: number; stderr: string }) => e);

@@ -59,8 +59,10 @@ describe('DKG n=7, t=5 over the nodes\' HTTP API', () => {
       ceremonyId: 'e2e-dkg-7',
       t: 5,
       nodes: fx.nodes.map((n) => n.url),
-      committee: { chainId: 31337, hub: '0x0000000000000000000000000000000000000001', configVersion: 1, aggregators: [{ identityKey: fx.coordinatorKey }] },
+      committee: { chainId: 31337, hub: '0x0000000000000000000000000000000000000001', configVersion: 1, aggregators: [{ identityKey: fx.aggregatorKey }] },
     });
+    // Every operator reviews and approves the ceremony file before the coordinator runs it.
+    expect(fx.approve(ceremonyV1)).toHaveLength(7);
     const out = join(fx.root, 'transcript.json');
     const res = await runCeremony(ceremonyV1, { coordinatorSecret: fx.coordinatorSecret, progress: (l) => lines.push(l), transcriptOut: out, phaseTimeoutMs: 30_000 });
     expect(res.excluded).toEqual([]);
@@ -84,7 +86,7 @@ describe('DKG n=7, t=5 over the nodes\' HTTP API', () => {
     expect(parseCommittee(committeeV1).nodes.map((n) => n.url)).toEqual(fx.nodes.map((n) => n.url));
 
     anvil = await startAnvil();
-    hub = await deployHub(await anvil.signer(0), { groupPublicKey: getBytes(res.verification.groupPublicKey), n: 7, t: 5 }, { maxFutureDrift: 86_400 });
+    hub = await deployHub(await anvil.signer(0), { groupPublicKey: getBytes(res.verification.groupPublicKey), n: 7, t: 5 }, { maxFutureDrift: 86_400, maxReportAge: 86_400 }); // reports here are backdated by up to 1000 s
     hubInterface = hub.interface;
     await addFeeds(hub, ['BTC/USD'], { deviationBps: 0, confirmations: 0 });
     clock = (await anvil.now()) - 1000n;
@@ -102,8 +104,12 @@ describe('DKG n=7, t=5 over the nodes\' HTTP API', () => {
     for (const node of fx.nodes) oldShares.push((await loadShare(node.shareFile)).share);
     const added = await fx.addNodes(3);
     for (const node of added) await fx.start(node);
+    // The current members run with the hub's committee file; as dealers they check the
+    // ceremony's previous committee against it, and sign the rotation it describes.
+    fx.installCommittee(current, fx.nodes.slice(0, 7));
     const file = await buildCeremonyFile({ ceremonyId: 'e2e-reshare-10', t: 7, nodes: fx.nodes.map((n) => n.url), previous: current });
     expect((file.committee as { configVersion: number }).configVersion).toBe(2);
+    expect(fx.approve(file)).toHaveLength(10);
     const res = await runCeremony(file, { coordinatorSecret: fx.coordinatorSecret, progress: (l) => lines.push(l), phaseTimeoutMs: 30_000 });
     expect(res.excluded).toEqual([]);
     expect(res.verification.groupPublicKey).toBe((committeeV1 as { groupPublicKey: string }).groupPublicKey);

@@ -94,6 +94,7 @@ describe('DKG with faulty participants (n=7, t=5)', () => {
     for (const [k, node] of fx.nodes.entries()) if (k !== 2) await fx.start(node);
     fx.nodes[2]!.url = await byzantineDealer(fx.nodes[2]!, 3, 5);
     const file = await buildCeremonyFile({ ceremonyId: 'e2e-bad-share', t: 5, nodes: fx.nodes.map((n) => n.url) });
+    fx.approve(file);
     const lines: string[] = [];
     const res = await runCeremony(file, { coordinatorSecret: fx.coordinatorSecret, phaseTimeoutMs: 20_000, progress: (l) => lines.push(l) });
     expect(lines.some((l) => l.includes('dealer 3 accused by 5'))).toBe(true);
@@ -108,6 +109,7 @@ describe('DKG with faulty participants (n=7, t=5)', () => {
   it('two participants offline (one unreachable, one hung) are left out at the deadline; the ceremony completes with 5', async () => {
     fx = await setupDkgNodes(7);
     const file = await buildCeremonyFile({ ceremonyId: 'e2e-two-offline', t: 5, nodes: fx.nodes.map((n) => n.url) });
+    fx.approve(file);
     // After the ceremony file is agreed, node 6 goes down and node 7 hangs.
     await fx.stop(fx.nodes[5]!);
     const hung = await hungNode(fx.nodes[6]!);
@@ -128,6 +130,7 @@ describe('DKG with faulty participants (n=7, t=5)', () => {
   it('with deadlines in the ceremony file, an offline node makes every node close each phase at its deadline, not before', async () => {
     fx = await setupDkgNodes(7);
     const file = await buildCeremonyFile({ ceremonyId: 'e2e-deadlines', t: 5, nodes: fx.nodes.map((n) => n.url), phaseMs: 5_000 });
+    fx.approve(file);
     const deadlines = file.deadlines as { deal: number; complaints: number; responses: number };
     await fx.stop(fx.nodes[6]!);
     const lines: string[] = [];
@@ -142,6 +145,7 @@ describe('DKG with faulty participants (n=7, t=5)', () => {
   it('with three participants offline only 4 dealers remain and the ceremony fails naming them', async () => {
     fx = await setupDkgNodes(7);
     const file = await buildCeremonyFile({ ceremonyId: 'e2e-too-few', t: 5, nodes: fx.nodes.map((n) => n.url) });
+    fx.approve(file);
     for (const k of [1, 4, 6]) await fx.stop(fx.nodes[k]!);
     const err = await runCeremony(file, { coordinatorSecret: fx.coordinatorSecret, phaseTimeoutMs: 3_000 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CoordinatorError);
