@@ -281,7 +281,8 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
     }
     if (opt) {
       await nextTx();
-      option = await deploy(guardian, 'EuropeanOption', [hubAddress, feedId, tokenAddr, opt.settlementWindowSec, 3600, opt.maxSpreadBps, ZeroAddress, 0], { compiled });
+      // Proposals stay open 60 s after the observation window (challenge period); settlement then has 3600 s.
+      option = await deploy(guardian, 'EuropeanOption', [hubAddress, feedId, tokenAddr, opt.settlementWindowSec, 60, 3600, opt.maxSpreadBps, ZeroAddress, 0], { compiled });
     }
 
     // -- Venues and nodes --
@@ -436,6 +437,8 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
     let positionsOpen = false;
     let optionId: bigint | undefined;
     let optionDone = false;
+    /** Signed reports (by message) and hub rounds the option keeper has proposed already. */
+    const proposed = new Set<string>();
     const openSet = new Set<number>();
     const lastExcluded = new Set<string>();
 
@@ -632,32 +635,53 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
         optionId = BigInt(id);
       }
       if (option && opt && optionId !== undefined && !optionDone && tSec >= opt.expirySec) {
-        // The first served round observed at or after expiry.
-        let first: bigint | undefined;
-        for (let r = latestRound; r >= 1n && r > latestRound - 60n; r--) {
-          try {
-            const g = await hub.getFunction('getRound')(feedId, r);
-            if (BigInt(g[1]) >= BigInt(T0 + opt.expirySec)) first = r;
-            else break;
-          } catch {
-            break;
+        // An honest keeper: until the proposal deadline it proposes the committee's signed
+        // prices observed at or after expiry, nearest first (the aggregator's signed reports,
+        // which pull mode serves, and the first hub round); the option keeps the nearest valid
+        // one. After the deadline it settles on that candidate, or refunds when there is none.
+        const expiry = BigInt(T0 + opt.expirySec);
+        const o = option.connect(holder) as Contract;
+        const proposalDeadline = Number(await option.getFunction('proposalDeadline')(optionId));
+        if (lastTs + 1 <= proposalDeadline) {
+          const fresh = signedHistory.filter((x) => x.report.observedAt >= expiry && !proposed.has(x.message)).sort((a, b) => Number(a.report.observedAt - b.report.observedAt));
+          for (const x of fresh) {
+            if (lastTs + 1 > proposalDeadline) break;
+            proposed.add(x.message);
+            const r = await tryCall(o, 'proposeReport', [optionId, x.report, x.signatureEvm]);
+            if (r.ok) break;
+            if (r.error !== 'ProposalNotBetter') fired(tSec, 'option refused a proposal', r.error);
           }
-        }
-        if (first !== undefined) {
-          const o = option.connect(holder) as Contract;
-          const settled = await tryCall(o, 'settle', [optionId, first]);
-          const g = await hub.getFunction('getRound')(feedId, first);
+          // The first served round observed at or after expiry (push mode).
+          let first: bigint | undefined;
+          for (let r = latestRound; r >= 1n && r > latestRound - 60n; r--) {
+            try {
+              const g = await hub.getFunction('getRound')(feedId, r);
+              if (BigInt(g[1]) >= expiry) first = r;
+              else break;
+            } catch {
+              break;
+            }
+          }
+          if (first !== undefined && !proposed.has(`round ${first}`) && lastTs + 1 <= proposalDeadline) {
+            proposed.add(`round ${first}`);
+            const r = await tryCall(o, 'proposeRound', [optionId, first]);
+            if (!r.ok && r.error !== 'ProposalNotBetter') fired(tSec, 'option refused a proposal', r.error);
+          }
+        } else if (lastTs > proposalDeadline) {
           const truthAtExpiry = market.truth(opt.expirySec);
           const honestPayout = fromUnits(BigInt(await option.getFunction('payoffAt')(optionId, toAnswer(truthAtExpiry))));
+          const c = await option.getFunction('getCandidate')(optionId);
+          const candidate = Number(c.source) !== 0 ? BigInt(c.answer) : undefined;
+          const settled = await tryCall(o, 'settle', [optionId]);
           if (settled.ok) {
             optionDone = true;
-            optionRecord = { tSec, outcome: 'settled', roundPrice: fromAnswer(BigInt(g[0])), truePriceAtExpiry: truthAtExpiry, holderPayoutUsd: fromUnits(BigInt(await option.getFunction('payoffAt')(optionId, BigInt(g[0])))), honestPayoutUsd: honestPayout };
+            optionRecord = { tSec, outcome: 'settled', roundPrice: fromAnswer(candidate!), truePriceAtExpiry: truthAtExpiry, holderPayoutUsd: fromUnits(BigInt(await option.getFunction('payoffAt')(optionId, candidate!))), honestPayoutUsd: honestPayout };
           } else {
-            const refund = await tryCall(o, 'refundNoPrice', [optionId, first]);
+            const refund = await tryCall(o, 'refundAfterDeadline', [optionId]);
             if (refund.ok) {
               optionDone = true;
               fired(tSec, 'option refunded', settled.error);
-              optionRecord = { tSec, outcome: `refunded (${settled.error})`, roundPrice: fromAnswer(BigInt(g[0])), truePriceAtExpiry: truthAtExpiry, holderPayoutUsd: 0, honestPayoutUsd: honestPayout };
+              optionRecord = { tSec, outcome: `refunded (${settled.error})`, ...(candidate !== undefined ? { roundPrice: fromAnswer(candidate) } : {}), truePriceAtExpiry: truthAtExpiry, holderPayoutUsd: 0, honestPayoutUsd: honestPayout };
             }
           }
         }
