@@ -25,7 +25,7 @@ let snap: string;
 
 beforeAll(async () => {
   f = await setup();
-  [, writer, buyer] = f.signers as [JsonRpcSigner, JsonRpcSigner];
+  [, writer, buyer] = f.signers as [JsonRpcSigner, JsonRpcSigner, JsonRpcSigner];
   fot = await deployWith(f, f.deployer, 'FeeOnTransferToken', ['Fee USD', 'fUSD', 6, FEE_BPS]);
   option = await deployWith(f, f.deployer, 'EuropeanOption', [await f.hub.getAddress(), FEED, await fot.getAddress(), 600n, 300n, 3600n, 100n, ZERO, 0n]);
   for (const s of [writer, buyer]) {

@@ -308,6 +308,14 @@ describe('proposals and settlement on the price nearest expiry', () => {
       const s = await p;
       await expectRevert(f, as(option, keeper).proposeReport!(id, s.report, s.signature), name, errArgs);
     }
+    // Dated beyond the hub's clock rule (block time + maxFutureDrift): refused until then.
+    const now = await latestTime(f.hub);
+    const { id: id3, expiry: e3 } = await open({ in: 100n });
+    const future = await signed(2100n * ONE, e3 + 500n);
+    const e = await expectRevert(f, as(option, keeper).proposeReport!(id3, future.report, future.signature), 'ObservedInFuture');
+    expect(e.args[0]).toBe(e3 + 500n);
+    expect(e.args[1]).toBeGreaterThan(now + 60n);
+    expect(e.args[1]).toBeLessThan(e3 + 500n);
     // The window bounds themselves are valid: at expiry and at its end.
     await propose(id, await signed(2100n * ONE, we));
     await propose(id, await signed(2100n * ONE, expiry));
@@ -431,6 +439,30 @@ describe('fallbacks', () => {
     const { id } = await open({ buy: false });
     await expectRevert(f, as(option, writer).refundAfterDeadline!(id), 'WrongStatus', [id, Status.Open, Status.Active]);
     await expectRevert(f, as(option, writer).settle!(id), 'WrongStatus', [id, Status.Open, Status.Active]);
+  });
+});
+
+describe('gas', () => {
+  it('write, buy, proposeReport, proposeRound (replacing), settle: receipt gas with warm balances (printed for the README table)', async () => {
+    await open(); // the option's and the parties' token balances are nonzero from here on
+    const expiry = (await latestTime(f.hub)) + 1000n;
+    const gas = async (p: Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>): Promise<bigint> => (await (await p).wait())!.gasUsed;
+    const g: Record<string, bigint> = {};
+    g.write = await gas(as(option, writer).write!(true, 2000n * ONE, WIDTH, QTY, PREMIUM, expiry));
+    const id = (await option.optionCount!()) as bigint;
+    g.buy = await gas(as(option, buyer).buy!(id));
+    const r = await roundAt(expiry + 20n, 2050n * ONE);
+    g['proposeRound (first candidate)'] = await gas(as(option, keeper).proposeRound!(id, r));
+    const s = await signed(2100n * ONE, expiry + 2n);
+    g['proposeReport (one feed, replaces the candidate)'] = await gas(as(option, keeper).proposeReport!(id, s.report, s.signature));
+    await closeProposals(id);
+    g['settle (in the money, two payouts)'] = await gas(as(option, keeper).settle!(id));
+    console.log(`EuropeanOption gas: ${JSON.stringify(Object.fromEntries(Object.entries(g).map(([k, v]) => [k, Number(v)])))}`);
+    // Loose ceilings: a regression that doubles a path fails here.
+    expect(g.write).toBeLessThan(300_000n);
+    expect(g.buy).toBeLessThan(120_000n);
+    expect(g['proposeReport (one feed, replaces the candidate)']).toBeLessThan(300_000n);
+    expect(g['settle (in the money, two payouts)']).toBeLessThan(120_000n);
   });
 });
 

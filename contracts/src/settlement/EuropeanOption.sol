@@ -311,6 +311,9 @@ contract EuropeanOption is IEuropeanOption, SequencerGuard, ReentrancyGuardTrans
         if (c.observedAt < o.expiry) revert ObservedBeforeExpiry(c.observedAt, o.expiry);
         uint256 we = _windowEnd(o);
         if (c.observedAt > we) revert ObservedAfterWindow(c.observedAt, we);
+        // The hub's clock rule for reports (a round already passed it when it was served).
+        uint256 latestAllowed = block.timestamp + hub.maxFutureDrift();
+        if (c.observedAt > latestAllowed) revert ObservedInFuture(c.observedAt, latestAllowed);
         if (c.spreadBps > maxSpreadBps) revert LowConfidence(c.spreadBps, maxSpreadBps);
         if (c.answer <= 0) revert InvalidAnswer(c.answer);
         // The hub never serves an answer outside the feed's bounds; a signed report may carry

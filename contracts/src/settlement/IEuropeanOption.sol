@@ -230,6 +230,11 @@ interface IEuropeanOption {
     /// @param observedAt Its observation time.
     /// @param windowEnd `expiry + settlementWindow`.
     error ObservedAfterWindow(uint256 observedAt, uint256 windowEnd);
+    /// @notice The proposed report is dated later than the hub would accept now (block time +
+    ///         the hub's `maxFutureDrift`); honest nodes never sign such a report.
+    /// @param observedAt Its observation time.
+    /// @param latestAllowed block.timestamp + hub.maxFutureDrift().
+    error ObservedInFuture(uint256 observedAt, uint256 latestAllowed);
     /// @notice The proposed price's node dispersion exceeds the option's limit.
     /// @param spreadBps Its dispersion.
     /// @param maxSpreadBps The limit.
