@@ -1,0 +1,89 @@
+/**
+ * Threat model, "pull-mode poster": keeping a stock of committee-signed reports and posting,
+ * later, the one that suits the poster (a settlement or liquidation price of its choosing).
+ *
+ * Every tick's signed report used to stay acceptable until a later epoch landed, so whoever
+ * posted first could pick any of them. Now (design "Amendments": reports older than a bound are
+ * refused at acceptance) the hub refuses a report whose observedAt is more than `maxReportAge`
+ * behind its block time (`ReportTooOld`), in push and pull mode alike, though its signature is
+ * genuine; and once a newer report landed, an older one is never applied. What is left to a
+ * poster is the choice among the unposted reports of the last `maxReportAge` seconds (300 by
+ * default), each newer than the served price; settlement contracts remove even that
+ * (EuropeanOption takes the signed price nearest expiry by rule, see
+ * option-settlement-choice.test.ts), and the futures market's own `maxPriceAge` bounds it too.
+ *
+ * Four production nodes (t = 3) sign real reports; the hub (maxReportAge 300 s) runs on anvil.
+ * The last test moves anvil's clock forward, so it runs last.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hexlify, type Contract } from 'ethers';
+import { buildReport, combinePartials, NodeRefusal, signatureToEvm, type PartialSignature, type Report, type SignedObservation } from '../../protocol/index.ts';
+import { BTC, ETH, hubRevert, startLiveCommittee, type LiveCommittee } from './live-committee.ts';
+
+const N = 4;
+const T = 3;
+const seats = Array.from({ length: N }, (_, k) => k + 1);
+let net: LiveCommittee;
+let poster: Contract;
+let lastEpoch = 0n;
+
+function nextEpoch(): bigint {
+  const now = BigInt(Date.now());
+  lastEpoch = now > lastEpoch ? now : lastEpoch + 1n;
+  return lastEpoch;
+}
+
+async function signedRound(): Promise<{ report: Report; signature: string }> {
+  const epoch = nextEpoch();
+  const observations: SignedObservation[] = await Promise.all(seats.map((i) => net.client(i).observe({ configDigest: net.configDigest, epoch, feedIds: [BTC, ETH] })));
+  const { report } = buildReport(net.configDigest, epoch, observations.map((s) => s.observation), [BTC, ETH], T);
+  if (!report) throw new Error('no feed reached t');
+  const partials = await Promise.all(seats.map((i) => net.client(i).sign({ report, observations })));
+  expect(partials.every((p) => !(p instanceof NodeRefusal))).toBe(true);
+  return { report, signature: hexlify(signatureToEvm(combinePartials(partials as PartialSignature[], T))) };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+beforeAll(async () => {
+  net = await startLiveCommittee({ n: N, t: T });
+  poster = net.hub.connect(net.anvil.wallet(2)) as Contract;
+});
+
+afterAll(async () => {
+  await net?.close();
+});
+
+describe('a poster cannot keep a stock of signed reports and choose later', () => {
+  it('once a newer report landed, an older one from the stock is never applied (push reverts, pull reads the newer price)', async () => {
+    const older = await signedRound();
+    await sleep(1100);
+    const newer = await signedRound();
+    await (await poster.transmit!(newer.report, newer.signature)).wait();
+    expect((await hubRevert(net.hub, poster.transmit!(older.report, older.signature)))?.name).toBe('EpochNotAboveLast');
+    const [, observedAt] = (await poster.updateAndRead!.staticCall(older.report, older.signature, BTC, 0)) as [bigint, bigint];
+    expect(observedAt).toBe(newer.report.observedAt);
+  });
+
+  it('a genuinely signed report held past maxReportAge is refused at acceptance: ReportTooOld, push and pull', async () => {
+    await sleep(1100);
+    const stock = [await signedRound()];
+    await sleep(1100);
+    stock.push(await signedRound());
+    const maxAge = BigInt(await net.hub.maxReportAge!());
+    expect(maxAge).toBe(300n);
+    const epochBefore = BigInt(await net.hub.latestEpoch!());
+    // The poster waits for a better moment: the chain's clock moves past the bound.
+    await net.anvil.increaseTime(Number(maxAge) + 5);
+    for (const held of stock) {
+      // The signature is still the committee's: only the age refuses it.
+      await net.hub.verifyReport!(held.report, held.signature);
+      const push = await hubRevert(net.hub, poster.transmit!(held.report, held.signature));
+      expect(push?.name).toBe('ReportTooOld');
+      expect(push!.args[0]).toBe(held.report.observedAt);
+      expect(push!.args[1] as bigint).toBeGreaterThan(held.report.observedAt);
+      expect((await hubRevert(net.hub, poster.updateAndRead!.staticCall(held.report, held.signature, BTC, 0)))?.name).toBe('ReportTooOld');
+    }
+    expect(BigInt(await net.hub.latestEpoch!())).toBe(epochBefore);
+  });
+});
