@@ -144,6 +144,8 @@ export interface LiveCommittee {
   /** Node i's multiplier on the true price (honest seats only). */
   honestMultiplier(i: number): number;
   byzantine: Map<number, ByzantineNode>;
+  /** Stops honest node i (a crash or an outage: it answers nothing from then on). */
+  stopHonest(i: number): Promise<void>;
   /** A client for node i authenticated with the aggregator identity key. */
   client(i: number, timeoutMs?: number): HttpNodeClient;
   /** Writes an aggregator config over this committee (keystores in `dir`) and returns its path. */
@@ -174,14 +176,15 @@ export async function startLiveCommittee(opts: LiveCommitteeOptions): Promise<Li
   const dir = mkdtempSync(join(tmpdir(), 'aegis-adversarial-'));
   const honestMultiplier = opts.honestMultiplier ?? (() => 1);
   const byzantineSeats = new Set(opts.byzantine ?? []);
-  const nodes: RunningNode[] = [];
+  const nodes = new Map<number, RunningNode>();
   const servers: ReferenceHttpNode[] = [];
   const venues: VenueServer[] = [];
   const byzantine = new Map<number, ByzantineNode>();
   let anvil: Anvil | undefined;
   const close = async (): Promise<void> => {
     for (const b of byzantine.values()) b.release();
-    for (const n of nodes.splice(0)) await n.stop().catch(() => undefined);
+    for (const n of nodes.values()) await n.stop().catch(() => undefined);
+    nodes.clear();
     for (const s of servers.splice(0)) await s.close().catch(() => undefined);
     for (const v of venues.splice(0)) await v.close().catch(() => undefined);
     await anvil?.stop().catch(() => undefined);
@@ -246,7 +249,7 @@ export async function startLiveCommittee(opts: LiveCommitteeOptions): Promise<Li
           log: { level: 'silent' },
         }),
       );
-      nodes.push(await startNode(file, { logger: pino({ level: 'silent' }) }));
+      nodes.set(i, await startNode(file, { logger: pino({ level: 'silent' }) }));
     };
     const allowed = new Set([aggregatorKey.publicKey.toLowerCase().replace(/^0x/, '')]);
     const startByzantine = async (i: number): Promise<void> => {
@@ -271,6 +274,11 @@ export async function startLiveCommittee(opts: LiveCommitteeOptions): Promise<Li
       urls,
       honestMultiplier,
       byzantine,
+      stopHonest: async (i) => {
+        const node = nodes.get(i);
+        nodes.delete(i);
+        await node?.stop();
+      },
       client: (i, timeoutMs = 10_000) => new HttpNodeClient({ index: i, url: urls[i - 1]!, identitySecret: aggregatorSecret, timeoutMs }),
       aggregatorConfig: (overrides = {}) => {
         const file = join(dir, `agg-${Date.now()}-${Math.random().toString(16).slice(2, 6)}.yaml`);
