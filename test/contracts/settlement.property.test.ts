@@ -6,6 +6,9 @@
  *   - settlement conserves collateral: Σ token balances of every actor + both contracts is
  *     constant, and each contract holds exactly what its books say (market: pool + Σ
  *     collateral; option: Σ collateral of open/active options + premiums of active ones);
+ *   - the market's exposure is Σ reserve + Σ claim (claims are debts of the pool, not tokens),
+ *     and a successful defund leaves pool ≥ exposure: the owner never takes what traders are
+ *     owed or may still win;
  *   - no liquidation (or mark) succeeds on a tripped, paused, stale or low-confidence price,
  *     and a successful liquidation used the price the hub served.
  * Bounded: a few runs (AEGIS_PROPERTY_RUNS, default 8) of up to 40 commands each (every command is a real transaction).
@@ -16,7 +19,7 @@ import type { Contract, JsonRpcSigner } from 'ethers';
 import { as, decodeRevert, deployWith, FEED, latestTime, ONE, setup, Status, type Fixture } from './helpers/chain.ts';
 
 const USDC = 10n ** 6n;
-const RISK = { maxPriceAge: 300n, maxSpreadBps: 100n, initialMarginBps: 1000n, maintenanceMarginBps: 500n, liquidationBountyBps: 100n };
+const RISK = { maxPriceAge: 300n, maxSpreadBps: 100n, initialMarginBps: 1000n, maintenanceMarginBps: 500n, liquidationBountyBps: 100n, minNotional: 100n * USDC, minCollateral: 10n * USDC, maxProfitBps: 10_000n };
 const WINDOW = 600n;
 const REFUND_DELAY = 600n;
 const ZERO = '0x0000000000000000000000000000000000000000';
@@ -87,8 +90,15 @@ async function checkInvariants(): Promise<void> {
   expect(sum).toBe(total);
   // Market books.
   let books = (await market.pool!()) as bigint;
-  for (const s of actors) books += ((await market.getAccount!(await s.getAddress())) as { collateral: bigint }).collateral;
+  let exposure = 0n;
+  for (const s of actors) {
+    const a = (await market.getAccount!(await s.getAddress())) as { collateral: bigint; reserve: bigint; claim: bigint; size: bigint };
+    books += a.collateral;
+    exposure += a.reserve + a.claim;
+    if (a.size === 0n) expect(a.reserve).toBe(0n);
+  }
   expect(await tokenOf(market)).toBe(books);
+  expect(await market.exposure!()).toBe(exposure);
   // Option books.
   let held = 0n;
   const count = (await option.optionCount!()) as bigint;
@@ -164,7 +174,7 @@ class Withdraw implements Cmd {
   constructor(readonly who: number, readonly amount: bigint) {}
   check = (): boolean => true;
   async run(): Promise<void> {
-    expectAllowed(await send(as(market, actors[this.who]!).withdraw!(this.amount)), ['InsufficientCollateral', 'InsufficientMargin', ...PRICE_GATE_ERRORS], 'withdraw');
+    expectAllowed(await send(as(market, actors[this.who]!).withdraw!(this.amount)), ['InsufficientCollateral', 'InsufficientMargin', 'CollateralBelowMinimum', ...PRICE_GATE_ERRORS], 'withdraw');
   }
   toString = (): string => `withdraw(#${this.who}, ${this.amount})`;
 }
@@ -173,7 +183,7 @@ class Open implements Cmd {
   constructor(readonly who: number, readonly size: bigint) {}
   check = (): boolean => true;
   async run(): Promise<void> {
-    expectAllowed(await send(as(market, actors[this.who]!).openPosition!(this.size)), ['PositionAlreadyOpen', 'InsufficientMargin', ...PRICE_GATE_ERRORS], 'open');
+    expectAllowed(await send(as(market, actors[this.who]!).openPosition!(this.size)), ['PositionAlreadyOpen', 'InsufficientMargin', 'NotionalBelowMinimum', 'CollateralBelowMinimum', ...PRICE_GATE_ERRORS], 'open');
   }
   toString = (): string => `open(#${this.who}, ${this.size})`;
 }
@@ -216,6 +226,34 @@ class Close implements Cmd {
     expectAllowed(await send(as(market, actors[this.who]!).closePosition!()), ['NoPosition', ...PRICE_GATE_ERRORS], 'close');
   }
   toString = (): string => `close(#${this.who})`;
+}
+
+/** The pool owner funds, defunds an amount, or defunds all it may (`freePool`). */
+class PoolAction implements Cmd {
+  constructor(readonly action: 'fund' | 'defund' | 'defundFree', readonly amount: bigint) {}
+  check = (): boolean => true;
+  async run(): Promise<void> {
+    if (this.action === 'fund') return expectAllowed(await send(as(market, lp).fundPool!(this.amount)), [], 'fundPool');
+    const amount = this.action === 'defund' ? this.amount : ((await market.freePool!()) as bigint);
+    if (amount === 0n) return;
+    const r = await send(as(market, lp).defundPool!(amount));
+    expectAllowed(r, ['PoolLocked', 'InsufficientPool'], this.action);
+    if (r.ok) expect(await market.pool!()).toBeGreaterThanOrEqual((await market.exposure!()) as bigint);
+  }
+  toString = (): string => `${this.action}(${this.action === 'defundFree' ? 'free' : this.amount})`;
+}
+
+/** Anyone pays a trader's claim from the pool, or closes a trader's dust position. */
+class ClaimOrDust implements Cmd {
+  constructor(readonly caller: number, readonly target: number, readonly dust: boolean) {}
+  check = (): boolean => true;
+  async run(): Promise<void> {
+    const c = as(market, actors[this.caller]!);
+    const target = await actors[this.target]!.getAddress();
+    if (this.dust) expectAllowed(await send(c.closeDust!(target)), ['NoPosition', 'NotDust', ...PRICE_GATE_ERRORS], 'closeDust');
+    else expectAllowed(await send(c.collectClaim!(target)), ['NoClaim', 'InsufficientPool'], 'collectClaim');
+  }
+  toString = (): string => `${this.dust ? 'closeDust' : 'collectClaim'}(#${this.caller} → #${this.target})`;
 }
 
 class MarkOrLiquidate implements Cmd {
@@ -365,6 +403,8 @@ const commands: fc.Arbitrary<Cmd>[] = [
     w(1, actor.map((a) => new Close(a) as Cmd)),
     w(2, fc.tuple(actor, trader, fc.boolean()).map(([c, t, l]) => new MarkOrLiquidate(c, t, l) as Cmd)),
     w(3, actor.map((c) => new LiquidateAny(c) as Cmd)),
+    w(2, fc.tuple(fc.constantFrom('fund', 'defund', 'defundFree'), fc.bigInt({ min: 1n, max: 6000n })).map(([a, x]) => new PoolAction(a as PoolAction['action'], x * USDC) as Cmd)),
+    w(1, fc.tuple(actor, trader, fc.boolean()).map(([c, t, d]) => new ClaimOrDust(c, t, d) as Cmd)),
     // Options.
     w(1, fc.tuple(actor, fc.boolean(), fc.integer({ min: -1000, max: 1000 }), fc.integer({ min: 30, max: 900 })).map(([a, c, k, e]) => new Write(a, c, k, e) as Cmd)),
     w(2, fc.tuple(actor, fc.boolean(), fc.integer({ min: -500, max: 500 }), fc.integer({ min: 30, max: 400 })).map(([a, c, k, e]) => new WriteAndBuy(a, c, k, e) as Cmd)),
