@@ -68,7 +68,7 @@ describe('aegis dkg over seven node processes', () => {
     const transcript = join(fx.root, 'transcript.json');
     const committee = join(fx.root, 'committee.json');
     await run(process.execPath, [...AEGIS, 'dkg', 'ceremony', '--id', 'cli-dkg-7', '--t', '5', ...urls.flatMap((u) => ['--node', u]), '--chain-id', '31337', '--hub', '0x0000000000000000000000000000000000000001', '--aggregator', fx.aggregatorKey, '--out', ceremony], { env });
-    const startArgs = [...AEGIS, 'dkg', 'start', '--ceremony', ceremony, '--secret-env', 'AEGIS_COORDINATOR_SECRET', '--phase-timeout-s', '30', '--transcript-out', transcript, '--committee-out', committee];
+    const startArgs = [...AEGIS, 'dkg', 'start', '--ceremony', ceremony, '--secret-env', 'AEGIS_COORDINATOR_SECRET', '--phase-timeout-s', '90', '--transcript-out', transcript, '--committee-out', committee];
 
     // Before any operator approved it, every node refuses to deal: the ceremony fails at once.
     const refused = await run(process.execPath, startArgs, { env }).catch((e: { code: number; stderr: string }) => e);
