@@ -69,7 +69,8 @@ export function fixedApprovals(records: readonly ApprovalRecord[]): ApprovalSour
   return { find: (d) => byDigest.get(d) };
 }
 
-const fileOf = (dir: string, digest: string) => join(dir, `${digest.replace(/^0x/, '')}.json`);
+/** The file of the approval of `digest` in `dir`. */
+export const approvalFile = (dir: string, digest: string): string => join(dir, `${digest.replace(/^0x/, '')}.json`);
 
 /** The approvals folder as an `ApprovalSource`, read at every lookup (no restart needed). */
 export function folderApprovals(dir: string): ApprovalSource {
@@ -79,7 +80,7 @@ export function folderApprovals(dir: string): ApprovalSource {
 /** The approval of `digest` in `dir`; a damaged record is an error naming the file. */
 export function readApproval(dir: string, digest: string): ApprovalRecord | undefined {
   if (!/^0x[0-9a-f]{64}$/.test(digest)) return undefined;
-  const file = fileOf(dir, digest);
+  const file = approvalFile(dir, digest);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -102,7 +103,7 @@ export function readApproval(dir: string, digest: string): ApprovalRecord | unde
 /** Writes (or replaces) an approval: folder 0700, file 0600. */
 export function writeApproval(dir: string, record: ApprovalRecord): string {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const file = fileOf(dir, record.approvalDigest);
+  const file = approvalFile(dir, record.approvalDigest);
   writeFileSync(file, `${JSON.stringify(ApprovalRecordSchema.parse(record), null, 2)}\n`, { mode: 0o600 });
   chmodSync(file, 0o600);
   return file;

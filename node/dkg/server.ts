@@ -17,7 +17,6 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
 import pino from 'pino';
@@ -25,7 +24,7 @@ import { committeeConfigDigest, type Committee, type KeyShare } from '../../prot
 import { loadNodeConfig, passwordSource, type NodeConfig } from '../config.ts';
 import { inspectIdentity, loadBlsShare, loadIdentity, readPassword, type KdfChoice } from '../keys/index.ts';
 import { loadCommittee } from '../start.ts';
-import { approvalFor, ceremonyOfFile, DkgRequestError, folderApprovals, writeApproval, type ApprovalRecord, type ApprovalSource } from './approvals.ts';
+import { approvalFile, approvalFor, ceremonyOfFile, DkgRequestError, folderApprovals, writeApproval, type ApprovalRecord, type ApprovalSource } from './approvals.ts';
 import { createDkgRouter } from './routes.ts';
 import { DkgNodeService } from './service.ts';
 
@@ -124,7 +123,7 @@ export function approveCeremonyFile(config: NodeConfig, file: unknown, o: { allo
 
 /** Where `approveCeremonyFile` put a record. */
 export function approvalFileOf(config: NodeConfig, record: ApprovalRecord): string {
-  return join(config.dkg.approvals, `${record.approvalDigest.slice(2)}.json`);
+  return approvalFile(config.dkg.approvals, record.approvalDigest);
 }
 
 export async function dkgRouterForNode(config: NodeConfig, opts: DkgWiringOptions = {}): Promise<{ router: Router; service: DkgNodeService; allowedKeys: Set<string> }> {
