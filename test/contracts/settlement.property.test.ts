@@ -21,6 +21,7 @@ import { as, decodeRevert, deployWith, FEED, latestTime, ONE, setup, Status, typ
 const USDC = 10n ** 6n;
 const RISK = { maxPriceAge: 300n, maxSpreadBps: 100n, initialMarginBps: 1000n, maintenanceMarginBps: 500n, liquidationBountyBps: 100n, minNotional: 100n * USDC, minCollateral: 10n * USDC, maxProfitBps: 10_000n };
 const WINDOW = 600n;
+const CHALLENGE = 300n;
 const REFUND_DELAY = 600n;
 const ZERO = '0x0000000000000000000000000000000000000000';
 const PRICE_GATE_ERRORS = ['PriceTripped', 'PricePaused', 'PriceStale', 'PriceLowConfidence'];
@@ -39,6 +40,7 @@ interface Real {
   gatedRefusals: number;
   settled: number;
   refunded: number;
+  proposals: number;
 }
 type Cmd = fc.AsyncCommand<object, Real>;
 
@@ -317,32 +319,72 @@ async function firstRoundAfter(expiry: bigint): Promise<bigint | null> {
   return found;
 }
 
+type Candidate = { source: bigint; answer: bigint; observedAt: bigint; epoch: bigint; message: string };
+const PROPOSAL_ERRORS = ['WrongStatus', 'ProposalPeriodClosed', 'ObservedBeforeExpiry', 'ObservedAfterWindow', 'ObservedInFuture', 'LowConfidence', 'InvalidAnswer', 'ProposalNotBetter'];
+
+/**
+ * Sends a proposal and checks the candidate rule: an accepted proposal is never later than
+ * the candidate it replaces (nearest to expiry wins, whoever proposes in whatever order), and
+ * a refused one changes nothing.
+ */
+async function proposeChecked(id: bigint, p: Promise<{ wait(): Promise<unknown> }>, what: string, real: Real): Promise<void> {
+  const before = (await option.getCandidate!(id)) as Candidate;
+  const r = await send(p);
+  const after = (await option.getCandidate!(id)) as Candidate;
+  if (r.ok) {
+    real.proposals++;
+    expect(after.source).not.toBe(0n);
+    if (before.source !== 0n) expect(after.observedAt).toBeLessThanOrEqual(before.observedAt);
+  } else {
+    expect([after.source, after.answer, after.observedAt, after.epoch, after.message]).toEqual([before.source, before.answer, before.observedAt, before.epoch, before.message]);
+  }
+  expectAllowed(r, PROPOSAL_ERRORS, what);
+}
+
 class OptionAction implements Cmd {
-  constructor(readonly who: number, readonly k: number, readonly action: 'buy' | 'cancel' | 'settle' | 'refundNoPrice' | 'refundAfterDeadline') {}
+  constructor(readonly who: number, readonly k: number, readonly action: 'buy' | 'cancel' | 'proposeRound' | 'settle' | 'refundAfterDeadline') {}
   check = (): boolean => true;
   async run(_m: object, real: Real): Promise<void> {
     const id = await pickOption(this.k);
     if (id === null) return;
     const c = as(option, actors[this.who]!);
+    if (this.action === 'proposeRound') {
+      const o = (await option.getOption!(id)) as { expiry: bigint };
+      const first = await firstRoundAfter(o.expiry);
+      if (first !== null) await proposeChecked(id, c.proposeRound!(id, first), `proposeRound(${id})`, real);
+      return;
+    }
+    const candidate = (await option.getCandidate!(id)) as Candidate;
     let r;
     if (this.action === 'buy') r = await send(c.buy!(id));
     else if (this.action === 'cancel') r = await send(c.cancel!(id));
     else if (this.action === 'refundAfterDeadline') r = await send(c.refundAfterDeadline!(id));
-    else {
-      const o = (await option.getOption!(id)) as { expiry: bigint };
-      const first = await firstRoundAfter(o.expiry);
-      if (first === null) return;
-      r = await send(this.action === 'settle' ? c.settle!(id, first) : c.refundNoPrice!(id, first));
+    else r = await send(c.settle!(id));
+    if (r.ok && this.action === 'settle') {
+      real.settled++;
+      // Settlement pays on the candidate, nothing else.
+      const ev = r.rc.logs.map((l) => option.interface.parseLog(l)).find((e) => e?.name === 'OptionSettled');
+      expect(ev!.args[4]).toBe(candidate.answer);
     }
-    if (r.ok && this.action === 'settle') real.settled++;
-    if (r.ok && this.action.startsWith('refund')) real.refunded++;
-    expectAllowed(
-      r,
-      ['WrongStatus', 'NotWriter', 'OptionExpired', 'RoundOutsideWindow', 'LowConfidence', 'SettlementDeadlinePassed', 'SettlementPriceAvailable', 'DeadlineNotReached', 'PreviousRoundUnavailable'],
-      `${this.action}(${id})`,
-    );
+    if (r.ok && this.action === 'refundAfterDeadline') real.refunded++;
+    expectAllowed(r, ['WrongStatus', 'NotWriter', 'OptionExpired', 'ProposalPeriodOpen', 'NoCandidate', 'SettlementDeadlinePassed', 'DeadlineNotReached'], `${this.action}(${id})`);
   }
   toString = (): string => `${this.action}(#${this.who}, option k=${this.k})`;
+}
+
+/** Someone proposes a committee-signed report (never posted to the hub) observed `offset` s after option k's expiry. */
+class ProposeReport implements Cmd {
+  constructor(readonly who: number, readonly k: number, readonly offset: number, readonly moveBps: number, readonly spreadBps: number) {}
+  check = (): boolean => true;
+  async run(_m: object, real: Real): Promise<void> {
+    const id = await pickOption(this.k);
+    if (id === null) return;
+    const o = (await option.getOption!(id)) as { expiry: bigint };
+    const [last] = (await f.hub.tryRead!(FEED)) as [bigint];
+    const s = await f.oracle.report({ [FEED]: last + (last * BigInt(this.moveBps)) / 10_000n }, o.expiry + BigInt(this.offset), this.spreadBps);
+    await proposeChecked(id, as(option, actors[this.who]!).proposeReport!(id, s.report, s.signature), `proposeReport(${id})`, real);
+  }
+  toString = (): string => `proposeReport(#${this.who}, option k=${this.k}, expiry+${this.offset}s, ${this.moveBps}bps, spread ${this.spreadBps})`;
 }
 
 /** Runs a command, then checks every invariant. */
@@ -370,7 +412,11 @@ class LiquidateAny implements Cmd {
   toString = (): string => `liquidateAny(#${this.caller})`;
 }
 
-/** A keeper bringing option k to expiry: jump past it, push a report, settle on the first round. */
+/**
+ * A keeper bringing option k to settlement: jump past expiry, push a report, propose the first
+ * round after expiry and a signed report, jump past the proposal deadline and settle (or
+ * refund when nothing valid was proposed).
+ */
 class KeeperSettle implements Cmd {
   constructor(readonly k: number, readonly afterExpiry: number, readonly moveBps: number, readonly spreadBps: number) {}
   check = (): boolean => true;
@@ -382,7 +428,13 @@ class KeeperSettle implements Cmd {
     const now = await latestTime(f.hub);
     if (now < o.expiry + BigInt(this.afterExpiry)) await f.warpTo(o.expiry + BigInt(this.afterExpiry));
     await new PushPrice(this.moveBps, this.spreadBps).run(m, r);
+    await new OptionAction(0, this.k, 'proposeRound').run(m, r);
+    await new ProposeReport(1, this.k, this.afterExpiry, -this.moveBps, this.spreadBps).run(m, r);
+    const pd = (await option.proposalDeadline!(id)) as bigint;
+    if ((await latestTime(f.hub)) <= pd) await f.warpTo(pd + 1n);
     await new OptionAction(0, this.k, 'settle').run(m, r);
+    // Nothing valid proposed (e.g. only low-confidence prices): the refund is open now.
+    if (((await option.getOption!(id)) as { status: bigint }).status === 2n) await new OptionAction(2, this.k, 'refundAfterDeadline').run(m, r);
   }
   toString = (): string => `keeperSettle(k=${this.k}, +${this.afterExpiry}s, ${this.moveBps}bps, spread ${this.spreadBps})`;
 }
@@ -410,7 +462,8 @@ const commands: fc.Arbitrary<Cmd>[] = [
     w(2, fc.tuple(actor, fc.boolean(), fc.integer({ min: -500, max: 500 }), fc.integer({ min: 30, max: 400 })).map(([a, c, k, e]) => new WriteAndBuy(a, c, k, e) as Cmd)),
     w(2, fc.tuple(fc.nat(50), fc.integer({ min: 0, max: 900 }), fc.integer({ min: -1200, max: 1200 }), fc.constantFrom(5, 5, 150)).map(([k, a, mv, sp]) => new KeeperSettle(k, a, mv, sp) as Cmd)),
     w(1, fc.tuple(actor, fc.nat(50), fc.constantFrom('buy', 'cancel')).map(([a, k, x]) => new OptionAction(a, k, x as OptionAction['action']) as Cmd)),
-    w(3, fc.tuple(actor, fc.nat(50), fc.constantFrom('settle', 'settle', 'refundNoPrice', 'refundAfterDeadline')).map(([a, k, x]) => new OptionAction(a, k, x as OptionAction['action']) as Cmd)),
+    w(3, fc.tuple(actor, fc.nat(50), fc.constantFrom('proposeRound', 'settle', 'settle', 'refundAfterDeadline')).map(([a, k, x]) => new OptionAction(a, k, x as OptionAction['action']) as Cmd)),
+    w(2, fc.tuple(actor, fc.nat(50), fc.integer({ min: -60, max: 900 }), fc.integer({ min: -1200, max: 1200 }), fc.constantFrom(5, 5, 150)).map(([a, k, o, mv, sp]) => new ProposeReport(a, k, o, mv, sp) as Cmd)),
   ),
 ];
 
@@ -421,7 +474,7 @@ beforeAll(async () => {
   token = await deployWith(f, f.deployer, 'TestToken', ['USD Coin (test)', 'USDC', 6]);
   const hub = await f.hub.getAddress();
   market = await deployWith(f, f.deployer, 'FuturesMarket', [hub, FEED, await token.getAddress(), await lp.getAddress(), RISK, ZERO, 0n]);
-  option = await deployWith(f, f.deployer, 'EuropeanOption', [hub, FEED, await token.getAddress(), WINDOW, REFUND_DELAY, 100n, ZERO, 0n]);
+  option = await deployWith(f, f.deployer, 'EuropeanOption', [hub, FEED, await token.getAddress(), WINDOW, CHALLENGE, REFUND_DELAY, 100n, ZERO, 0n]);
   for (const s of [...actors, lp]) {
     await (await token.mint!(await s.getAddress(), 100_000n * USDC)).wait();
     for (const c of [market, option]) await (await as(token, s).approve!(await c.getAddress(), 2n ** 255n)).wait();
@@ -436,14 +489,14 @@ afterAll(async () => {
 
 describe('settlement under random command sequences (real hub, BLS-signed reports)', () => {
   it('conserves collateral and never liquidates or marks on a tripped, paused, stale or low-confidence price', async () => {
-    const seen: Real = { liquidations: 0, gatedRefusals: 0, settled: 0, refunded: 0 };
+    const seen: Real = { liquidations: 0, gatedRefusals: 0, settled: 0, refunded: 0, proposals: 0 };
     await fc.assert(
       fc.asyncProperty(fc.commands(commands.map((a) => a.map((c) => new Checked(c))), { maxCommands: 40, size: 'max' }), async (cmds) => {
         await f.revert(base);
         base = await f.snapshot();
         // Wall-clock time moved on since the snapshot: start every run from a fresh price.
         await f.oracle.push(2000n * ONE);
-        const real: Real = { liquidations: 0, gatedRefusals: 0, settled: 0, refunded: 0 };
+        const real: Real = { liquidations: 0, gatedRefusals: 0, settled: 0, refunded: 0, proposals: 0 };
         await fc.asyncModelRun(() => ({ model: {}, real }), cmds);
         if (process.env.AEGIS_PROPERTY_VERBOSE) console.log(String(cmds), JSON.stringify(real));
         for (const k of Object.keys(seen) as (keyof Real)[]) seen[k] += real[k];
