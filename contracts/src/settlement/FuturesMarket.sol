@@ -43,8 +43,12 @@ contract FuturesMarket is IFuturesMarket, SequencerGuard, ReentrancyGuardTransie
     uint256 public immutable initialMarginBps;
     uint256 public immutable maintenanceMarginBps;
     uint256 public immutable liquidationBountyBps;
+    /// @notice Smallest notional to open with, collateral units.
     uint256 public immutable minNotional;
+    /// @notice Smallest collateral to open with and to keep through withdrawals while open.
     uint256 public immutable minCollateral;
+    /// @notice A position's maximum profit from the pool, bps of its opening notional (shorts:
+    ///         at most 10,000).
     uint256 public immutable maxProfitBps;
     /// @notice Below this notional anyone may close a position (`closeDust`): half of
     ///         `minNotional`, so a position opened at the minimum survives a halving of its
