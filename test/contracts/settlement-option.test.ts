@@ -107,10 +107,11 @@ async function closeProposals(id: bigint, o: Contract = option): Promise<bigint>
 }
 
 describe('deployment', () => {
-  it('refuses a zero window, a zero challenge period and a spread limit above 100 %', async () => {
+  it('refuses a zero window, challenge period or settlement delay, a spread limit above 100 % and periods that overflow', async () => {
     for (const [over, name, value] of [
       [{ window: 0n }, 'settlementWindow', 0n],
       [{ challenge: 0n }, 'challengePeriod', 0n],
+      [{ refundDelay: 0n }, 'refundDelay', 0n],
       [{ maxSpread: 10_001n }, 'maxSpreadBps', 10_001n],
       [{ refundDelay: 2n ** 64n }, 'periods', WINDOW + CHALLENGE + 2n ** 64n],
     ] as const) {

@@ -10,7 +10,9 @@
  *     and a successful defund leaves pool ≥ exposure: the owner never takes what traders are
  *     owed or may still win;
  *   - no liquidation (or mark) succeeds on a tripped, paused, stale or low-confidence price,
- *     and a successful liquidation used the price the hub served.
+ *     and a successful liquidation used the price the hub served;
+ *   - an option's settlement candidate only moves to an earlier price (a refused proposal
+ *     changes nothing), and settlement pays on the candidate.
  * Bounded: a few runs (AEGIS_PROPERTY_RUNS, default 8) of up to 40 commands each (every command is a real transaction).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -70,7 +70,7 @@ contract EuropeanOption is IEuropeanOption, SequencerGuard, ReentrancyGuardTrans
     ///        transfer, no rebasing).
     /// @param settlementWindow_ Window after expiry for the settlement price's observation (> 0).
     /// @param challengePeriod_ Proposals stay open this long after the window (> 0).
-    /// @param refundDelay_ Time after the proposal period to submit the settlement.
+    /// @param refundDelay_ Time after the proposal period to submit the settlement (> 0).
     /// @param maxSpreadBps_ Confidence limit for the settlement price.
     /// @param sequencerFeed Chainlink L2 sequencer-uptime feed, or zero on L1.
     /// @param sequencerGrace Seconds to wait after the sequencer comes back.
@@ -87,6 +87,8 @@ contract EuropeanOption is IEuropeanOption, SequencerGuard, ReentrancyGuardTrans
     ) SequencerGuard(sequencerFeed, sequencerGrace) {
         if (settlementWindow_ == 0) revert InvalidParameter("settlementWindow", settlementWindow_);
         if (challengePeriod_ == 0) revert InvalidParameter("challengePeriod", challengePeriod_);
+        // settle is open in (proposalDeadline, proposalDeadline + refundDelay]: empty at 0.
+        if (refundDelay_ == 0) revert InvalidParameter("refundDelay", refundDelay_);
         if (maxSpreadBps_ > 10_000) revert InvalidParameter("maxSpreadBps", maxSpreadBps_);
         // Every option's deadline is computed as expiry (uint64) plus this sum; checked here
         // once so no option can be written whose deadline overflows.

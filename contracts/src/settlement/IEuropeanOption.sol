@@ -307,9 +307,10 @@ interface IEuropeanOption {
     /// @notice Proposes a committee-signed report as the option's settlement price. The hub's
     ///         `verifyReport` checks digest and signature (its errors bubble up, e.g.
     ///         `ConfigDigestMismatch` for a committee rotated out, `SignatureInvalid`); the
-    ///         report must carry the feed, be observed in `[expiry, expiry + settlementWindow]`,
-    ///         have `spreadBps <= maxSpreadBps` and a positive answer inside the feed's bounds,
-    ///         and be better than the candidate. Anyone may call until `proposalDeadline`.
+    ///         report must carry the feed, be observed in `[expiry, expiry + settlementWindow]`
+    ///         and no later than the hub's clock rule allows now, have `spreadBps <=
+    ///         maxSpreadBps` and a positive answer inside the feed's bounds, and be better than
+    ///         the candidate. Anyone may call until `proposalDeadline`.
     /// @param id The option (Active).
     /// @param report The signed report (it need not have been posted to the hub).
     /// @param signature Its 96-byte group signature.
