@@ -5,9 +5,14 @@
  *
  * - Median: the element at index ⌊k/2⌋ of the sorted answers (for even k the upper middle,
  *   as in OCR). With at most f < k/2 Byzantine answers it lies within the honest range.
- * - spreadBps: the range of the answers after trimming ⌊(k−1)/3⌋ from each end, relative to
- *   the median, rounded up. Trimming keeps up to f Byzantine nodes from inflating it (a
- *   consumer that requires a low spread must not be denied service by one liar).
+ * - spreadBps: the range of the answers after trimming max(⌊(k−1)/3⌋, ⌊(t−1)/2⌋) from each
+ *   end, relative to the median, rounded up. Trimming keeps Byzantine nodes from inflating it
+ *   (a consumer that requires a low spread must not be denied service by a minority of liars).
+ *   The trim must cover the liars the quorum tolerates whatever the number k of answers: with
+ *   k ≥ t answers the median tolerates ⌊(t−1)/2⌋ liars, and trimming only ⌊(k−1)/3⌋ (which is
+ *   f only when all n = 3f+1 answered) let f liars set the spread as soon as one honest node
+ *   was missing. Every value left after the trim is bracketed by honest answers, so the spread
+ *   is at most the honest range; with exactly t answers it can be 0 (only the median is left).
  */
 import { feedName, type Report } from './report.ts';
 import { observationsRoot, observersBitmap, type FeedObservation, type Observation } from './observation.ts';
@@ -22,18 +27,16 @@ export function medianOf(values: readonly bigint[]): bigint {
   return [...values].sort(ascending)[values.length >> 1]!;
 }
 
-export function spreadBpsOf(values: readonly bigint[], median: bigint): number {
-  return spreadOfSorted([...values].sort(ascending), median);
-}
-
-function spreadOfSorted(sorted: readonly bigint[], median: bigint): number {
-  const trim = trimOf(sorted.length);
+/** The spread of `values` (k ≥ t of them) around `median`, with the committee threshold `t`. */
+export function spreadBpsOf(values: readonly bigint[], median: bigint, t: number): number {
+  const sorted = [...values].sort(ascending);
+  const trim = trimOf(sorted.length, t);
   return spreadOf(sorted[trim]!, sorted[sorted.length - 1 - trim]!, median);
 }
 
-/** How many answers are trimmed from each end of k before the spread is taken. */
-function trimOf(k: number): number {
-  return Math.floor((k - 1) / 3);
+/** How many of k answers (k ≥ t) are trimmed from each end before the spread is taken. */
+export function trimOf(k: number, t: number): number {
+  return Math.min(Math.max(Math.floor((k - 1) / 3), Math.floor((t - 1) / 2)), Math.floor((k - 1) / 2));
 }
 
 /** (hi − lo) / |median| in bps, rounded up, capped at uint32. */
@@ -115,7 +118,7 @@ export function aggregateFeeds(observations: readonly Observation[], feedIds: re
     }
     // One sort for both the median and the spread (every node rebuilds every feed each round).
     const k = answers.length;
-    const trim = trimOf(k);
+    const trim = trimOf(k, t);
     let answer: bigint;
     let spreadBps: number;
     if (safe) {

@@ -249,12 +249,41 @@ describe('median rule shared by aggregator and nodes', () => {
     );
   });
 
-  it('spread trims ⌊(k−1)/3⌋ from each end so f liars cannot inflate it', () => {
+  it('spread trims max(⌊(k−1)/3⌋, ⌊(t−1)/2⌋) from each end so f liars cannot inflate it', () => {
     const honest = [100_000n, 100_010n, 100_020n, 100_030n, 100_040n];
     const withLiars = [...honest, 1n, 10n ** 20n];
     const m = medianOf(withLiars);
-    expect(spreadBpsOf(withLiars, m)).toBeLessThanOrEqual(spreadBpsOf(honest, medianOf(honest)) + 1);
-    expect(spreadBpsOf([100n, 101n], 100n)).toBe(100);
+    // At most the honest range (100,000 .. 100,040) around the median.
+    expect(spreadBpsOf(withLiars, m, 5)).toBeLessThanOrEqual(spreadBpsOf([100_000n, 100_040n], m, 1));
+    expect(spreadBpsOf([100n, 101n], 100n, 1)).toBe(100);
+    // n = 7, t = 5, one honest node missing: 4 honest + 2 liars. Trimming ⌊(6−1)/3⌋ = 1 would
+    // leave a liar at each end; the quorum's ⌊(t−1)/2⌋ = 2 removes both.
+    const six = [100_000n, 100_010n, 100_020n, 100_030n, 150_000n, 150_000n];
+    expect(spreadBpsOf(six, medianOf(six), 5)).toBeLessThanOrEqual(3);
+  });
+
+  it('property: with k ≥ t answers of which at most ⌊(t−1)/2⌋ lie, the spread never exceeds the honest range', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 40 }).chain((t) =>
+          fc.record({
+            t: fc.constant(t),
+            honest: fc.array(fc.bigInt({ min: 1n, max: 10n ** 12n }), { minLength: t - Math.floor((t - 1) / 2), maxLength: 60 }),
+            liars: fc.array(fc.bigInt({ min: -(10n ** 15n), max: 10n ** 15n }), { maxLength: Math.floor((t - 1) / 2) }),
+          }),
+        ),
+        ({ t, honest, liars }) => {
+          const all = [...honest, ...liars];
+          fc.pre(all.length >= t);
+          const m = medianOf(all);
+          const lo = honest.reduce((a, b) => (a < b ? a : b));
+          const hi = honest.reduce((a, b) => (a > b ? a : b));
+          expect(m >= lo && m <= hi).toBe(true);
+          const bound = spreadBpsOf([lo, hi], m, 1);
+          expect(spreadBpsOf(all, m, t)).toBeLessThanOrEqual(bound);
+        },
+      ),
+    );
   });
 
   it('buildReport skips feeds below t answers and attributes observers', () => {
@@ -311,7 +340,7 @@ describe('median rule shared by aggregator and nodes', () => {
           });
           const row = got.feeds.find((f) => f.feedId === id);
           if (present.length < t) expect(row).toBeUndefined();
-          else expect(row).toEqual({ feedId: id, answer: medianOf(present.map((p) => p.answer)), spreadBps: spreadBpsOf(present.map((p) => p.answer), medianOf(present.map((p) => p.answer))), contributors: present.map((p) => p.node).sort((a, b) => a - b) });
+          else expect(row).toEqual({ feedId: id, answer: medianOf(present.map((p) => p.answer)), spreadBps: spreadBpsOf(present.map((p) => p.answer), medianOf(present.map((p) => p.answer)), t), contributors: present.map((p) => p.node).sort((a, b) => a - b) });
         }
       }),
       { numRuns: 500 },
