@@ -284,6 +284,16 @@ contract AegisHub is IAegisHub {
     }
 
     /// @inheritdoc IAegisHub
+    function wouldServe(bytes32 feedId, int256 answer) external view returns (bool) {
+        uint256 s = _state[feedId];
+        if (s & (F_EXISTS | F_PAUSED | F_TRIPPED) != F_EXISTS || _hub & HUB_PAUSED != 0) return false;
+        FeedConfig storage config = _config[feedId];
+        if (answer < config.minAnswer || answer > config.maxAnswer) return false;
+        if (uint32(s >> S_ROUND) == 0) return true;
+        return !_deviates(answer, int128(uint128(s)), config.deviationBps);
+    }
+
+    /// @inheritdoc IAegisHub
     function feedConfig(bytes32 feedId) external view returns (FeedConfig memory) {
         if (_state[feedId] & F_EXISTS == 0) revert FeedUnknown(feedId);
         return _config[feedId];

@@ -279,6 +279,15 @@ interface IAegisHub is IAegisFeeds {
 
     // -- Feeds --
 
+    /// @notice Whether a report carrying `answer` for `feedId` would be served now: the feed
+    ///         exists, neither it nor the hub is paused, its breaker is not tripped, the answer
+    ///         is within [minAnswer, maxAnswer] and within `deviationBps` of the served answer
+    ///         (or it would be the first round). Consumers that take prices from signed reports
+    ///         without posting them (settlement proposals) apply the breaker with it.
+    /// @param feedId The feed.
+    /// @param answer The answer a report carries for it.
+    function wouldServe(bytes32 feedId, int256 answer) external view returns (bool);
+
     /// @notice The feed's configuration; reverts `FeedUnknown`.
     function feedConfig(bytes32 feedId) external view returns (FeedConfig memory);
 

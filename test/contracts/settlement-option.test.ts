@@ -315,7 +315,7 @@ describe('proposals and settlement on the price nearest expiry', () => {
     const future = await signed(2100n * ONE, e3 + 500n);
     const e = await expectRevert(f, as(option, keeper).proposeReport!(id3, future.report, future.signature), 'ObservedInFuture');
     expect(e.args[0]).toBe(e3 + 500n);
-    expect(e.args[1]).toBeGreaterThan(now + 60n);
+    expect(e.args[1]).toBeGreaterThanOrEqual(now + 60n);
     expect(e.args[1]).toBeLessThan(e3 + 500n);
     // The window bounds themselves are valid: at expiry and at its end.
     await propose(id, await signed(2100n * ONE, we));
@@ -328,6 +328,25 @@ describe('proposals and settlement on the price nearest expiry', () => {
     const multi = await f.oracle.report({ [toFeedId('BTC/USD')]: 1n, [FEED]: 2100n * ONE }, o2.expiry + 1n, Number(MAX_SPREAD));
     await (await as(option, keeper).proposeReport!(id2, multi.report, multi.signature)).wait();
     expect((await option.getCandidate!(id2)).spreadBps).toBe(MAX_SPREAD);
+  });
+
+  it('a signed report the hub would not serve never becomes a candidate: a move the breaker would hold, a tripped or paused feed', async () => {
+    const { id, expiry } = await open();
+    await roundAt(expiry - 30n, 2000n * ONE);
+    await f.warpTo(expiry + 5n);
+    // +30 % against the served 2,000: the hub's breaker would hold it, so the option refuses it.
+    const jump = await signed(2600n * ONE, expiry + 2n);
+    await expectRevert(f, as(option, keeper).proposeReport!(id, jump.report, jump.signature), 'BreakerWouldHold', [FEED, 2600n * ONE]);
+    // Within the limit it is a candidate.
+    await propose(id, await signed(2050n * ONE, expiry + 3n));
+    expect((await option.getCandidate!(id)).answer).toBe(2050n * ONE);
+    // The guardian pauses the feed: no report proposal is taken while paused.
+    await (await f.hub.setFeedPaused!(FEED, true)).wait();
+    const nearer = await signed(2040n * ONE, expiry + 1n);
+    await expectRevert(f, as(option, keeper).proposeReport!(id, nearer.report, nearer.signature), 'BreakerWouldHold', [FEED, 2040n * ONE]);
+    await (await f.hub.setFeedPaused!(FEED, false)).wait();
+    await propose(id, nearer);
+    expect((await option.getCandidate!(id)).answer).toBe(2040n * ONE);
   });
 
   it('the hub decides the signature: a tampered report, a foreign digest, a malformed signature are refused', async () => {

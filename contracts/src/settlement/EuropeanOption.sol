@@ -324,6 +324,12 @@ contract EuropeanOption is IEuropeanOption, SequencerGuard, ReentrancyGuardTrans
         if (c.answer < cfg.minAnswer || c.answer > cfg.maxAnswer) {
             revert AnswerOutOfBounds(c.answer, cfg.minAnswer, cfg.maxAnswer);
         }
+        // A signed report never went through the hub's breaker or pauses: apply them here, so a
+        // move the breaker would hold (or a paused feed) never settles an option. A served round
+        // already passed them.
+        if (c.source == CandidateSource.Report && !hub.wouldServe(feedId, c.answer)) {
+            revert BreakerWouldHold(feedId, c.answer);
+        }
 
         Candidate storage cur = _candidates[id];
         uint64 replaced = cur.observedAt;

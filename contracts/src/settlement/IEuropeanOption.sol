@@ -217,6 +217,11 @@ interface IEuropeanOption {
     /// @notice The report does not carry this option's feed.
     /// @param feedId The option's feed.
     error FeedNotInReport(bytes32 feedId);
+    /// @notice The hub would not serve this report's answer now (breaker tripped or the move
+    ///         beyond its limit, feed or hub paused, answer out of bounds): it cannot settle.
+    /// @param feedId The option's feed.
+    /// @param answer The report's answer for it.
+    error BreakerWouldHold(bytes32 feedId, int256 answer);
     /// @notice Proposals are accepted only until `proposalDeadline`.
     /// @param id The option.
     /// @param nowTs The current block time.
