@@ -12,6 +12,7 @@ const parts: { file: string; register: string }[] = [
   { file: '../aggregator/cli.ts', register: 'registerAggregatorCommands' },
   { file: '../sim/cli.ts', register: 'registerSimCommands' },
   { file: '../node/dkg/cli.ts', register: 'registerDkgCommands' },
+  { file: '../sim/testbed/cli.ts', register: 'registerTestbedCommands' },
 ];
 
 for (const part of parts) {
