@@ -3,20 +3,19 @@
  * Relative paths are resolved against the config file's folder. See the README, "Running an aggregator"
  * for the reference.
  */
+import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { describeZodError, feedId, parseCommittee, type Committee } from '../protocol/index.ts';
+import { ListenHostSchema, readTlsFiles, TlsFilesSchema } from '../protocol/listen.ts';
 import { AggregatorError } from './errors.ts';
+import type { NodeTlsPin } from './node-transport.ts';
 import { assertSchedule } from './schedule.ts';
 
 const Password = z.union([z.strictObject({ file: z.string().min(1) }), z.strictObject({ env: z.string().min(1) })]);
 
-const Loopback = z
-  .string()
-  .url()
-  .refine((u) => ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(u).hostname), 'must be a loopback URL (127.0.0.1) in this deployment');
 
 export const AggregatorConfigSchema = z.strictObject({
   /** Name in logs and metrics. */
@@ -34,6 +33,8 @@ export const AggregatorConfigSchema = z.strictObject({
     feeBumpPct: z.number().min(10).max(200).default(15),
     maxReplacements: z.number().int().nonnegative().default(4),
     confirmTimeoutSec: z.number().positive().default(180),
+    /** One JSON-RPC HTTP request (ethers' FetchRequest timeout, its default 300 s); failures are retried. */
+    rpcTimeoutMs: z.number().int().min(1_000).max(600_000).default(300_000),
   }),
   feeds: z
     .array(
@@ -66,7 +67,27 @@ export const AggregatorConfigSchema = z.strictObject({
    * pull consumers get a report at most one tick old instead of one heartbeat old.
    */
   pull: z.strictObject({ signEveryRound: z.boolean().default(false) }).default({ signEveryRound: false }),
-  listen: z.strictObject({ port: z.number().int().min(0).max(65535) }).default({ port: 7600 }),
+  /**
+   * How the aggregator reaches its nodes (aggregator/node-transport.ts). Per-request deadlines
+   * are `round.observeTimeoutMs` / `signTimeoutMs`; these shape the connections under them.
+   */
+  nodeTransport: z
+    .strictObject({
+      /** TCP connect plus TLS handshake of a new connection; unset: bounded only by the round's timeouts. */
+      connectTimeoutMs: z.number().int().min(100).max(600_000).optional(),
+      /** An idle keep-alive connection is dropped after this; keep it below the nodes' http.keepAliveTimeoutMs. */
+      idleMs: z.number().int().min(100).max(600_000).default(4_000),
+    })
+    .prefault({}),
+  listen: z
+    .strictObject({
+      /** IP literal to bind: 127.0.0.1 (default), an interface address, or 0.0.0.0 / :: for all. */
+      host: ListenHostSchema.default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(7600),
+      /** Serve the API over TLS from these PEM files (paths relative to this config). */
+      tls: TlsFilesSchema.optional(),
+    })
+    .prefault({}),
   db: z.string().min(1).default('./aggregator.db'),
   log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') }).default({ level: 'info' }),
 });
@@ -78,6 +99,8 @@ export interface LoadedConfig {
   committee: Committee;
   /** Node base URLs by index, from the committee file. */
   nodeUrls: Map<number, string>;
+  /** Certificate pins of the `https://` nodes by index (CA PEM text read, fingerprint normalized). */
+  nodeTls: Map<number, NodeTlsPin>;
   hub: string;
   feedIds: string[];
 }
@@ -96,6 +119,14 @@ export function resolveConfig(raw: unknown, baseDir: string, source = 'config'):
   config.transmitter.keyFile = rel(baseDir, config.transmitter.keyFile);
   for (const p of [config.identity.password, config.transmitter.password]) if ('file' in p) p.file = rel(baseDir, p.file);
   config.db = config.db === ':memory:' ? config.db : rel(baseDir, config.db);
+  if (config.listen.tls) {
+    config.listen.tls = { cert: rel(baseDir, config.listen.tls.cert), key: rel(baseDir, config.listen.tls.key) };
+    try {
+      readTlsFiles(config.listen.tls, 'listen.tls');
+    } catch (err) {
+      throw new AggregatorError('bad_config', `${source}: ${(err as Error).message}`);
+    }
+  }
   try {
     assertSchedule(config.schedule);
   } catch (err) {
@@ -109,11 +140,18 @@ export function resolveConfig(raw: unknown, baseDir: string, source = 'config'):
     throw new AggregatorError('bad_config', `committee file ${config.committee}: ${msg}`);
   }
   const nodeUrls = new Map<number, string>();
+  const nodeTls = new Map<number, NodeTlsPin>();
   for (const n of committee.nodes) {
-    if (!n.url) throw new AggregatorError('bad_config', `committee file ${config.committee}: node ${n.index} has no url; add "url": "http://127.0.0.1:<port>" for every node`);
-    const ok = Loopback.safeParse(n.url);
-    if (!ok.success) throw new AggregatorError('bad_config', `committee file ${config.committee}: node ${n.index} url ${n.url}: ${ok.error.issues[0]?.message}`);
+    const where = `committee file ${config.committee}: node ${n.index}`;
+    if (!n.url) throw new AggregatorError('bad_config', `${where} has no url; add "url": "http://<address>:<port>" (or https:// with a "tls" pin) for every node`);
+    const protocol = new URL(n.url).protocol;
+    if (protocol !== 'http:' && protocol !== 'https:') throw new AggregatorError('bad_config', `${where} url ${n.url}: expected an http:// or https:// URL`);
+    if (protocol === 'https:' && !n.tls) {
+      throw new AggregatorError('bad_config', `${where} url ${n.url} is https but the node has no "tls" pin; add "tls": { "ca": "<PEM file or text>" } and/or { "certSha256": "<fingerprint>" } to node ${n.index} (the aggregator trusts only the pinned certificate)`);
+    }
+    if (protocol === 'http:' && n.tls) throw new AggregatorError('bad_config', `${where} has a "tls" pin but url ${n.url} is plain http; use https://… (or remove "tls")`);
     nodeUrls.set(n.index, n.url);
+    if (n.tls) nodeTls.set(n.index, pinOf(n.tls, dirname(config.committee), `${where}: tls`));
   }
   const hub = config.chain.hub ?? committee.hub;
   if (hub.toLowerCase() !== committee.hub.toLowerCase()) {
@@ -131,7 +169,35 @@ export function resolveConfig(raw: unknown, baseDir: string, source = 'config'):
     seen.add(id);
     return id;
   });
-  return { config, committee, nodeUrls, hub, feedIds };
+  return { config, committee, nodeUrls, nodeTls, hub, feedIds };
+}
+
+/** A committee file's `tls` pin, ready for the transport: `ca` read when it is a path, checked as PEM certificates. */
+function pinOf(tls: { ca?: string | undefined; certSha256?: string | undefined }, committeeDir: string, where: string): NodeTlsPin {
+  const pin: NodeTlsPin = {};
+  if (tls.ca !== undefined) {
+    let pem = tls.ca;
+    if (!pem.trimStart().startsWith('-----BEGIN')) {
+      const file = rel(committeeDir, pem);
+      try {
+        pem = readFileSync(file, 'utf8');
+      } catch (err) {
+        throw new AggregatorError('bad_config', `${where}.ca: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); give a PEM file path relative to the committee file, or the PEM text itself`);
+      }
+    }
+    const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    if (blocks.length === 0) throw new AggregatorError('bad_config', `${where}.ca: no PEM certificate in it; give the CA (or the node's self-signed) certificate, starting with -----BEGIN CERTIFICATE-----`);
+    for (const b of blocks) {
+      try {
+        new X509Certificate(b);
+      } catch (err) {
+        throw new AggregatorError('bad_config', `${where}.ca: a certificate does not parse (${(err as Error).message}); give the PEM file as the node's operator sent it`);
+      }
+    }
+    pin.ca = pem;
+  }
+  if (tls.certSha256 !== undefined) pin.certSha256 = tls.certSha256.replace(/:/g, '').toLowerCase();
+  return pin;
 }
 
 export function loadConfig(file: string): LoadedConfig {

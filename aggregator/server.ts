@@ -1,5 +1,5 @@
 /**
- * The aggregator's HTTP API on 127.0.0.1 (express 5):
+ * The aggregator's HTTP API on `listen.host` (127.0.0.1 by default; TLS with `listen.tls`), express 5:
  *
  *   GET /v1/reports/latest?feeds=BTC/USD,ETH/USD  latest signed report carrying those feeds
  *       (pull mode: `report` and `signature` go straight into `transmit`/`updateAndRead`;
@@ -11,7 +11,7 @@
  *   GET /metrics               Prometheus text
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { Server } from 'node:http';
+import { listenOn, type Listening, type TlsPems } from '../protocol/listen.ts';
 import { decodeReport, feedId, feedName, observationToJson, ReportError } from '../protocol/index.ts';
 import type { AggregatorMetrics } from './metrics.ts';
 import type { AggregatorService } from './service.ts';
@@ -130,16 +130,18 @@ export interface AggregatorHttpServer {
   close(): Promise<void>;
 }
 
-export async function listen(app: express.Express, port: number): Promise<AggregatorHttpServer> {
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(port, '127.0.0.1', () => resolve(s));
-    s.once('error', (err) => reject(new Error(`aggregator HTTP: cannot listen on 127.0.0.1:${port} (${(err as NodeJS.ErrnoException).code}); pick another listen.port`)));
-  });
-  const addr = server.address();
-  const actual = typeof addr === 'object' && addr ? addr.port : port;
+/** Serves `app` on `host` (default 127.0.0.1; port 0 picks a free one), over TLS when `tls` is given. */
+export async function listen(app: express.Express, port: number, o: { host?: string; tls?: TlsPems } = {}): Promise<AggregatorHttpServer> {
+  let listening: Listening;
+  try {
+    listening = await listenOn(app, { host: o.host ?? '127.0.0.1', port, ...(o.tls ? { tls: o.tls } : {}) });
+  } catch (err) {
+    throw new Error(`aggregator HTTP: ${(err as Error).message}`, { cause: err });
+  }
+  const { server, url } = listening;
   return {
-    url: `http://127.0.0.1:${actual}`,
-    port: actual,
+    url,
+    port: listening.port,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -3,7 +3,7 @@
  * file's URLs, over one keep-alive `node:http` agent), the hub reader and transmitter over one
  * JSON-RPC provider, the SQLite store, metrics, logs and the HTTP API. `stop()` tears down exactly what was started.
  */
-import { JsonRpcProvider, Network, parseUnits } from 'ethers';
+import { FetchRequest, JsonRpcProvider, Network, parseUnits } from 'ethers';
 import pino, { type Logger } from 'pino';
 import { HttpNodeClient } from '../protocol/http-node-client.ts';
 import { EthersHubReader } from './chain/hub.ts';
@@ -15,6 +15,17 @@ import { AggregatorMetrics } from './metrics.ts';
 import { createAggregatorApp, listen, type AggregatorHttpServer } from './server.ts';
 import { AggregatorService } from './service.ts';
 import { RoundStore } from './store.ts';
+import { AggregatorError } from './errors.ts';
+import { exposureWarning, readTlsFiles, type TlsFiles, type TlsPems } from '../protocol/listen.ts';
+
+/** `listen.tls` read again at start (checked when the config was loaded). */
+function tlsOf(files: TlsFiles): TlsPems {
+  try {
+    return readTlsFiles(files, 'listen.tls');
+  } catch (err) {
+    throw new AggregatorError('bad_config', `aggregator config: ${(err as Error).message}`);
+  }
+}
 
 export interface RunningAggregator {
   service: AggregatorService;
@@ -36,12 +47,14 @@ export async function startAggregator(config: string | LoadedConfig, opts: { log
   }
   const wallet = await loadTransmitterKey(c.transmitter.keyFile, readPassword(c.transmitter.password, opts.env));
   const network = Network.from(loaded.committee.chainId);
-  const provider = new JsonRpcProvider(c.chain.rpcUrl, network, { staticNetwork: network, pollingInterval: 250 });
-  const transport = nodeHttpTransport();
-  const clients = loaded.committee.nodes.map(
-    (n) =>
-      new HttpNodeClient({ index: n.index, url: loaded.nodeUrls.get(n.index)!, identitySecret: identity.secret, timeoutMs: Math.max(c.round.observeTimeoutMs, c.round.signTimeoutMs), post: transport }),
-  );
+  const rpc = new FetchRequest(c.chain.rpcUrl);
+  rpc.timeout = c.chain.rpcTimeoutMs;
+  const provider = new JsonRpcProvider(rpc, network, { staticNetwork: network, pollingInterval: 250 });
+  const transport = nodeHttpTransport({ idleMs: c.nodeTransport.idleMs, ...(c.nodeTransport.connectTimeoutMs !== undefined ? { connectTimeoutMs: c.nodeTransport.connectTimeoutMs } : {}) });
+  const clients = loaded.committee.nodes.map((n) => {
+    const url = loaded.nodeUrls.get(n.index)!;
+    return new HttpNodeClient({ index: n.index, url, identitySecret: identity.secret, timeoutMs: Math.max(c.round.observeTimeoutMs, c.round.signTimeoutMs), post: transport.forNode(url, loaded.nodeTls.get(n.index)) });
+  });
   const store = new RoundStore(c.db);
   const metrics = new AggregatorMetrics({ aggregator: c.name });
   const transmitter = new Transmitter({
@@ -73,7 +86,7 @@ export async function startAggregator(config: string | LoadedConfig, opts: { log
   });
   let http: AggregatorHttpServer | undefined;
   try {
-    http = await listen(createAggregatorApp({ service, store, metrics }), c.listen.port);
+    http = await listen(createAggregatorApp({ service, store, metrics }), c.listen.port, { host: c.listen.host, ...(c.listen.tls ? { tls: tlsOf(c.listen.tls) } : {}) });
     if (opts.run === false) await service.checkHub();
     else await service.start();
   } catch (err) {
@@ -84,7 +97,9 @@ export async function startAggregator(config: string | LoadedConfig, opts: { log
     transport.close();
     throw err;
   }
-  logger.info({ url: http.url, transmitter: wallet.address, hub: loaded.hub, nodes: clients.length, feeds: c.feeds.map((f) => f.name) }, 'aggregator listening');
+  logger.info({ url: http.url, transmitter: wallet.address, hub: loaded.hub, nodes: clients.length, tlsNodes: loaded.nodeTls.size, feeds: c.feeds.map((f) => f.name) }, `aggregator listening on ${http.url}`);
+  const exposed = exposureWarning({ what: 'the aggregator API', field: 'listen.host', host: c.listen.host, url: http.url, tls: c.listen.tls !== undefined, peers: "its consumers' addresses" });
+  if (exposed) logger.warn({ host: c.listen.host, url: http.url }, exposed);
   let stopped = false;
   return {
     service,

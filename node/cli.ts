@@ -3,7 +3,7 @@
  * `node/poller.ts` and `node/keys/`. Errors print one line (what, where, the fix) and exit 1;
  * no stack traces for operator mistakes.
  *
- *   aegis node start --config node.yaml [--port N] [--coordinator KEY]...
+ *   aegis node start --config node.yaml [--host IP] [--port N] [--coordinator KEY]...
  *   aegis node check --config node.yaml
  *   aegis keys create identity|share --out FILE (--password-file F | --password-env V)
  *   aegis keys import identity|share --out FILE (--secret-file F | --secret-env V) (--password-file F | --password-env V)
@@ -27,11 +27,16 @@ export function registerNodeCommands(program: Command): void {
     .command('start')
     .description('start the node: poll sources, serve /v1/observe, /v1/sign, /v1/health, /v1/status, /metrics')
     .requiredOption('-c, --config <file>', 'node YAML config')
+    .option('--host <ip>', 'override listen.host (an IP address; 0.0.0.0 for every interface)')
     .option('-p, --port <port>', 'override listen.port', parsePort)
     .option('--coordinator <key>', 'allow this DKG coordinator Ed25519 key (0x-hex) besides the config\'s dkg.coordinators; repeatable; never an aggregator key', (v: string, prev: string[] = []) => [...prev, v])
-    .action(async (opts: { config: string; port?: number; coordinator?: string[] }) => {
+    .action(async (opts: { config: string; host?: string; port?: number; coordinator?: string[] }) => {
       await run(async () => {
-        const running = await startNode(opts.config, { ...(opts.port !== undefined ? { port: opts.port } : {}), ...(opts.coordinator ? { dkgCoordinators: opts.coordinator } : {}) });
+        const running = await startNode(opts.config, {
+          ...(opts.host !== undefined ? { host: opts.host } : {}),
+          ...(opts.port !== undefined ? { port: opts.port } : {}),
+          ...(opts.coordinator ? { dkgCoordinators: opts.coordinator } : {}),
+        });
         const shutdown = (signal: string) => {
           running.logger.info({ action: 'stop', signal }, `received ${signal}, stopping`);
           running.stop().then(

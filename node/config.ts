@@ -17,6 +17,7 @@ import { VENUE_SPECS, isVenueId, marketFor, splitFeed, SUPPORTED_VENUES, type Ma
 import { parsePolicy, type ObservationPolicy } from './observe/index.ts';
 import type { PasswordSource } from './keys/index.ts';
 import { NodeError } from './errors.ts';
+import { ListenHostSchema, TlsFilesSchema, readTlsFiles } from '../protocol/listen.ts';
 
 const FEED_NAME = /^[A-Z0-9]+\/[A-Z0-9]+$/;
 
@@ -76,8 +77,11 @@ const venueDefaults = z.strictObject({
 export const NodeConfigSchema = z.strictObject({
   listen: z
     .strictObject({
-      host: z.literal('127.0.0.1', { message: 'this build listens on loopback only: use 127.0.0.1 and put a reverse proxy in front' }).default('127.0.0.1'),
+      /** IP literal to bind: 127.0.0.1 (default), an interface address, or 0.0.0.0 / :: for all (see protocol/listen.ts). */
+      host: ListenHostSchema.default('127.0.0.1'),
       port: z.number().int().min(0).max(65_535).default(7400),
+      /** Serve the API over TLS from these PEM files (paths relative to this config). */
+      tls: TlsFilesSchema.optional(),
     })
     .prefault({}),
   /** The committee file (JSON, see protocol/committee.ts). */
@@ -120,6 +124,15 @@ export const NodeConfigSchema = z.strictObject({
       bodyLimitBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(1024 * 1024),
       /** Largest accepted distance between a request's timestamp and this node's clock. */
       maxSkewMs: z.number().int().positive().max(600_000).default(30_000),
+      /** Whole request (headers and body) must arrive within this (node:http `requestTimeout`). */
+      requestTimeoutMs: z.number().int().min(1_000).max(600_000).default(30_000),
+      /** Request headers must arrive within this (node:http `headersTimeout`); at most requestTimeoutMs. */
+      headersTimeoutMs: z.number().int().min(1_000).max(600_000).default(10_000),
+      /**
+       * An idle keep-alive connection is closed after this (node:http `keepAliveTimeout`). Keep it
+       * above the aggregators' `nodeTransport.idleMs`, so they drop a connection before the node does.
+       */
+      keepAliveTimeoutMs: z.number().int().min(1_000).max(600_000).default(5_000),
     })
     .prefault({}),
   venues: z.partialRecord(z.enum(SUPPORTED_VENUES as unknown as [VenueId, ...VenueId[]]), venueDefaults).default({}),
@@ -263,6 +276,19 @@ export function parseNodeConfig(raw: unknown, file: string): NodeConfig {
     }
   });
 
+  if (c.http.headersTimeoutMs > c.http.requestTimeoutMs) {
+    fail('http.headersTimeoutMs', `${c.http.headersTimeoutMs} exceeds http.requestTimeoutMs ${c.http.requestTimeoutMs}; the headers are part of the request: lower headersTimeoutMs or raise requestTimeoutMs`);
+  }
+  let listen: RawConfig['listen'] = c.listen;
+  if (c.listen.tls) {
+    listen = { ...c.listen, tls: { cert: at(c.listen.tls.cert), key: at(c.listen.tls.key) } };
+    try {
+      readTlsFiles(listen.tls!, 'listen.tls');
+    } catch (err) {
+      throw new NodeError('config_invalid', `config ${file}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
   const cron = validateDetailed(c.poll.schedule);
   if (!cron.valid) {
     fail('poll.schedule', `"${c.poll.schedule}" is not a cron expression (${cron.errors.map((e) => e.message).join('; ')}); with seconds, every 5 s is "*/5 * * * * *"`);
@@ -271,6 +297,7 @@ export function parseNodeConfig(raw: unknown, file: string): NodeConfig {
   return {
     ...c,
     file,
+    listen,
     committee: at(c.committee),
     store: at(c.store),
     dkg: { ...c.dkg, approvals: at(c.dkg.approvals) },

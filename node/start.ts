@@ -16,6 +16,24 @@ import { createNodeLogger } from './log.ts';
 import { NodeService } from './service.ts';
 import { dkgRouterForNode } from './dkg/server.ts';
 import type { ApprovalSource } from './dkg/approvals.ts';
+import { exposureWarning, ListenHostSchema, readTlsFiles, type TlsPems } from '../protocol/listen.ts';
+
+/** `--host` checked like `listen.host`, else the config's host. */
+export function hostOverride(flag: string | undefined, configured: string, configFile: string): string {
+  if (flag === undefined) return configured;
+  const ok = ListenHostSchema.safeParse(flag);
+  if (!ok.success) throw new NodeError('config_invalid', `--host: ${ok.error.issues[0]?.message} (overrides listen.host of ${configFile})`);
+  return flag;
+}
+
+/** The config's `listen.tls` files, read again at start (they were checked at load). */
+export function tlsOfConfig(config: NodeConfig): TlsPems {
+  try {
+    return readTlsFiles(config.listen.tls!, 'listen.tls');
+  } catch (err) {
+    throw new NodeError('config_invalid', `config ${config.file}: ${(err as Error).message}`, { cause: err });
+  }
+}
 
 /** Read and check a committee file; errors name the file, the field and the fix. */
 export function loadCommittee(file: string): Committee {
@@ -45,6 +63,8 @@ export interface StartOptions {
   logger?: Logger;
   /** Override the config's listen port (0: any free port). */
   port?: number;
+  /** Override the config's listen host (an IP literal, checked like listen.host). */
+  host?: string;
   /** Keys allowed to coordinate DKG/resharing ceremonies, besides the config's `dkg.coordinators` (never aggregator keys). */
   dkgCoordinators?: readonly string[];
   /** Ceremony approvals given in code (in-process fixtures); by default the config's `dkg.approvals` folder. */
@@ -54,6 +74,8 @@ export interface StartOptions {
 /** Load everything, start polling and listen. The caller stops it with `stop()`. */
 export async function startNode(configFile: string, opts: StartOptions = {}): Promise<RunningNode> {
   const config = loadNodeConfig(configFile);
+  const host = hostOverride(opts.host, config.listen.host, configFile);
+  const tls = config.listen.tls ? tlsOfConfig(config) : undefined;
   const committee = loadCommittee(config.committee);
   const identity = await loadIdentity(config.keys.identity.path, readPassword(passwordSource(config.keys.identity)));
   const share = await loadBlsShare(config.keys.share.path, readPassword(passwordSource(config.keys.share)));
@@ -94,15 +116,23 @@ export async function startNode(configFile: string, opts: StartOptions = {}): Pr
       allowedKeys,
       bodyLimitBytes: config.http.bodyLimitBytes,
       maxSkewMs: config.http.maxSkewMs,
+      host,
       port: opts.port ?? config.listen.port,
+      ...(tls ? { tls } : {}),
+      timeouts: { requestTimeoutMs: config.http.requestTimeoutMs, headersTimeoutMs: config.http.headersTimeoutMs, keepAliveTimeoutMs: config.http.keepAliveTimeoutMs },
       extraRoutes: dkg.router,
+      fields: { host: opts.host !== undefined ? '--host' : 'listen.host', port: opts.port !== undefined ? '--port' : 'listen.port' },
     });
   } catch (err) {
+    await service.stop().catch(() => undefined);
+    service.metrics.close();
     store.close();
-    throw new NodeError('not_started', `cannot listen on 127.0.0.1:${opts.port ?? config.listen.port} (${(err as Error).message}); pick a free port in listen.port`, { cause: err });
+    throw new NodeError('not_started', `node: ${(err as Error).message}`, { cause: err });
   }
   service.start();
-  logger.info({ action: 'listen', url: http.url, node: service.index }, `node ${service.index} listening on ${http.url}`);
+  logger.info({ action: 'listen', url: http.url, host: http.host, tls: tls !== undefined, node: service.index }, `node ${service.index} listening on ${http.url}`);
+  const exposed = exposureWarning({ what: 'the node API', field: opts.host !== undefined ? '--host' : 'listen.host', host: http.host, url: http.url, tls: tls !== undefined, peers: "the aggregators' and DKG coordinator's addresses" });
+  if (exposed) logger.warn({ action: 'listen', host: http.host, url: http.url }, exposed);
   let stopped = false;
   return {
     config,

@@ -1,13 +1,33 @@
 /**
  * The public description of a committee that nodes, aggregators, the hub deployment and the
  * simulator share: chain, hub, config version, threshold, group key, and per node its index,
- * identity key, BLS public share and API address. A file in this shape (JSON) is the
- * "committee file" every process loads; the config digest is recomputed from it at start.
+ * identity key, BLS public share, API address and, for a TLS node, its certificate pin. A file
+ * in this shape (JSON) is the "committee file" every process loads; the config digest is
+ * recomputed from it at start.
  */
 import { z } from 'zod';
 import { getBytes } from 'ethers';
 import { assertThreshold, g2ToEip2537 } from './bls/index.ts';
 import { computeConfigDigest } from './report.ts';
+
+/**
+ * How an aggregator authenticates a node served over TLS (`https://` url): `ca`, the only
+ * certificates it trusts for that node (PEM text, or a PEM file path relative to the committee
+ * file; the node's own self-signed certificate works), and/or `certSha256`, the SHA-256
+ * fingerprint of the exact certificate the node must present (hex, colons allowed, as
+ * `openssl x509 -fingerprint -sha256` prints it). Without `ca` the chain is checked against the
+ * public CAs and the fingerprint then pins the leaf; either way a certificate other than the
+ * pinned one is refused even if a public CA vouches for it.
+ */
+export const NodeTlsPinSchema = z
+  .strictObject({
+    ca: z.string().min(1, 'give the PEM text or the path of a PEM file').optional(),
+    certSha256: z
+      .string()
+      .regex(/^(?:[0-9a-fA-F]{64}|(?:[0-9a-fA-F]{2}:){31}[0-9a-fA-F]{2})$/, 'expected the SHA-256 fingerprint of the certificate: 64 hex digits, colons allowed (openssl x509 -noout -fingerprint -sha256 -in cert.pem)')
+      .optional(),
+  })
+  .refine((t) => t.ca !== undefined || t.certSha256 !== undefined, { message: 'give ca (PEM text or file) or certSha256 (or both): an https node is always pinned' });
 
 const hexBytes = (n: number) => z.string().regex(new RegExp(`^0x[0-9a-fA-F]{${n * 2}}$`), `expected 0x-prefixed ${n}-byte hex`);
 
@@ -24,6 +44,8 @@ export const CommitteeSchema = z.strictObject({
         identityKey: hexBytes(32),
         publicShare: hexBytes(96),
         url: z.string().url().optional(),
+        /** Certificate pin for an `https://` url (see NodeTlsPinSchema); not part of the config digest. */
+        tls: NodeTlsPinSchema.optional(),
       }),
     )
     .min(1)

@@ -6,6 +6,7 @@
  */
 import { NodeRefusal, type NodeClient } from '../../protocol/index.ts';
 import { describeError } from '../errors.ts';
+import { NodeConnectionError } from '../node-transport.ts';
 
 /** A node's answer failed a check on the aggregator side (bad signature, wrong epoch, …). */
 export class InvalidAnswer extends Error {
@@ -84,5 +85,9 @@ export function gather<T>(
 function classify(index: number, err: unknown, what: string): { code: string; reason: string } {
   if (err instanceof NodeRefusal) return { code: String(err.code), reason: `node ${index} refused ${what}: ${err.message}` };
   if (err instanceof InvalidAnswer) return { code: err.code, reason: `node ${index}: ${err.message}` };
+  // The client wraps transport errors (`cause`): a refused certificate or a connect timeout keeps its own code.
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
+    if (e instanceof NodeConnectionError) return { code: e.code, reason: `node ${index}: ${what} failed: ${describeError(err)}` };
+  }
   return { code: 'unreachable', reason: `node ${index}: ${what} failed: ${describeError(err)}` };
 }

@@ -3,7 +3,7 @@
  * node's side) and `node/dkg/coordinator.ts` (the driver). Errors print one line naming the
  * phase and the participant, and exit 1. Operator steps: node/dkg/README.md.
  *
- *   aegis dkg serve     --config node.yaml [--port N] [--coordinator KEY]...
+ *   aegis dkg serve     --config node.yaml [--host IP] [--port N] [--coordinator KEY]...
  *   aegis dkg approve   --config node.yaml CEREMONY_FILE [--allow-lower-threshold]
  *   aegis dkg approvals --config node.yaml
  *   aegis dkg revoke    --config node.yaml CEREMONY_ID_OR_DIGEST
@@ -119,12 +119,13 @@ export function registerDkgCommands(program: Command): void {
     .command('serve')
     .description("serve the ceremony endpoints (/v1/dkg/*) from a node's config, before the node has a share")
     .requiredOption('-c, --config <file>', 'node YAML config (identity keystore, share keystore path and password)')
+    .option('--host <ip>', 'override listen.host (an IP address; 0.0.0.0 for every interface)')
     .option('-p, --port <port>', 'override listen.port', int('--port'))
     .option('--coordinator <key>', 'allow this coordinator Ed25519 key (0x-hex) besides the config\'s dkg.coordinators; repeatable; never an aggregator key (refused)', collect)
-    .action(async (o: { config: string; port?: number; coordinator?: string[] }) => {
+    .action(async (o: { config: string; host?: string; port?: number; coordinator?: string[] }) => {
       await run(async () => {
         const logger = createNodeLogger('info');
-        const server = await startDkgServer(o.config, { logger, ...(o.port !== undefined ? { port: o.port } : {}), coordinators: o.coordinator ?? [] });
+        const server = await startDkgServer(o.config, { logger, ...(o.host !== undefined ? { host: o.host } : {}), ...(o.port !== undefined ? { port: o.port } : {}), coordinators: o.coordinator ?? [] });
         const stop = () => server.close().then(() => process.exit(0), () => process.exit(1));
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);

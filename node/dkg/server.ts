@@ -15,15 +15,15 @@
  * censoring them (DESIGN, amendments of 2026-12). Even an allowed coordinator only gets a node
  * to deal in a ceremony its operator approved (`dkg.approvals`, see approvals.ts).
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
 import pino from 'pino';
 import { committeeConfigDigest, type Committee, type KeyShare } from '../../protocol/index.ts';
 import { loadNodeConfig, passwordSource, type NodeConfig } from '../config.ts';
 import { inspectIdentity, loadBlsShare, loadIdentity, readPassword, type KdfChoice } from '../keys/index.ts';
-import { loadCommittee } from '../start.ts';
+import { hostOverride, loadCommittee, tlsOfConfig } from '../start.ts';
+import { NodeError } from '../errors.ts';
+import { exposureWarning, listenOn, type Listening } from '../../protocol/listen.ts';
 import { approvalFile, approvalFor, ceremonyOfFile, DkgRequestError, folderApprovals, writeApproval, type ApprovalRecord, type ApprovalSource } from './approvals.ts';
 import { createDkgRouter } from './routes.ts';
 import { DkgNodeService } from './service.ts';
@@ -163,9 +163,14 @@ export interface DkgServer {
   close(): Promise<void>;
 }
 
-/** Serve only the ceremony endpoints on 127.0.0.1 (`port` overrides the config's listen port). */
-export async function startDkgServer(configFile: string, opts: DkgWiringOptions & { port?: number } = {}): Promise<DkgServer> {
+/**
+ * Serve only the ceremony endpoints on the config's `listen` (host, port, TLS); `host` and
+ * `port` override it (`--host`, `--port`).
+ */
+export async function startDkgServer(configFile: string, opts: DkgWiringOptions & { port?: number; host?: string } = {}): Promise<DkgServer> {
   const config = loadNodeConfig(configFile);
+  const host = hostOverride(opts.host, config.listen.host, configFile);
+  const tls = config.listen.tls ? tlsOfConfig(config) : undefined;
   const logger = opts.logger ?? pino({ level: 'silent' });
   const { router, service } = await dkgRouterForNode(config, { ...opts, logger });
   const app = express();
@@ -181,15 +186,19 @@ export async function startDkgServer(configFile: string, opts: DkgWiringOptions 
     logger.error({ action: 'http', path: req.path, err: err instanceof Error ? (err.stack ?? err.message) : String(err) }, 'unexpected error in DKG request');
     if (!res.headersSent) res.status(500).json({ error: { code: 'internal', message: 'internal error; the node logged the details' } });
   });
-  const port = opts.port ?? config.listen.port;
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(port, '127.0.0.1', (err?: Error) => (err ? reject(err) : resolve(s)));
-  });
-  server.requestTimeout = 120_000;
-  const bound = (server.address() as AddressInfo).port;
-  logger.info({ action: 'listen', url: `http://127.0.0.1:${bound}` }, `DKG endpoints listening on http://127.0.0.1:${bound}`);
+  const fields = { hostField: opts.host !== undefined ? '--host' : 'listen.host', portField: opts.port !== undefined ? '--port' : 'listen.port' };
+  let listening: Listening;
+  try {
+    listening = await listenOn(app, { host, port: opts.port ?? config.listen.port, ...(tls ? { tls } : {}), timeouts: { requestTimeoutMs: 120_000 }, ...fields });
+  } catch (err) {
+    throw new NodeError('not_started', `DKG server: ${(err as Error).message}`, { cause: err });
+  }
+  const { server, url, port: bound } = listening;
+  logger.info({ action: 'listen', url, host, tls: tls !== undefined }, `DKG endpoints listening on ${url}`);
+  const exposed = exposureWarning({ what: 'the DKG endpoints', field: fields.hostField, host, url, tls: tls !== undefined, peers: "the coordinator's address" });
+  if (exposed) logger.warn({ action: 'listen', host, url }, exposed);
   return {
-    url: `http://127.0.0.1:${bound}`,
+    url,
     port: bound,
     service,
     close: () =>

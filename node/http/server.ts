@@ -16,8 +16,7 @@
  * anything unexpected is logged and answered `internal`, and the process never crashes on a
  * request (the fuzz test throws thousands of malformed bodies at it).
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
@@ -34,6 +33,7 @@ import {
   type ObserveCall,
   type SignCall,
 } from '../../protocol/index.ts';
+import { listenOn, type ServerTimeouts, type TlsPems } from '../../protocol/listen.ts';
 import type { NodeMetrics } from '../metrics.ts';
 
 export interface NodeHttpBackend extends NodeHandlers {
@@ -273,26 +273,29 @@ function isBodyParserError(err: unknown): err is { status: number; type?: string
 
 export interface NodeHttpServer {
   readonly url: string;
+  readonly host: string;
   readonly port: number;
   close(): Promise<void>;
 }
 
-/** Listen on 127.0.0.1 (port 0 picks a free one). */
-export async function startNodeHttp(opts: NodeHttpOptions & { host?: '127.0.0.1'; port: number }): Promise<NodeHttpServer> {
-  const server = createServer(createNodeHandler(opts));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
+/**
+ * Listen on `host` (default 127.0.0.1; port 0 picks a free one), over TLS when `tls` is given.
+ * Timeouts default to 30 s per request, 10 s for headers and 5 s of keep-alive idleness.
+ */
+export async function startNodeHttp(
+  opts: NodeHttpOptions & { host?: string; port: number; tls?: TlsPems; timeouts?: ServerTimeouts; /** Named in a bind failure (default listen.host / listen.port). */ fields?: { host?: string; port?: string } },
+): Promise<NodeHttpServer> {
+  const { server, host, port, url } = await listenOn(createNodeHandler(opts), {
+    host: opts.host ?? '127.0.0.1',
+    port: opts.port,
+    ...(opts.tls ? { tls: opts.tls } : {}),
+    timeouts: { requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, keepAliveTimeoutMs: 5_000, ...opts.timeouts },
+    ...(opts.fields?.host ? { hostField: opts.fields.host } : {}),
+    ...(opts.fields?.port ? { portField: opts.fields.port } : {}),
   });
-  server.requestTimeout = 30_000;
-  server.headersTimeout = 10_000;
-  server.keepAliveTimeout = 5_000;
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
+    host,
     port,
     close: () =>
       new Promise<void>((resolve, reject) => {

@@ -6,6 +6,7 @@ import { stringify } from 'yaml';
 import { loadConfig } from '../../aggregator/config.ts';
 import { createIdentityKey, createTransmitterKey, loadIdentityKey, loadTransmitterKey, readPassword } from '../../aggregator/keys.ts';
 import { makeTestCommittee } from '../../aggregator/testing/reference-node.ts';
+import { makeTlsFixture, pem, TLS_SKIP } from '../fixtures/tls.ts';
 
 let dir: string;
 const tc = makeTestCommittee({ n: 4, urls: ['http://127.0.0.1:7401', 'http://127.0.0.1:7402', 'http://127.0.0.1:7403', 'http://127.0.0.1:7404'] });
@@ -61,10 +62,53 @@ describe('aggregator config', () => {
     expect(() => loadConfig(write(cfg))).toThrow(msg);
   });
 
-  it('rejects a committee node without a loopback URL', () => {
-    const bad = { ...committeeJson, nodes: committeeJson.nodes.map((n, k) => (k === 1 ? { ...n, url: 'http://10.0.0.2:7402' } : n)) };
-    writeFileSync(join(dir, 'committee-bad.json'), JSON.stringify(bad));
-    expect(() => loadConfig(write({ ...base, committee: './committee-bad.json' }))).toThrow(/node 2 url http:\/\/10.0.0.2:7402: must be a loopback URL/);
+  function withNode2(patch: Record<string, unknown>, name: string): string {
+    const c = { ...committeeJson, nodes: committeeJson.nodes.map((n, k) => (k === 1 ? { ...n, ...patch } : n)) };
+    writeFileSync(join(dir, name), JSON.stringify(c));
+    return `./${name}`;
+  }
+
+  it('takes node URLs on other machines, and reads the listen host, TLS and timeout fields', () => {
+    const l = loadConfig(write({ ...base, committee: withNode2({ url: 'http://10.0.0.2:7402' }, 'committee-remote.json'), listen: { host: '0.0.0.0' }, nodeTransport: { connectTimeoutMs: 3000, idleMs: 55_000 }, chain: { rpcUrl: 'http://10.0.0.9:8545', rpcTimeoutMs: 20_000 } }));
+    expect(l.nodeUrls.get(2)).toBe('http://10.0.0.2:7402');
+    expect(l.config.listen).toEqual({ host: '0.0.0.0', port: 7600 });
+    expect(l.config.nodeTransport).toEqual({ connectTimeoutMs: 3000, idleMs: 55_000 });
+    expect(l.config.chain.rpcTimeoutMs).toBe(20_000);
+    const d = loadConfig(write(base));
+    expect(d.config.listen).toEqual({ host: '127.0.0.1', port: 7600 });
+    expect(d.config.nodeTransport).toEqual({ idleMs: 4000 });
+    expect(d.config.chain.rpcTimeoutMs).toBe(300_000);
+    expect(d.nodeTls.size).toBe(0);
+  });
+
+  it.each([
+    [{ listen: { host: 'aggregator.example', port: 7600 } }, /listen\.host: "aggregator\.example" is not an IP address; give 127\.0\.0\.1/],
+    [{ listen: { port: 7600, tls: { cert: './missing.pem', key: './missing.key' } } }, /listen\.tls\.cert: cannot read .*missing\.pem \(ENOENT\); give the PEM certificate file/],
+    [{ nodeTransport: { idleMs: 10 } }, /nodeTransport\.idleMs/],
+  ])('names the field of a bad listen or transport setting (%#)', (patch, msg) => {
+    expect(() => loadConfig(write({ ...base, ...patch }))).toThrow(msg);
+  });
+
+  it.each([
+    [{ url: 'https://10.0.0.2:7402' }, /node 2 url https:\/\/10\.0\.0\.2:7402 is https but the node has no "tls" pin; add "tls"/],
+    [{ tls: { certSha256: 'ab'.repeat(32) } }, /node 2 has a "tls" pin but url http:\/\/127\.0\.0\.1:7402 is plain http; use https/],
+    [{ url: 'https://10.0.0.2:7402', tls: {} }, /tls: give ca \(PEM text or file\) or certSha256/],
+    [{ url: 'https://10.0.0.2:7402', tls: { certSha256: 'abcd' } }, /certSha256: expected the SHA-256 fingerprint/],
+    [{ url: 'https://10.0.0.2:7402', tls: { ca: './node2-ca.pem' } }, /node 2: tls\.ca: cannot read .*node2-ca\.pem \(ENOENT\); give a PEM file path relative to the committee file, or the PEM text itself/],
+    [{ url: 'https://10.0.0.2:7402', tls: { ca: '-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----' } }, /node 2: tls\.ca: a certificate does not parse/],
+    [{ url: 'ftp://10.0.0.2/' }, /node 2 url ftp:\/\/10\.0\.0\.2\/: expected an http:\/\/ or https:\/\/ URL/],
+  ])('refuses a node whose TLS pin is missing or unusable, naming the node and the fix (%#)', (patch, msg) => {
+    expect(() => loadConfig(write({ ...base, committee: withNode2(patch, 'committee-tls-bad.json') }))).toThrow(msg);
+  });
+
+  it.skipIf(TLS_SKIP !== undefined)(`reads a node's CA pin from a file beside the committee file, or inline, and normalizes the fingerprint${TLS_SKIP ? ` (${TLS_SKIP})` : ''}`, () => {
+    const tls = makeTlsFixture(join(dir, 'tls'));
+    const fp = tls.certSha256.toUpperCase().match(/../g)!.join(':');
+    const byFile = loadConfig(write({ ...base, committee: withNode2({ url: 'https://127.0.0.1:7402', tls: { ca: './tls/ca.pem', certSha256: fp } }, 'committee-tls.json') }));
+    expect(byFile.nodeTls.get(2)).toEqual({ ca: pem(tls.ca), certSha256: tls.certSha256 });
+    const inline = loadConfig(write({ ...base, committee: withNode2({ url: 'https://127.0.0.1:7402', tls: { ca: pem(tls.ca) } }, 'committee-tls-inline.json') }));
+    expect(inline.nodeTls.get(2)).toEqual({ ca: pem(tls.ca) });
+    expect(() => loadConfig(write({ ...base, listen: { port: 0, tls: { cert: './tls/node.pem', key: './tls/impostor.key' } } }))).toThrow(/listen\.tls: the key in .*impostor\.key does not belong to the certificate/);
   });
 
   it('creates and loads both keys; a wrong password or missing password source is named', async () => {

@@ -4,7 +4,8 @@
  * `aegis node check` command against the venue server.
  */
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +16,7 @@ import { startNode } from '../../node/start.ts';
 import { priceFeeds } from '../../node/pricing.ts';
 import type { Snapshot, SourceEntry } from '../../node/poller.ts';
 import { setupFixture, type Fixture } from './harness.ts';
+import { makeTlsFixture, TLS_SKIP } from '../fixtures/tls.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const run = promisify(execFile);
@@ -47,6 +49,7 @@ describe('config validation', () => {
     expect(c.committee).toBe('/etc/aegis/committee.json');
     expect(c.keys.share.passwordFile).toBe('/etc/aegis/share.pass');
     expect(c.listen).toEqual({ host: '127.0.0.1', port: 7400 });
+    expect(c.http).toMatchObject({ requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, keepAliveTimeoutMs: 5_000 });
     expect(c.signer.sanityBandBps).toBe(200);
     const btc = c.feeds.find((f) => f.name === 'BTC/USD')!;
     expect(btc.decimals).toBe(8);
@@ -60,13 +63,37 @@ describe('config validation', () => {
     ['a bad feed name', (c: any) => (c.feeds[1].name = 'btc-usd'), /feeds\.1\.name: expected BASE\/QUOTE in upper case/],
     ['a bad cron schedule', (c: any) => (c.poll = { schedule: 'every 5 seconds' }), /poll\.schedule: "every 5 seconds" is not a cron expression.*"\*\/5 \* \* \* \* \*"/],
     ['both password sources', (c: any) => (c.keys.share.passwordEnv = 'X'), /keys\.share: give exactly one of passwordFile or passwordEnv/],
-    ['a non-loopback host', (c: any) => (c.listen = { host: '0.0.0.0' }), /listen\.host: this build listens on loopback only/],
+    ['a host name as listen host', (c: any) => (c.listen = { host: 'localhost' }), /listen\.host: "localhost" is not an IP address; give 127\.0\.0\.1 .* or 0\.0\.0\.0 \(IPv4\) \/ :: \(IPv6\) for every interface/],
+    ['a missing TLS certificate', (c: any) => (c.listen = { tls: { cert: './tls/node.pem', key: './tls/node.key' } }), /listen\.tls\.cert: cannot read \/etc\/aegis\/tls\/node\.pem \(ENOENT\); give the PEM certificate file, relative to the config file/],
+    ['TLS without a key', (c: any) => (c.listen = { tls: { cert: './tls/node.pem' } }), /listen\.tls\.key: /],
+    ['headers timeout above the request timeout', (c: any) => (c.http = { requestTimeoutMs: 5000, headersTimeoutMs: 8000 }), /http\.headersTimeoutMs: 8000 exceeds http\.requestTimeoutMs 5000/],
     ['minSources above the sources', (c: any) => (c.feeds[1].minSources = 5), /feeds\.1\.minSources: 5 exceeds the 2 configured sources/],
     ['a duplicate venue', (c: any) => c.feeds[1].sources.push({ venue: 'coinbase' }), /feeds\.1\.sources\.2: venue coinbase is listed twice/],
     ['an unknown field', (c: any) => (c.feed = []), /\(top level\): Unrecognized key.*feed/i],
     ['a missing store', (c: any) => delete c.store, /store: /],
   ])('names the field and the fix for %s', (_what, patch, message) => {
     expect(configError(patch)).toMatch(message);
+  });
+});
+
+describe('listen address and TLS files', () => {
+  it.each(['127.0.0.2', '0.0.0.0', '::', '::1', '10.1.2.3'])('accepts the IP literal %s as listen.host', (host) => {
+    expect(parseNodeConfig({ ...minimal(), listen: { host } }, '/etc/aegis/node.yaml').listen.host).toBe(host);
+  });
+
+  it.skipIf(TLS_SKIP !== undefined)(`resolves listen.tls against the config folder and refuses a key of another certificate${TLS_SKIP ? ` (${TLS_SKIP})` : ''}`, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aegis-node-tls-'));
+    try {
+      makeTlsFixture(join(dir, 'tls'));
+      const ok = parseNodeConfig({ ...minimal(), listen: { host: '0.0.0.0', tls: { cert: './tls/node.pem', key: './tls/node.key' } } }, join(dir, 'node.yaml'));
+      expect(ok.listen.tls).toEqual({ cert: join(dir, 'tls/node.pem'), key: join(dir, 'tls/node.key') });
+      expect(() => parseNodeConfig({ ...minimal(), listen: { tls: { cert: './tls/node.pem', key: './tls/impostor.key' } } }, join(dir, 'node.yaml'))).toThrow(
+        /listen\.tls: the key in .*impostor\.key does not belong to the certificate in .*node\.pem/,
+      );
+      expect(() => parseNodeConfig({ ...minimal(), listen: { tls: { cert: './tls/node.key', key: './tls/node.key' } } }, join(dir, 'node.yaml'))).toThrow(/listen\.tls\.cert: .*node\.key is not a PEM certificate/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
