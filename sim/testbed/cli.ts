@@ -11,7 +11,7 @@ async function needRoot(): Promise<void> {
   const { canCreateNamespaces } = await import('./net/index.ts');
   const c = await canCreateNamespaces();
   if (!c.ok) {
-    process.stderr.write(`aegis testbed: needs root (network namespaces): ${c.reason}\n`);
+    process.stderr.write(process.getuid?.() !== 0 ? 'aegis testbed: needs root (it creates Linux network namespaces); run it as root\n' : `aegis testbed: cannot create network namespaces: ${c.reason}\n`);
     process.exit(2);
   }
 }
@@ -39,10 +39,11 @@ export function registerTestbedCommands(program: Command): void {
 
   tb.command('down')
     .description('remove every aegis-tb-* namespace, ending the processes inside them')
-    .action(async () => {
+    .option('--run <runId>', 'only the namespaces of this run')
+    .action(async (o: { run?: string }) => {
       await needRoot();
       const { downAll } = await import('./net/index.ts');
-      const r = await downAll();
+      const r = await downAll(2000, o.run);
       process.stdout.write(r.removed.length === 0 ? 'no testbed namespaces\n' : `removed ${r.removed.length} namespaces (${r.removed.join(', ')}); ended ${r.killed} processes\n`);
     });
 

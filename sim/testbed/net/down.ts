@@ -61,9 +61,10 @@ export async function removeNamespaces(names: readonly string[], graceMs = 2000)
   return { removed: [...names], killed };
 }
 
-/** `aegis testbed down`: every `aegis-tb-*` namespace on the machine. */
-export async function downAll(graceMs = 2000): Promise<{ removed: string[]; killed: number }> {
-  return removeNamespaces(await listTestbedNamespaces(), graceMs);
+/** `aegis testbed down`: every `aegis-tb-*` namespace on the machine (or only run `runId`'s). */
+export async function downAll(graceMs = 2000, runId?: string): Promise<{ removed: string[]; killed: number }> {
+  const names = (await listTestbedNamespaces()).filter((n) => runId === undefined || parseNsName(n)!.runId === runId);
+  return removeNamespaces(names, graceMs);
 }
 
 /** Last resort from a process `exit` hook (synchronous; SIGKILL at once). */
