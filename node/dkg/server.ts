@@ -195,7 +195,7 @@ export async function startDkgServer(configFile: string, opts: DkgWiringOptions 
   }
   const { server, url, port: bound } = listening;
   logger.info({ action: 'listen', url, host, tls: tls !== undefined }, `DKG endpoints listening on ${url}`);
-  const exposed = exposureWarning({ what: 'the DKG endpoints', field: fields.hostField, host, url, tls: tls !== undefined, peers: "the coordinator's address" });
+  const exposed = exposureWarning({ what: 'the DKG ceremony API', field: fields.hostField, host, url, tls: tls !== undefined, peers: "the coordinator's address" });
   if (exposed) logger.warn({ action: 'listen', host, url }, exposed);
   return {
     url,

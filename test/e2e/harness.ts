@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { hexlify, type Contract } from 'ethers';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { stringify } from 'yaml';
 import { committeeConfigDigest, dealerKeygen, feedId, parseCommittee, scalarToBytes, type Committee, type DealerOutput } from '../../protocol/index.ts';
 import { ANVIL_KEYS, startAnvil, type Anvil } from '../../contracts/anvil.ts';
@@ -64,7 +64,19 @@ export interface E2eNetwork {
   close(): Promise<void>;
 }
 
-export async function setupNetwork(opts: { n: number; t: number }): Promise<E2eNetwork> {
+/** Where node i listens, when not plain http on 127.0.0.1 (`setupNetwork`'s `listen`). */
+export interface NodeListen {
+  /** listen.host of the node's config. */
+  host: string;
+  /** Host of the node's URL in the committee file; default `host`. */
+  urlHost?: string;
+  /** listen.tls of the node's config: the URL is https. */
+  tls?: { cert: string; key: string };
+  /** The node's committee-file pin (`tls`), with `tls`. */
+  pin?: { ca?: string; certSha256?: string };
+}
+
+export async function setupNetwork(opts: { n: number; t: number; listen?: (i: number) => NodeListen | undefined; nodeLogger?: (i: number) => Logger }): Promise<E2eNetwork> {
   const dir = mkdtempSync(join(tmpdir(), 'aegis-e2e-'));
   const started: { close(): Promise<void> }[] = [];
   const nodes = new Map<number, RunningNode | ReferenceHttpNode>();
@@ -104,6 +116,11 @@ export async function setupNetwork(opts: { n: number; t: number }): Promise<E2eN
       transmitters.push((await createTransmitterKey(join(dir, `agg${k}-transmitter.json`), PASSWORD, { fast: true, privateKey: ANVIL_KEYS[k + 1]! })).address);
     }
     const ports = await Promise.all(Array.from({ length: opts.n }, () => freePort()));
+    const listenOf = (i: number): NodeListen => opts.listen?.(i) ?? { host: '127.0.0.1' };
+    const urlOf = (i: number): string => {
+      const l = listenOf(i);
+      return `${l.tls ? 'https' : 'http'}://${l.urlHost ?? l.host}:${ports[i - 1]}`;
+    };
     const committeeJson = {
       chainId: anvil.chainId,
       hub: hubAddress,
@@ -114,7 +131,8 @@ export async function setupNetwork(opts: { n: number; t: number }): Promise<E2eN
         index: k + 1,
         identityKey: hexlify(ed25519.getPublicKey(id)),
         publicShare: hexlify(dealer.publicShares[k]!),
-        url: `http://127.0.0.1:${ports[k]}`,
+        url: urlOf(k + 1),
+        ...(listenOf(k + 1).pin ? { tls: listenOf(k + 1).pin } : {}),
       })),
       aggregators: aggIds.map((identityKey, k) => ({ identityKey, name: `e2e aggregator ${k}` })),
     };
@@ -136,7 +154,7 @@ export async function setupNetwork(opts: { n: number; t: number }): Promise<E2eN
       writeFileSync(
         file,
         stringify({
-          listen: { host: '127.0.0.1', port: ports[i - 1] },
+          listen: { host: listenOf(i).host, port: ports[i - 1], ...(listenOf(i).tls ? { tls: listenOf(i).tls } : {}) },
           committee: committeeFile,
           keys: { identity: { path: join(nd, 'identity.json'), passwordFile: join(dir, 'password') }, share: { path: join(nd, 'share.json'), passwordFile: join(dir, 'password') } },
           store: join(nd, 'signing.sqlite'),
@@ -151,10 +169,20 @@ export async function setupNetwork(opts: { n: number; t: number }): Promise<E2eN
     const nodeFiles = new Map<number, string>();
     for (let i = 1; i <= opts.n; i++) nodeFiles.set(i, await nodeConfig(i));
     const startOne = async (i: number): Promise<void> => {
-      nodes.set(i, await startNode(nodeFiles.get(i)!, { logger: pino({ level: 'silent' }) }));
+      nodes.set(i, await startNode(nodeFiles.get(i)!, { logger: opts.nodeLogger?.(i) ?? pino({ level: 'silent' }) }));
+    };
+    // A TLS node's health is not fetched (fetch would need its CA): it is asked in-process.
+    const waitReady = async (i: number): Promise<void> => {
+      const n = nodes.get(i);
+      if (!listenOf(i).tls || !n || !('service' in n)) return waitNodesReady([urlOf(i)]);
+      const until = Date.now() + 30_000;
+      while (!n.service.ready()) {
+        if (Date.now() > until) throw new Error(`node ${i} at ${urlOf(i)} not ready within 30000 ms`);
+        await sleep(100);
+      }
     };
     await Promise.all([...nodeFiles.keys()].map(startOne));
-    await waitNodesReady(committeeJson.nodes.map((x) => x.url));
+    for (const i of nodeFiles.keys()) await waitReady(i);
 
     const stopNode = async (i: number): Promise<void> => {
       const n = nodes.get(i);
@@ -180,7 +208,7 @@ export async function setupNetwork(opts: { n: number; t: number }): Promise<E2eN
       startNode: async (i) => {
         await stopNode(i);
         await startOne(i);
-        await waitNodesReady([committeeJson.nodes[i - 1]!.url]);
+        await waitReady(i);
       },
       startByzantine: async (i, fault) => {
         await stopNode(i);
