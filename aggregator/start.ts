@@ -1,7 +1,8 @@
 /**
  * Wires one aggregator process from its config: keys, HTTP node clients (from the committee
- * file's URLs, over one keep-alive `node:http` agent), the hub reader and transmitter over one
- * JSON-RPC provider, the SQLite store, metrics, logs and the HTTP API. `stop()` tears down exactly what was started.
+ * file's URLs, over one keep-alive `node:http` agent; `https://` nodes over a pinned agent
+ * each), the hub reader and transmitter over one JSON-RPC provider, the SQLite store, metrics,
+ * logs and the HTTP API on `listen`. `stop()` tears down exactly what was started.
  */
 import { FetchRequest, JsonRpcProvider, Network, parseUnits } from 'ethers';
 import pino, { type Logger } from 'pino';
