@@ -4,7 +4,7 @@
  * delay profiles, libfaketime settings, process argv, and the exec helper's fixes.
  */
 import { describe, expect, it } from 'vitest';
-import { planTestbed, setupCommands, parseNsName, inBenchRange, numberedHosts, planNamespaces, TestbedPlanError } from '../../sim/testbed/net/plan.ts';
+import { planTestbed, setupBatches, setupCommands, parseNsName, inBenchRange, numberedHosts, planNamespaces, TestbedPlanError } from '../../sim/testbed/net/plan.ts';
 import { benchAddresses, defaultRoutes } from '../../sim/testbed/net/safety.ts';
 import { expandFaults, hostRuleset, linkShapeCommands, netemParams, netemProbeCommands, parseDropCounters, tbfParams, validateFault, TestbedFaultError } from '../../sim/testbed/net/faults.ts';
 import { hostDelay, netemShapes, relayTables } from '../../sim/testbed/net/delay.ts';
@@ -38,6 +38,13 @@ describe('testbed plan', () => {
     expect(cmds).toContainEqual(['-n', 'aegis-tb-a1b2-br', 'link', 'add', 'h1', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', 'aegis-tb-a1b2-n1']);
     expect(cmds).toContainEqual(['-n', 'aegis-tb-a1b2-n1', 'addr', 'add', '198.18.161.1/24', 'dev', 'eth0']);
     expect(cmds).toContainEqual(['-n', 'aegis-tb-a1b2-n2', 'link', 'set', 'lo', 'up']);
+  });
+
+  it('groups the commands into one ip -batch per namespace run, in order', () => {
+    const b = setupBatches(p);
+    expect(b.flatMap((x) => x.lines.map((l) => [...(x.ns ? ['-n', x.ns] : []), ...l.split(' ')]))).toEqual(setupCommands(p));
+    expect(b[0]).toEqual({ ns: undefined, lines: ['netns add aegis-tb-a1b2-br', 'netns add aegis-tb-a1b2-n1', 'netns add aegis-tb-a1b2-n2', 'netns add aegis-tb-a1b2-agg', 'netns add aegis-tb-a1b2-ctl'] });
+    expect(b[1]!.ns).toBe('aegis-tb-a1b2-br');
   });
 
   it('refuses bad run ids and host names with the value', () => {

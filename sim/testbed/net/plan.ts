@@ -129,6 +129,22 @@ export function setupCommands(p: TestbedPlan): string[][] {
   return cmds;
 }
 
+/**
+ * `setupCommands` grouped into `ip [-n NS] -batch -` runs (pure): consecutive commands of the
+ * same namespace (or `netns add` lines, with no namespace) share one `ip` process, in order.
+ */
+export function setupBatches(p: TestbedPlan): { ns: string | undefined; lines: string[] }[] {
+  const out: { ns: string | undefined; lines: string[] }[] = [];
+  for (const c of setupCommands(p)) {
+    const ns = c[0] === '-n' ? c[1] : undefined;
+    const line = (ns ? c.slice(2) : c).join(' ');
+    const last = out.at(-1);
+    if (last && last.ns === ns) last.lines.push(line);
+    else out.push({ ns, lines: [line] });
+  }
+  return out;
+}
+
 /** IPv4 address as a 32-bit unsigned number, or undefined if malformed (pure). */
 export function ipv4ToInt(addr: string): number | undefined {
   const parts = addr.split('.');

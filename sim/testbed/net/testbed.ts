@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sh, TestbedExecError } from './exec.ts';
-import { planTestbed, planNamespaces, randomRunId, setupCommands, nsName, inBenchRange, HOST_IF, type HostSpec, type PlannedHost, type TestbedPlan } from './plan.ts';
+import { planTestbed, planNamespaces, randomRunId, setupBatches, setupCommands, nsName, inBenchRange, HOST_IF, type HostSpec, type PlannedHost, type TestbedPlan } from './plan.ts';
 import { checkRootNamespace, checkSafety } from './safety.ts';
 import { expandFaults, hostRuleset, linkShapeCommands, netemProbeCommands, parseDropCounters, validateFault, NFT_TABLE, TestbedFaultError, type Fault, type LinkShape, type TbfSpec } from './faults.ts';
 import { netemShapes, relayTables, type DelayProfile } from './delay.ts';
@@ -238,13 +238,15 @@ export class Testbed {
   private async syncRules(touched: Set<string>): Promise<void> {
     const drops = expandFaults(this.activeFaults, this.hosts.map((h) => h.name));
     const addrOf = (n: string): string => this.host(n).addr;
-    for (const name of touched) {
-      const ns = this.host(name).ns;
-      // Always inside the host's namespace: never the root namespace's ruleset.
-      await sh('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], { input: hostRuleset(name, drops, addrOf) }).catch((err: unknown) => {
-        throw err instanceof TestbedExecError ? new TestbedFaultError(`cannot load nftables rules into ${ns}: ${err.message}`) : err;
-      });
-    }
+    await Promise.all(
+      [...touched].map(async (name) => {
+        const ns = this.host(name).ns;
+        // Always inside the host's namespace: never the root namespace's ruleset.
+        await sh('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], { input: hostRuleset(name, drops, addrOf) }).catch((err: unknown) => {
+          throw err instanceof TestbedExecError ? new TestbedFaultError(`cannot load nftables rules into ${ns}: ${err.message}`) : err;
+        });
+      }),
+    );
   }
 
   private touchedBy(f: Fault): Set<string> {
@@ -421,10 +423,8 @@ export async function createTestbed(opts: TestbedOptions): Promise<Testbed> {
   const created: string[] = [];
   try {
     progress(`testbed ${runId}: creating ${plan.hosts.length} hosts in ${plan.subnet}`);
-    for (const args of setupCommands(plan)) {
-      await sh('ip', args);
-      if (args[0] === 'netns' && args[1] === 'add') created.push(args[2]!);
-    }
+    for (const args of setupCommands(plan)) if (args[0] === 'netns' && args[1] === 'add') created.push(args[2]!);
+    for (const b of setupBatches(plan)) await sh('ip', [...(b.ns ? ['-n', b.ns] : []), '-batch', '-'], { input: `${b.lines.join('\n')}\n` });
     await checkSafety(planNamespaces(plan));
     const netem = await detectNetem(runId);
     tb = new Testbed(plan, dir, netem);
