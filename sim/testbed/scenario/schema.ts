@@ -139,7 +139,8 @@ export const TestbedScenarioSchema = z.strictObject({
     })
     .default({ count: 2, intervalMs: 2000, slotMs: 700, observeTimeoutMs: 1500, signTimeoutMs: 1500, graceMs: 250 }),
   feeds: z.array(FeedSchema).min(1).max(8),
-  venues: z.array(venueId).min(3).default(['binance', 'coinbase', 'kraken']),
+  /** USD-quoted venues by default (a USDT-quoted one needs a USDT/USD conversion feed). */
+  venues: z.array(venueId).min(3).default(['coinbase', 'kraken', 'bitstamp']),
   /** Seconds measured (after start-up and warm-up); bounded so a run always ends. */
   durationSec: z.number().positive().max(MAX_DURATION_SEC),
   /** Seconds after every process is healthy before measuring starts. */
