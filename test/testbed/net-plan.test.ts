@@ -189,6 +189,7 @@ describe('delay profiles', () => {
     expect(t.b).toEqual({ bySource: { '198.18.1.1': { delayMs: 50, jitterMs: 4 }, '198.18.1.3': { delayMs: 41, jitterMs: 4 } } });
     expect(t.a!.bySource!['198.18.1.2']).toEqual({ delayMs: 50, jitterMs: 4 });
     expect(netemShapes(profile, hosts)).toEqual({ a: { delayMs: 10 }, b: { delayMs: 40, jitterMs: 4 }, c: { delayMs: 1 } });
+    expect(netemShapes({ hosts: { a: { delayMs: 0, lossPct: 3 } } }, hosts)).toEqual({ a: { delayMs: 0, lossPct: 3 }, b: undefined, c: undefined });
   });
 });
 

@@ -10,10 +10,11 @@
  * (CI) that skip is a failure.
  */
 import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { benchAddresses, canCreateNamespaces, checkSafety, createTestbed, defaultRoutes, listTestbedNamespaces, type Testbed } from '../../sim/testbed/net/index.ts';
+import { benchAddresses, canCreateNamespaces, checkSafety, createTestbed, defaultRoutes, detectNetem, listTestbedNamespaces, type Testbed } from '../../sim/testbed/net/index.ts';
 import { waitForHealth, type TestbedProcess } from '../../sim/testbed/proc.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -172,6 +173,62 @@ describe.runIf(gate.ok)('testbed network layer (root)', () => {
     const runId = tb.runId;
     await tb.close();
     expect((await listTestbedNamespaces()).filter((n) => n.startsWith(`aegis-tb-${runId}-`))).toEqual([]);
+  });
+});
+
+describe.runIf(gate.ok)('testbed teardown paths (root)', () => {
+  const aegis = (args: string[]) => spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', 'aegis.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const runNamespaces = async (runId: string): Promise<string[]> => (await listTestbedNamespaces()).filter((n) => n.startsWith(`aegis-tb-${runId}-`));
+
+  it('removes what it created when creation fails half way', async () => {
+    const runId = `d${Math.floor(Math.random() * 0xfff).toString(16).padStart(3, '0')}`;
+    // On this kernel (no netem) asking for the netem layer fails after the namespaces exist.
+    const netemHere = await detectNetem(runId);
+    const err = await createTestbed({ hosts: [{ name: 'x' }], runId, ctl: false, handleSignals: false, delayLayer: netemHere ? 'relay' : 'netem' }).then(
+      async (tb) => {
+        await tb.close();
+        return undefined;
+      },
+      (e: Error) => e,
+    );
+    if (!netemHere) expect(err?.message).toMatch(/delayLayer "netem" asked but this kernel has no netem/);
+    expect(await runNamespaces(runId)).toEqual([]);
+  });
+
+  it('refuses a run id whose namespaces exist, naming them', async () => {
+    const runId = `e${Math.floor(Math.random() * 0xfff).toString(16).padStart(3, '0')}`;
+    execFileSync('ip', ['netns', 'add', `aegis-tb-${runId}-x`]);
+    try {
+      await expect(createTestbed({ hosts: [{ name: 'x' }], runId, ctl: false, handleSignals: false })).rejects.toThrow(`testbed run ${runId} already has namespaces (aegis-tb-${runId}-x): run \`aegis testbed down\` or pick another runId`);
+    } finally {
+      execFileSync('ip', ['netns', 'del', `aegis-tb-${runId}-x`]);
+    }
+  });
+
+  it('`aegis testbed up` tears down on SIGTERM', async () => {
+    const runId = `f${Math.floor(Math.random() * 0xfff).toString(16).padStart(3, '0')}`;
+    const child = aegis(['testbed', 'up', '--hosts', '2', '--run-id', runId]);
+    try {
+      let out = '';
+      await new Promise<void>((ok, fail) => {
+        const t = setTimeout(() => fail(new Error(`testbed up printed no host list in 60 s: ${out}`)), 60_000);
+        child.stdout!.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('Ctrl-C')) {
+            clearTimeout(t);
+            ok();
+          }
+        });
+      });
+      expect(out).toMatch(new RegExp(`h1\\t198\\.18\\.\\d+\\.1\\taegis-tb-${runId}-h1`));
+      expect((await runNamespaces(runId)).length).toBe(4);
+      child.kill('SIGTERM');
+      const [code] = (await once(child, 'exit')) as [number | null];
+      expect(code).toBe(143);
+      expect(await runNamespaces(runId)).toEqual([]);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
   });
 });
 

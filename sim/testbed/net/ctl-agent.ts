@@ -6,7 +6,7 @@
  * side (`Testbed.expose`) listens on 127.0.0.1 and connects each client through this socket.
  * Only 198.18.0.0/15 targets are accepted. stdin EOF (the controller is gone) ends it.
  *
- * Usage: node --import tsx sim/testbed/net/ctl-agent.ts --socket /run/aegis-tb/<runId>/ctl.sock
+ * Usage: node --import tsx sim/testbed/net/ctl-agent.ts --socket $TMPDIR/aegis-tb-<runId>-ctl.sock
  */
 import { createServer, connect } from 'node:net';
 import { rmSync } from 'node:fs';

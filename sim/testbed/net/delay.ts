@@ -11,6 +11,8 @@ import type { NetemSpec } from './faults.ts';
 export interface HostDelay {
   delayMs: number;
   jitterMs?: number;
+  /** Packet loss on both veth ends of the host; netem layer only (the relay cannot drop). */
+  lossPct?: number;
 }
 
 export interface DelayProfile {
@@ -55,7 +57,9 @@ export function netemShapes(p: DelayProfile, hosts: readonly DelayHost[]): Recor
   const out: Record<string, NetemSpec | undefined> = {};
   for (const h of hosts) {
     const d = hostDelay(p, h);
-    out[h.name] = d.delayMs > 0 || d.jitterMs > 0 ? { delayMs: d.delayMs, ...(d.jitterMs > 0 ? { jitterMs: d.jitterMs } : {}) } : undefined;
+    const e = p.hosts?.[h.name] ?? (h.region !== undefined ? p.regions?.[h.region] : undefined) ?? p.default;
+    const loss = e?.lossPct ?? 0;
+    out[h.name] = d.delayMs > 0 || d.jitterMs > 0 || loss > 0 ? { delayMs: d.delayMs, ...(d.jitterMs > 0 ? { jitterMs: d.jitterMs } : {}), ...(loss > 0 ? { lossPct: loss } : {}) } : undefined;
   }
   return out;
 }

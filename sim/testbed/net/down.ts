@@ -27,6 +27,11 @@ export async function namespacePids(ns: string): Promise<number[]> {
   return r.stdout.split(/\s+/).filter((s) => /^\d+$/.test(s)).map(Number);
 }
 
+/** Where a run's observer socket lives (see ctl-agent.ts). */
+export function ctlSocketPath(runId: string): string {
+  return join(tmpdir(), `aegis-tb-${runId}-ctl.sock`);
+}
+
 function signal(pid: number, sig: NodeJS.Signals): void {
   try {
     process.kill(pid, sig);
@@ -57,7 +62,7 @@ export async function removeNamespace(ns: string, graceMs = 2000): Promise<{ kil
 export async function removeNamespaces(names: readonly string[], graceMs = 2000): Promise<{ removed: string[]; killed: number }> {
   let killed = 0;
   for (const ns of names) killed += (await removeNamespace(ns, graceMs)).killed;
-  for (const runId of new Set(names.map((n) => parseNsName(n)?.runId).filter(Boolean))) rmSync(join(tmpdir(), `aegis-tb-${runId}`, 'ctl.sock'), { force: true });
+  for (const runId of new Set(names.map((n) => parseNsName(n)?.runId))) if (runId) rmSync(ctlSocketPath(runId), { force: true });
   return { removed: [...names], killed };
 }
 

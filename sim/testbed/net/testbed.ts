@@ -15,7 +15,7 @@ import { planTestbed, planNamespaces, randomRunId, setupBatches, setupCommands, 
 import { checkRootNamespace, checkSafety } from './safety.ts';
 import { expandFaults, hostRuleset, linkShapeCommands, netemProbeCommands, parseDropCounters, validateFault, NFT_TABLE, TestbedFaultError, type Fault, type LinkShape, type TbfSpec } from './faults.ts';
 import { netemShapes, relayTables, type DelayProfile } from './delay.ts';
-import { listTestbedNamespaces, removeNamespaces, removeNamespacesSync } from './down.ts';
+import { ctlSocketPath, listTestbedNamespaces, removeNamespaces, removeNamespacesSync } from './down.ts';
 import { startProcess, type ProcessSpec, type TestbedProcess } from '../proc.ts';
 import type { DelayTable, RelayCounters } from '../relay.ts';
 
@@ -92,8 +92,9 @@ export class Testbed {
     return this.plan.runId;
   }
 
+  /** The observer's Unix socket: short and fixed (sun_path holds 107 bytes; `dir` may be long). */
   get ctlSocket(): string {
-    return join(this.dir, 'ctl.sock');
+    return ctlSocketPath(this.runId);
   }
 
   host(name: string): TestbedHost {
