@@ -11,7 +11,7 @@
  * `default`, else none); `delayMs`/`jitterMs` apply client→service, `backDelayMs`/
  * `backJitterMs` (default: the same) service→client. `setTable` replaces the table at run time;
  * chunks already queued keep their release times. A direction with more than
- * `maxQueuedBytes` waiting pauses its reader (bounded memory). Half-closes are forwarded after
+ * `maxQueuedBytes` waiting, or whose writer is backed up, pauses its reader (bounded memory). Half-closes are forwarded after
  * the queued bytes; an error on either socket destroys both.
  *
  * `sim/testbed/relay-host.ts` runs one relay as a process (inside a host's namespace) and takes
@@ -121,15 +121,30 @@ function delayedPipe(src: Socket, dst: Socket, delay: () => [number, number], o:
   let last = 0;
   let timer: NodeJS.Timeout | undefined;
   let ended = false;
+  // The reader is paused while too much waits in the queue or the writer is backed up.
+  let blocked = false;
+  const write = (chunk: Buffer): void => {
+    if (dst.destroyed) return;
+    if (!dst.write(chunk) && !blocked) {
+      blocked = true;
+      dst.once('drain', () => {
+        blocked = false;
+        maybeResume();
+      });
+    }
+  };
+  const maybeResume = (): void => {
+    if (queued <= o.max && !blocked && src.isPaused() && !src.destroyed) src.resume();
+  };
   const flush = (): void => {
     timer = undefined;
     const now = Date.now();
     while (queue.length > 0 && queue[0]!.at <= now) {
       const { chunk } = queue.shift()!;
       queued -= chunk.length;
-      if (!dst.destroyed) dst.write(chunk);
+      write(chunk);
     }
-    if (queued <= o.max && src.isPaused() && !src.destroyed) src.resume();
+    maybeResume();
     if (queue.length > 0) timer = setTimeout(flush, Math.max(0, queue[0]!.at - now));
     else if (ended && !dst.destroyed) dst.end();
   };
@@ -140,12 +155,13 @@ function delayedPipe(src: Socket, dst: Socket, delay: () => [number, number], o:
     last = at;
     o.count(chunk.length, at - now);
     if (at <= now && queue.length === 0) {
-      if (!dst.destroyed) dst.write(chunk);
+      write(chunk);
+      if (blocked) src.pause();
       return;
     }
     queue.push({ chunk, at });
     queued += chunk.length;
-    if (queued > o.max) src.pause();
+    if (queued > o.max || blocked) src.pause();
     if (!timer) timer = setTimeout(flush, Math.max(0, queue[0]!.at - now));
   });
   src.on('end', () => {

@@ -116,6 +116,30 @@ describe('relay on loopback', () => {
   });
 });
 
+describe('relay under backpressure', () => {
+  it('carries 4 MiB both ways intact with a 64 KiB queue bound', async () => {
+    const echo = createServer({ allowHalfOpen: true }, (s) => s.pipe(s));
+    await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
+    const relay = await startRelay({ listenHost: '127.0.0.1', listenPort: 0, targetHost: '127.0.0.1', targetPort: (echo.address() as { port: number }).port, table: { default: { delayMs: 5, jitterMs: 5 } }, maxQueuedBytes: 64 * 1024 });
+    try {
+      const data = Buffer.alloc(4 * 1024 * 1024);
+      for (let i = 0; i < data.length; i++) data[i] = (i * 7 + (i >> 11)) & 0xff;
+      const s = connect({ host: '127.0.0.1', port: relay.port, allowHalfOpen: true });
+      await once(s, 'connect');
+      const parts: Buffer[] = [];
+      s.on('data', (d: Buffer) => parts.push(d));
+      const ended = once(s, 'end');
+      s.end(data);
+      await ended;
+      expect(Buffer.concat(parts).equals(data)).toBe(true);
+      s.destroy();
+    } finally {
+      await relay.close();
+      await new Promise((r) => echo.close(r));
+    }
+  });
+});
+
 describe('relay-host process', () => {
   it('takes tables on stdin, prints stats, and exits cleanly on stdin EOF', async () => {
     const echo = createServer((s) => s.pipe(s));
