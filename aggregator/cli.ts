@@ -30,7 +30,7 @@ export function registerAggregatorCommands(program: Command): void {
       const { startAggregator } = await import('./start.ts');
       let running;
       try {
-        running = await startAggregator(o.config);
+        running = await startAggregator(o.config, { processMetrics: true });
       } catch (err) {
         fail(err);
       }

@@ -89,6 +89,17 @@ export const AggregatorConfigSchema = z.strictObject({
     })
     .prefault({}),
   db: z.string().min(1).default('./aggregator.db'),
+  /**
+   * Round history kept in `db`: the newest `retainRounds` rounds (default 100,000: about 55
+   * hours at a 2 s tick), older ones deleted every `pruneEverySec`. The reserved epoch lives
+   * in its own row and is never pruned, so a restart still never reuses an epoch.
+   */
+  dbRetention: z
+    .strictObject({
+      retainRounds: z.number().int().min(1).max(100_000_000).default(100_000),
+      pruneEverySec: z.number().int().min(1).max(86_400).default(600),
+    })
+    .prefault({}),
   log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info') }).default({ level: 'info' }),
 });
 export type AggregatorConfig = z.output<typeof AggregatorConfigSchema>;

@@ -3,7 +3,7 @@
  * in one process never collide), prefix `aegis_aggregator_`, counters ending in `_total`.
  * `close()` clears the registry.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export const METRICS_PREFIX = 'aegis_aggregator_';
 
@@ -55,6 +55,18 @@ export class AggregatorMetrics {
     this.lastAcceptedTimestamp = new Gauge({ name: `${p}last_accepted_timestamp_seconds`, help: 'Unix time of the last report this aggregator got accepted', registers });
     this.standbySkips = new Counter({ name: `${p}standby_skips_total`, help: 'Ticks a standby skipped because the hub moved (the active aggregator is alive)', registers });
   }
+
+  /**
+   * Add prom-client's process metrics with this registry's prefix (`aegis_aggregator_process_resident_memory_bytes`,
+   * `aegis_aggregator_nodejs_heap_size_used_bytes`, `aegis_aggregator_nodejs_eventloop_lag_p99_seconds`, …).
+   * Once per process: the event-loop monitor it starts is per process and outlives `close()`.
+   */
+  collectProcessMetrics(): void {
+    if (this.#processMetrics) return;
+    this.#processMetrics = true;
+    collectDefaultMetrics({ register: this.registry, prefix: METRICS_PREFIX });
+  }
+  #processMetrics = false;
 
   metrics(): Promise<string> {
     return this.registry.metrics();

@@ -38,7 +38,17 @@ export interface RunningAggregator {
   stop(): Promise<void>;
 }
 
-export async function startAggregator(config: string | LoadedConfig, opts: { logger?: Logger; env?: NodeJS.ProcessEnv; /** false: check the hub but run no schedule (callers drive `service.tick`). */ run?: boolean } = {}): Promise<RunningAggregator> {
+export async function startAggregator(
+  config: string | LoadedConfig,
+  opts: {
+    logger?: Logger;
+    env?: NodeJS.ProcessEnv;
+    /** false: check the hub but run no schedule (callers drive `service.tick`). */
+    run?: boolean;
+    /** Register Node.js process metrics (default false; `aegis aggregator start` sets it: once per process). */
+    processMetrics?: boolean;
+  } = {},
+): Promise<RunningAggregator> {
   const loaded = typeof config === 'string' ? loadConfig(config) : config;
   const c = loaded.config;
   const logger = opts.logger ?? pino({ name: c.name, level: c.log.level, base: { aggregator: c.name } });
@@ -58,6 +68,7 @@ export async function startAggregator(config: string | LoadedConfig, opts: { log
   });
   const store = new RoundStore(c.db);
   const metrics = new AggregatorMetrics({ aggregator: c.name });
+  if (opts.processMetrics) metrics.collectProcessMetrics();
   const transmitter = new Transmitter({
     provider,
     wallet,
@@ -98,6 +109,17 @@ export async function startAggregator(config: string | LoadedConfig, opts: { log
     transport.close();
     throw err;
   }
+  const prune = () => {
+    try {
+      const deleted = store.prune(c.dbRetention.retainRounds);
+      if (deleted > 0) logger.info({ deleted, retainRounds: c.dbRetention.retainRounds }, `round store: pruned ${deleted} rounds older than the newest ${c.dbRetention.retainRounds}`);
+    } catch (err) {
+      logger.warn({ err: (err as Error).message }, `round store ${c.db}: prune failed (${(err as Error).message}); rounds are unaffected, the next prune retries`);
+    }
+  };
+  prune();
+  const pruner = setInterval(prune, c.dbRetention.pruneEverySec * 1000);
+  pruner.unref();
   logger.info({ url: http.url, transmitter: wallet.address, hub: loaded.hub, nodes: clients.length, tlsNodes: loaded.nodeTls.size, feeds: c.feeds.map((f) => f.name) }, `aggregator listening on ${http.url}`);
   const exposed = exposureWarning({ what: 'the aggregator API', field: 'listen.host', host: c.listen.host, url: http.url, tls: c.listen.tls !== undefined, peers: "its consumers' addresses" });
   if (exposed) logger.warn({ host: c.listen.host, url: http.url }, exposed);
@@ -112,6 +134,7 @@ export async function startAggregator(config: string | LoadedConfig, opts: { log
     stop: async () => {
       if (stopped) return;
       stopped = true;
+      clearInterval(pruner);
       await service.stop();
       await http!.close();
       store.close();

@@ -172,6 +172,26 @@ export class RoundStore {
     return undefined;
   }
 
+  /**
+   * Delete every round older than the newest `keepRounds` (by epoch; at most `maxDelete` per
+   * call so a first prune of a large database holds the write lock briefly), then checkpoint
+   * the WAL. The reserved-epoch row in `meta` is untouched. SQLite reuses the freed pages, so
+   * the file stops growing; it does not shrink. Returns the rounds deleted.
+   */
+  prune(keepRounds: number, maxDelete = 50_000): number {
+    if (!Number.isSafeInteger(keepRounds) || keepRounds < 1) throw new AggregatorError('bad_config', `round store ${this.path}: keepRounds ${String(keepRounds)} must be an integer >= 1; set dbRetention.retainRounds to 1 or more`);
+    const tx = this.db.transaction(() => {
+      const cut = this.db.prepare(`SELECT epoch_num FROM rounds ORDER BY epoch_num DESC LIMIT 1 OFFSET ?`).get(keepRounds - 1) as { epoch_num: number } | undefined;
+      if (!cut) return 0;
+      return this.db.prepare(`DELETE FROM rounds WHERE epoch IN (SELECT epoch FROM rounds WHERE epoch_num < ? ORDER BY epoch_num LIMIT ?)`).run(cut.epoch_num, maxDelete).changes;
+    });
+    const deleted = tx.immediate();
+    // PASSIVE never waits on a writer; once every frame is copied the next write restarts the
+    // WAL, so it stays near one prune interval of writes instead of the auto-checkpoint size.
+    this.db.pragma('wal_checkpoint(PASSIVE)');
+    return deleted;
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }

@@ -33,6 +33,7 @@ export function registerNodeCommands(program: Command): void {
     .action(async (opts: { config: string; host?: string; port?: number; coordinator?: string[] }) => {
       await run(async () => {
         const running = await startNode(opts.config, {
+          processMetrics: true,
           ...(opts.host !== undefined ? { host: opts.host } : {}),
           ...(opts.port !== undefined ? { port: opts.port } : {}),
           ...(opts.coordinator ? { dkgCoordinators: opts.coordinator } : {}),

@@ -74,6 +74,11 @@ const venueDefaults = z.strictObject({
   maxStalenessMs: z.number().int().positive().optional(),
 });
 
+/** Signed epochs kept per config digest by default (store.retainRows). */
+export const STORE_RETAIN_ROWS = 10_000;
+/** Seconds between two prunes of the signing store by default (store.pruneEverySec). */
+export const STORE_PRUNE_EVERY_SEC = 600;
+
 export const NodeConfigSchema = z.strictObject({
   listen: z
     .strictObject({
@@ -94,8 +99,21 @@ export const NodeConfigSchema = z.strictObject({
     /** BLS key share keystore (EIP-2335). */
     share: secretRef,
   }),
-  /** SQLite file of the anti-equivocation store. */
-  store: z.string().min(1, 'give the path of the SQLite signing store'),
+  /**
+   * The anti-equivocation store: its SQLite file, or `{ path, retainRows, pruneEverySec }`.
+   * The node keeps the newest `retainRows` signed epochs per config digest (default 10,000:
+   * about 5.5 hours at a 2 s tick, far beyond any re-request of an epoch) and prunes older
+   * rows every `pruneEverySec`; the highest signed epoch is never pruned (see
+   * node/store/signing-store.ts, "Retention").
+   */
+  store: z.union([
+    z.string().min(1, 'give the path of the SQLite signing store'),
+    z.strictObject({
+      path: z.string().min(1, 'give the path of the SQLite signing store'),
+      retainRows: z.number().int().min(1).max(100_000_000).default(STORE_RETAIN_ROWS),
+      pruneEverySec: z.number().int().min(1).max(86_400).default(STORE_PRUNE_EVERY_SEC),
+    }),
+  ]),
   poll: z
     .strictObject({
       /** node-cron expression with seconds: every 5 s by default. */
@@ -174,10 +192,14 @@ export interface FeedConfig {
   sanityBandBps: number;
 }
 
-export interface NodeConfig extends Omit<RawConfig, 'feeds'> {
+export interface NodeConfig extends Omit<RawConfig, 'feeds' | 'store'> {
   /** The config file it was loaded from (for messages). */
   file: string;
   feeds: FeedConfig[];
+  /** Path of the signing store (the `store` string, or `store.path`), resolved. */
+  store: string;
+  /** Retention of the signing store (defaults when `store` is a plain path). */
+  storeRetention?: { retainRows: number; pruneEverySec: number };
 }
 
 /** Read, parse and validate a config file. */
@@ -299,7 +321,8 @@ export function parseNodeConfig(raw: unknown, file: string): NodeConfig {
     file,
     listen,
     committee: at(c.committee),
-    store: at(c.store),
+    store: at(typeof c.store === 'string' ? c.store : c.store.path),
+    storeRetention: typeof c.store === 'string' ? { retainRows: STORE_RETAIN_ROWS, pruneEverySec: STORE_PRUNE_EVERY_SEC } : { retainRows: c.store.retainRows, pruneEverySec: c.store.pruneEverySec },
     dkg: { ...c.dkg, approvals: at(c.dkg.approvals) },
     keys: {
       identity: { ...c.keys.identity, path: at(c.keys.identity.path), ...(c.keys.identity.passwordFile ? { passwordFile: at(c.keys.identity.passwordFile) } : {}) },

@@ -6,7 +6,7 @@
  * Label values are bounded: source ids and feed names come from the config, reasons from the
  * typed codes (`RefusalCode`, `SourceErrorKind`, observation reasons), never from requests.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 export const METRIC_PREFIX = 'aegis_node_';
 
@@ -90,6 +90,19 @@ export class NodeMetrics {
     });
     this.lastSignedEpoch = new Gauge({ name: `${p}last_signed_epoch`, help: 'Highest epoch this node has signed for its config digest', registers });
   }
+
+  /**
+   * Add prom-client's process metrics with this registry's prefix (`aegis_node_process_resident_memory_bytes`,
+   * `aegis_node_nodejs_heap_size_used_bytes`, `aegis_node_nodejs_eventloop_lag_p99_seconds`,
+   * `aegis_node_process_open_fds`, …). Once per process: the event-loop monitor it starts is
+   * per process and is not stopped by `close()`.
+   */
+  collectProcessMetrics(): void {
+    if (this.#processMetrics) return;
+    this.#processMetrics = true;
+    collectDefaultMetrics({ register: this.registry, prefix: METRIC_PREFIX });
+  }
+  #processMetrics = false;
 
   /** Count one answer served for `feed` (in `observationsServed` from its next read on). */
   countServed(feed: string): void {

@@ -9,7 +9,7 @@ import { ZodError } from 'zod';
 import { describeZodError, parseCommittee, type Committee } from '../protocol/index.ts';
 import { loadBlsShare, loadIdentity, readPassword } from './keys/index.ts';
 import { SigningStore } from './store/index.ts';
-import { loadNodeConfig, passwordSource, type NodeConfig } from './config.ts';
+import { loadNodeConfig, passwordSource, STORE_PRUNE_EVERY_SEC, STORE_RETAIN_ROWS, type NodeConfig } from './config.ts';
 import { NodeError } from './errors.ts';
 import { startNodeHttp, type NodeHttpServer } from './http/server.ts';
 import { createNodeLogger } from './log.ts';
@@ -69,6 +69,8 @@ export interface StartOptions {
   dkgCoordinators?: readonly string[];
   /** Ceremony approvals given in code (in-process fixtures); by default the config's `dkg.approvals` folder. */
   dkgApprovals?: ApprovalSource;
+  /** Register Node.js process metrics (default false; `aegis node start` sets it: once per process). */
+  processMetrics?: boolean;
 }
 
 /** Load everything, start polling and listen. The caller stops it with `stop()`. */
@@ -130,6 +132,22 @@ export async function startNode(configFile: string, opts: StartOptions = {}): Pr
     throw new NodeError('not_started', `node: ${(err as Error).message}`, { cause: err });
   }
   service.start();
+  // Process metrics (RSS, heap, fds, event-loop delay) only in a node process of its own (the
+  // CLI): the event-loop monitor they start is per process and outlives a registry, so
+  // in-process nodes (tests, the simulator) leave them off.
+  if (opts.processMetrics) service.metrics.collectProcessMetrics();
+  const retention = config.storeRetention ?? { retainRows: STORE_RETAIN_ROWS, pruneEverySec: STORE_PRUNE_EVERY_SEC };
+  const prune = () => {
+    try {
+      const deleted = store.prune(retention.retainRows);
+      if (deleted > 0) logger.info({ action: 'prune', deleted, retainRows: retention.retainRows }, `signing store: pruned ${deleted} rows older than the newest ${retention.retainRows} epochs per config digest`);
+    } catch (err) {
+      logger.warn({ action: 'prune', err: (err as Error).message }, `signing store ${config.store}: prune failed (${(err as Error).message}); signing is unaffected, the next prune retries`);
+    }
+  };
+  prune();
+  const pruner = setInterval(prune, retention.pruneEverySec * 1000);
+  pruner.unref();
   logger.info({ action: 'listen', url: http.url, host: http.host, tls: tls !== undefined, node: service.index }, `node ${service.index} listening on ${http.url}`);
   const exposed = exposureWarning({ what: 'the node API', field: opts.host !== undefined ? '--host' : 'listen.host', host: http.host, url: http.url, tls: tls !== undefined, peers: "the aggregators' and DKG coordinator's addresses" });
   if (exposed) logger.warn({ action: 'listen', host: http.host, url: http.url }, exposed);
@@ -142,6 +160,7 @@ export async function startNode(configFile: string, opts: StartOptions = {}): Pr
     async stop() {
       if (stopped) return;
       stopped = true;
+      clearInterval(pruner);
       await http.close();
       await service.stop();
       service.metrics.close();

@@ -20,6 +20,16 @@
  *
  * The store also keeps a small key/value table for node state that must survive restarts
  * (for example the last epoch an observation was served for).
+ *
+ * Retention (`prune`): one row per signed round would grow the file forever. The rules above
+ * need only the highest signed epoch per digest (regression) and the rows of epochs an
+ * aggregator may still ask again (idempotent repeats, seconds after the first request). So
+ * `prune(keepRows)` keeps the newest `keepRows` epochs of every digest and deletes older ones,
+ * never the highest. A request for a pruned epoch is below the highest one and is refused as
+ * `epoch_regression`, so pruning turns an old idempotent repeat into a refusal but can never
+ * allow a conflicting report or an older epoch. Freed pages are reused by later inserts (the
+ * file stops growing, it does not shrink); the WAL is checkpointed after each prune so it
+ * restarts instead of growing to the auto-checkpoint size.
  */
 import Database from 'better-sqlite3';
 import { StoreError } from './errors.ts';
@@ -67,6 +77,7 @@ export class SigningStore {
   readonly #getValue: Database.Statement<[string], { value: string }>;
   readonly #setValue: Database.Statement<[string, string]>;
   readonly #checkAndRecord: (configDigest: string, epoch: bigint, reportHash: string) => CheckResult;
+  readonly #prune: (keepRows: number, maxDelete: number) => number;
 
   private constructor(db: Database.Database, path: string) {
     this.#db = db;
@@ -80,6 +91,23 @@ export class SigningStore {
     this.#setValue = db.prepare('INSERT INTO node_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
     const tx = db.transaction((digest: string, epoch: bigint, hash: string) => this.#decide(digest, epoch, hash));
     this.#checkAndRecord = (digest, epoch, hash) => tx.immediate(digest, epoch, hash);
+    const digests = db.prepare<[], { config_digest: string }>('SELECT DISTINCT config_digest FROM signed_reports');
+    // The epoch of the keepRows-th newest row; every row strictly below it goes (the highest
+    // row is the 1st newest, so with keepRows >= 1 it is never below the cutoff).
+    const cutoff = db.prepare<[string, number], { epoch: string }>('SELECT epoch FROM signed_reports WHERE config_digest = ? ORDER BY epoch DESC LIMIT 1 OFFSET ?');
+    const del = db.prepare<[string, string, string, number]>(
+      'DELETE FROM signed_reports WHERE config_digest = ? AND epoch IN (SELECT epoch FROM signed_reports WHERE config_digest = ? AND epoch < ? ORDER BY epoch LIMIT ?)',
+    );
+    const pruneTx = db.transaction((keepRows: number, maxDelete: number) => {
+      let deleted = 0;
+      for (const { config_digest: d } of digests.all()) {
+        const c = cutoff.get(d, keepRows - 1);
+        if (!c || deleted >= maxDelete) continue;
+        deleted += del.run(d, d, c.epoch, maxDelete - deleted).changes;
+      }
+      return deleted;
+    });
+    this.#prune = (keepRows, maxDelete) => pruneTx.immediate(keepRows, maxDelete);
   }
 
   /** Open (creating if needed) the store at `path`: WAL, `synchronous=FULL`, schema checked. */
@@ -136,6 +164,31 @@ export class SigningStore {
   /** Set a node-state value durably. */
   setValue(key: string, value: string): void {
     this.#setValue.run(key, value);
+  }
+
+  /**
+   * Delete every row older than the newest `keepRows` epochs of its config digest (at most
+   * `maxDelete` rows per call, so a first prune of a large store does not hold the write lock
+   * for long; call again to continue), then checkpoint the WAL. Returns the rows deleted.
+   * Never deletes the highest signed epoch of a digest, so `epoch_regression` still holds.
+   */
+  prune(keepRows: number, maxDelete = 50_000): number {
+    if (!Number.isSafeInteger(keepRows) || keepRows < 1) {
+      throw new StoreError('invalid_argument', `signing store: keepRows ${String(keepRows)} must be an integer >= 1 (the highest signed epoch is always kept); set store.retainRows to 1 or more`);
+    }
+    if (!Number.isSafeInteger(maxDelete) || maxDelete < 1) throw new StoreError('invalid_argument', `signing store: maxDelete ${String(maxDelete)} must be an integer >= 1`);
+    const deleted = this.#prune(keepRows, maxDelete);
+    // PASSIVE: never waits on a writer; once every frame is copied the next write restarts the WAL.
+    this.#db.pragma('wal_checkpoint(PASSIVE)');
+    return deleted;
+  }
+
+  /** Rows kept for `configDigest` (tests, status). */
+  rowCount(configDigest?: string): number {
+    const row = configDigest === undefined
+      ? (this.#db.prepare('SELECT COUNT(*) AS n FROM signed_reports').get() as { n: number })
+      : (this.#db.prepare('SELECT COUNT(*) AS n FROM signed_reports WHERE config_digest = ?').get(hex32('configDigest', configDigest)) as { n: number });
+    return row.n;
   }
 
   close(): void {

@@ -20,3 +20,23 @@ describe('NodeMetrics.countServed', () => {
     m.close();
   });
 });
+
+describe('process metrics', () => {
+  it('are off by default and, when asked for, carry the registry prefix (node and aggregator)', async () => {
+    const { AggregatorMetrics } = await import('../../aggregator/metrics.ts');
+    const m = new NodeMetrics();
+    expect(await m.registry.metrics()).not.toMatch(/process_resident_memory_bytes/);
+    m.collectProcessMetrics();
+    m.collectProcessMetrics(); // once: a second call must not register twice
+    const text = await m.registry.metrics();
+    for (const name of ['process_resident_memory_bytes', 'process_open_fds', 'nodejs_heap_size_used_bytes', 'nodejs_eventloop_lag_p99_seconds']) {
+      expect(text).toMatch(new RegExp(`^aegis_node_${name}`, 'm'));
+    }
+    expect(text).not.toMatch(/^process_/m);
+    m.close();
+    const a = new AggregatorMetrics({ aggregator: 'agg0' });
+    a.collectProcessMetrics();
+    expect(await a.metrics()).toMatch(/^aegis_aggregator_process_resident_memory_bytes\{aggregator="agg0"\}/m);
+    a.close();
+  });
+});
