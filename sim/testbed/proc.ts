@@ -143,11 +143,19 @@ export async function startProcess(spec: ProcessSpec): Promise<TestbedProcess> {
     live.add(child);
     const c = child;
     const l = log;
+    // Resolves once the process exited, its output is drained (its pipes closed, or 2 s passed:
+    // a descendant may hold them) and the log file is flushed and closed.
+    const closed = new Promise<void>((r) => c.once('close', () => r()));
     exited = new Promise((done) =>
       c.once('exit', (code) => {
         live.delete(c);
-        l.write(`--- ${new Date().toISOString()} ${spec.name} pid ${c.pid} exited ${code ?? c.signalCode} ---\n`);
-        done(code);
+        let timer: NodeJS.Timeout | undefined;
+        void Promise.race([closed, new Promise<void>((r) => (timer = setTimeout(r, 2000)))]).then(() => {
+          clearTimeout(timer);
+          c.stdout?.unpipe(l);
+          c.stderr?.unpipe(l);
+          l.end(`--- ${new Date().toISOString()} ${spec.name} pid ${c.pid} exited ${code ?? c.signalCode} ---\n`, () => done(code));
+        });
       }),
     );
     c.stdout!.pipe(l, { end: false });

@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { benchAddresses, canCreateNamespaces, checkSafety, createTestbed, defaultRoutes, detectNetem, listTestbedNamespaces, type Testbed } from '../../sim/testbed/net/index.ts';
-import { waitForHealth, type TestbedProcess } from '../../sim/testbed/proc.ts';
+import type { TestbedProcess } from '../../sim/testbed/proc.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const gate = await canCreateNamespaces();
@@ -123,7 +123,7 @@ describe.runIf(gate.ok)('testbed network layer (root)', () => {
     // An HTTP service on b's private port 10100, its relay on 9100.
     await tb.start('b', { name: 'http', cmd: process.execPath, args: ['-e', `require('http').createServer((q,r)=>r.end(q.url==='/health'?'ok':'x')).listen(10100,'${tb.host('b').addr}')`] });
     const relay = await tb.startRelay('b', 9100);
-    const health = await waitForHealth(`http://${tb.host('b').addr}:9100/health`, { timeoutMs: 20_000, fetch: tb.fetch });
+    const health = await tb.waitForHealth('b', 9100, { timeoutMs: 20_000 });
     expect(health.ok).toBe(true);
     if (tb.delayLayer !== 'relay') return; // netem kernels: the delay sits on the veths instead
     expect(await tb.setDelayProfile({ regions: { eu: { delayMs: 100 }, us: { delayMs: 60 } } })).toBe('relay');

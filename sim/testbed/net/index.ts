@@ -24,12 +24,18 @@
  *   testbed.exec(host, cmd, args)    short command in the host's namespace (ss, nft …)
  *   testbed.expose(addr, port)       → 'http://127.0.0.1:P' reaching addr:port via the observer
  *   testbed.fetch(url, init?)        fetch() that reaches 198.18.x.y URLs (use for /health)
+ *   testbed.waitForHealth(host, port, { path? = '/health', timeoutMs?, intervalMs? })
+ *                                    bounded polling through the observer → { ok, attempts, status?, error? }
+ *   testbed.checkSafety()            re-runs the safety check (TestbedSafetyError)
+ *   The observer (control namespace) is never subject to faults or relay delay, so health
+ *   samples and chain reads see the hosts, not the faults between them.
  *
  * Delay (layer 'netem' where the kernel has it, else 'relay'; `testbed.delayLayer`)
  *   testbed.startRelay(host, port, privatePort = port + 1000) → RelayHandle
  *     (the service listens on host:privatePort; peers use host:port); .stats() counters
- *   testbed.setDelayProfile({ hosts?: {h: {delayMs, jitterMs?}}, regions?: {r: …}, default? })
- *     → the layer used. One-way delay A→B = d(A) + d(B). Relays get new tables at once.
+ *   testbed.setDelayProfile({ hosts?: {h: {delayMs, jitterMs?, lossPct?}}, regions?: {r: …}, default? })
+ *     → the layer used. One-way delay A→B = d(A) + d(B). Relays get new tables at once;
+ *     jitter is added as U[0, jitter] per chunk (order kept); lossPct applies under netem only.
  *
  * Kernel faults (nftables in the receiving host's namespace; tbf on the veth ends)
  *   testbed.loss(host, pct, peers?, id?)               → id   (numgen random, both directions)
@@ -39,6 +45,9 @@
  *   testbed.setBandwidth(host, { rateKbit, burstBytes?, latencyMs? } | null, 'both'|'egress'|'ingress')
  *   testbed.dropCounters(host) → { [faultId]: packets dropped arriving at host }
  *   testbed.ruleset(host)      → `nft list ruleset` in the host's namespace
+ *
+ * IPv4 only: services bind their host's 198.18.x.y address; faults match IPv4 (the veths also
+ * carry IPv6 link-local addresses, which nothing here uses).
  *
  * Each report names the layer of each fault: 'netem' | 'relay' (delay), 'nftables' (loss,
  * partition), 'tbf' (bandwidth), 'signal' (kill/restart), 'libfaketime' (clock).

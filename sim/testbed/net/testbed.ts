@@ -16,7 +16,7 @@ import { checkRootNamespace, checkSafety } from './safety.ts';
 import { expandFaults, hostRuleset, linkShapeCommands, netemProbeCommands, parseDropCounters, validateFault, NFT_TABLE, TestbedFaultError, type Fault, type LinkShape, type TbfSpec } from './faults.ts';
 import { netemShapes, relayTables, type DelayProfile } from './delay.ts';
 import { ctlSocketPath, listTestbedNamespaces, removeNamespaces, removeNamespacesSync } from './down.ts';
-import { startProcess, type ProcessSpec, type TestbedProcess } from '../proc.ts';
+import { startProcess, waitForHealth, type HealthResult, type ProcessSpec, type TestbedProcess } from '../proc.ts';
 import type { DelayTable, RelayCounters } from '../relay.ts';
 
 export const ROOT = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
@@ -344,6 +344,11 @@ export class Testbed {
     const base = await this.expose(u.hostname, Number(u.port || 80));
     return fetch(`${base}${u.pathname}${u.search}`, init);
   };
+
+  /** Polls http://<host addr>:port<path> through the observer until 2xx (bounded; see proc.ts). */
+  waitForHealth(host: string, port: number, o: { path?: string; timeoutMs?: number; intervalMs?: number } = {}): Promise<HealthResult> {
+    return waitForHealth(`http://${this.host(host).addr}:${port}${o.path ?? '/health'}`, { timeoutMs: o.timeoutMs, intervalMs: o.intervalMs, fetch: this.fetch });
+  }
 
   /** Re-runs the safety check (no default route, root has no testbed address). */
   checkSafety(): Promise<void> {
