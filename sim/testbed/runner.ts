@@ -47,11 +47,35 @@ export interface RunOptions {
   /** Run directory (configs, keys, stores, logs); default a fresh one under $TMPDIR. */
   dir?: string;
   progress?: (line: string) => void;
+  /** Edits each node's YAML before it is written (the soak sets the store's retention). */
+  nodeConfig?: (yaml: Record<string, unknown>, host: string) => void;
+  /** Edits each aggregator's YAML before it is written (the soak sets retention, pull mode). */
+  aggregatorConfig?: (yaml: Record<string, unknown>, host: string) => void;
+  /** Called once at the measured start with the live processes (the soak samples them). */
+  onRunning?: (view: RunningView) => void;
+}
+
+/** The running network, for callers that watch it (handles stay valid across restarts; `pid` changes). */
+export interface RunningView {
+  mode: 'namespaces' | 'loopback';
+  dir: string;
+  /** Every host's process handle, in start order. */
+  processes: Map<string, TestbedProcess>;
+  /** Base URL (reachable from here with `fetch`) of a node's or aggregator's HTTP API. */
+  apiUrl: Map<string, string>;
+  fetch(url: string, init?: RequestInit): Promise<Response>;
+  /** SQLite files of each node (signing store) and aggregator (round database), without -wal. */
+  sqlite: Map<string, string>;
+  /** Measured start (ms) and planned end of the run. */
+  t0: number;
+  endMs: number;
 }
 
 /** What a fabric must offer the runner (namespaces via net/, or plain loopback). */
 interface Fabric {
   mode: 'namespaces' | 'loopback';
+  /** The testbed's run id (namespaces aegis-tb-<runId>-*); undefined on loopback. */
+  runId?: string;
   /** Delay layer for reports ('relay' | 'netem'); undefined on loopback. */
   delayLayer?: string;
   addr(host: string): string;
@@ -135,6 +159,7 @@ async function namespaceFabric(s: TestbedScenario, dir: string, progress: (l: st
   const tb = await createTestbed({ hosts: allHosts(topo).map((name) => ({ name, region: regionOf(topo, name) })), dir: join(dir, 'net'), progress });
   return {
     mode: 'namespaces',
+    runId: tb.runId,
     delayLayer: tb.delayLayer,
     addr: (h) => tb.host(h).addr,
     start: (host, name, cmd, args, faketime) => tb.start(host, { name, cmd, args, faketime, logFile: join(dir, 'logs', `${host}-${name}.log`) }),
@@ -289,6 +314,7 @@ export async function runScenario(s: TestbedScenario, opts: RunOptions = {}): Pr
       const file = await writeNodeFiles({ dir, index: i, dealer, identitySecret: identities[i - 1]!, committeeFile, digest, port: svc(`node${i}`).bindPort, passwordFile, password: PASSWORD, feeds: s.feeds.map((f) => f.name), venues: s.venues, venueUrl: (v) => `${url('venues')}/${v}`, pollSchedule: '* * * * * *' });
       const y = parseYaml(readFileSync(file, 'utf8')) as Record<string, unknown>;
       y.listen = { host: fab.addr(`node${i}`), port: svc(`node${i}`).bindPort };
+      opts.nodeConfig?.(y, `node${i}`);
       writeFileSync(file, stringify(y));
       nodeFiles.push(file);
     }
@@ -310,9 +336,7 @@ export async function runScenario(s: TestbedScenario, opts: RunOptions = {}): Pr
     const aggHosts = hosts.filter((h) => h.startsWith('agg'));
     for (const [k, h] of aggHosts.entries()) {
       const file = join(dir, `${h}.yaml`);
-      writeFileSync(
-        file,
-        stringify({
+      const aggYaml: Record<string, unknown> = {
           name: h,
           committee: committeeFile,
           identity: { keyFile: join(dir, `${h}-identity.json`), password: { file: passwordFile } },
@@ -324,8 +348,9 @@ export async function runScenario(s: TestbedScenario, opts: RunOptions = {}): Pr
           listen: { host: fab.addr(h), port: svc(h).bindPort },
           db: join(dir, `${h}.sqlite`),
           log: { level: 'info' },
-        }),
-      );
+        };
+      opts.aggregatorConfig?.(aggYaml, h);
+      writeFileSync(file, stringify(aggYaml));
       svc(h).proc = await fab.start(h, h, process.execPath, ['--import', 'tsx', CLI, 'aggregator', 'start', '--config', file], clockOf.get(h));
     }
     await Promise.all(aggHosts.map((h) => waitUp(h, 60_000)));
@@ -480,6 +505,19 @@ export async function runScenario(s: TestbedScenario, opts: RunOptions = {}): Pr
         await new Promise((r) => setTimeout(r, Math.max(0, tMs + 1000 - Date.now())));
       }
     })();
+    if (opts.onRunning) {
+      const nodeStore = (h: string) => join(dir, `node${h.slice(4)}`, 'signing.sqlite');
+      opts.onRunning({
+        mode: fab.mode,
+        dir,
+        processes: new Map(hosts.flatMap((h) => (svc(h).proc ? [[h, svc(h).proc!] as const] : []))),
+        apiUrl: reach,
+        fetch: fab.fetch,
+        sqlite: new Map([...nodeHosts.map((h) => [h, nodeStore(h)] as const), ...aggHosts.map((h) => [h, join(dir, `${h}.sqlite`)] as const)]),
+        t0,
+        endMs,
+      });
+    }
     progress(`${s.name}: measuring ${s.durationSec} s with ${s.faults.length} faults`);
     await new Promise((r) => setTimeout(r, Math.max(0, endMs - Date.now())));
     stopping = true;
@@ -515,7 +553,7 @@ export async function runScenario(s: TestbedScenario, opts: RunOptions = {}): Pr
     const logs = Object.fromEntries(hosts.map((h) => [h, [join(dir, 'logs', `${h}-${h}.log`)]]));
     const expectations = judge(s.expect, measures, { select, logs });
     if (errors.length) expectations.push({ expect: 'faults applied without error', ok: false, actual: errors.slice(0, 3).join('; ') });
-    return { ...measures, pass: expectations.every((e) => e.ok), expectations, dir, mode: fab.mode, wallMs: Date.now() - wall0 };
+    return { ...measures, pass: expectations.every((e) => e.ok), expectations, dir, mode: fab.mode, runId: fab.runId, wallMs: Date.now() - wall0 };
   } catch (err) {
     return empty('', mode, (err as Error).message);
   } finally {

@@ -18,6 +18,8 @@ export interface TestbedRun extends RunMeasures {
   /** Where logs, configs and stores are (kept after the run). */
   dir: string;
   mode: 'namespaces' | 'loopback';
+  /** Namespaces were aegis-tb-<runId>-*. */
+  runId?: string;
   wallMs: number;
   /** Why the run did not happen (then pass is false and the measures are empty). */
   skipped?: string;
@@ -30,7 +32,7 @@ const FIELDS = ['scenario', 'n', 't', 'ticksNeeded', 'ticksPosted', 'roundP50Ms'
 export function runEntry(r: TestbedRun): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const f of FIELDS) out[f] = r[f];
-  out.details = { ...r.details, ticks: undefined, expectations: r.expectations, dir: r.dir, mode: r.mode, wallMs: r.wallMs, skipped: r.skipped, error: r.error };
+  out.details = { ...r.details, ticks: undefined, expectations: r.expectations, dir: r.dir, mode: r.mode, runId: r.runId, wallMs: r.wallMs, skipped: r.skipped, error: r.error };
   return out;
 }
 
