@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sh, shSync } from './exec.ts';
 import { BRIDGE_HOST, parseNsName } from './plan.ts';
+import { removeRootBlackhole } from './safety.ts';
 
 /** Testbed namespace names in `ip -j netns list` output, bridges last (pure). */
 export function testbedNamespaces(json: string): string[] {
@@ -69,7 +70,9 @@ export async function removeNamespaces(names: readonly string[], graceMs = 2000)
 /** `aegis testbed down`: every `aegis-tb-*` namespace on the machine (or only run `runId`'s). */
 export async function downAll(graceMs = 2000, runId?: string): Promise<{ removed: string[]; killed: number }> {
   const names = (await listTestbedNamespaces()).filter((n) => runId === undefined || parseNsName(n)!.runId === runId);
-  return removeNamespaces(names, graceMs);
+  const result = await removeNamespaces(names, graceMs);
+  if ((await listTestbedNamespaces()).length === 0) await removeRootBlackhole();
+  return result;
 }
 
 /** Last resort from a process `exit` hook (synchronous; SIGKILL at once). */

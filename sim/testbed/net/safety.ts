@@ -50,6 +50,25 @@ export async function checkRootNamespace(): Promise<void> {
   if (addrs.length > 0) throw new TestbedSafetyError('the root namespace', `address ${addrs.join(', ')} is in 198.18.0.0/15`, 'remove it (`ip addr del …`): the root namespace must never hold a testbed address');
 }
 
+/**
+ * Root namespace: a blackhole route for 198.18.0.0/15, so that a packet sent to a testbed
+ * address from the root namespace (a test that connects directly instead of through the
+ * observer) is dropped here instead of following the machine's default route out. It is a
+ * route, not an address; it stays after the run (harmless, and it protects the next one) and
+ * `aegis testbed down` removes it when no testbed namespace is left.
+ */
+export async function ensureRootBlackhole(): Promise<void> {
+  const routes = (await sh('ip', ['-j', 'route', 'show', 'type', 'blackhole'])).stdout;
+  if (routes.includes('"198.18.0.0/15"')) return;
+  await sh('ip', ['route', 'add', 'blackhole', '198.18.0.0/15']);
+}
+
+/** Removes the root blackhole route (only when no testbed is left). */
+export async function removeRootBlackhole(): Promise<void> {
+  const routes = (await sh('ip', ['-j', 'route', 'show', 'type', 'blackhole'])).stdout;
+  if (routes.includes('"198.18.0.0/15"')) await sh('ip', ['route', 'del', 'blackhole', '198.18.0.0/15']);
+}
+
 /** Our namespaces: no default route (IPv4 or IPv6). */
 export async function checkNamespaces(namespaces: readonly string[]): Promise<void> {
   for (const ns of namespaces) {

@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sh, TestbedExecError } from './exec.ts';
 import { planTestbed, planNamespaces, randomRunId, setupBatches, setupCommands, nsName, inBenchRange, HOST_IF, type HostSpec, type PlannedHost, type TestbedPlan } from './plan.ts';
-import { checkRootNamespace, checkSafety } from './safety.ts';
+import { checkRootNamespace, checkSafety, ensureRootBlackhole } from './safety.ts';
 import { expandFaults, hostRuleset, linkShapeCommands, netemProbeCommands, parseDropCounters, validateFault, NFT_TABLE, TestbedFaultError, type Fault, type LinkShape, type TbfSpec } from './faults.ts';
 import { netemShapes, relayTables, type DelayProfile } from './delay.ts';
 import { ctlSocketPath, listTestbedNamespaces, removeNamespaces, removeNamespacesSync } from './down.ts';
@@ -418,6 +418,7 @@ export async function canCreateNamespaces(): Promise<{ ok: boolean; reason: stri
 export async function createTestbed(opts: TestbedOptions): Promise<Testbed> {
   const progress = opts.progress ?? (() => undefined);
   await checkRootNamespace();
+  await ensureRootBlackhole();
   const existing = await listTestbedNamespaces();
   let runId = opts.runId ?? randomRunId();
   for (let i = 0; i < 20 && !opts.runId && existing.some((n) => n.startsWith(`aegis-tb-${runId}-`)); i++) runId = randomRunId();
