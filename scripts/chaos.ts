@@ -62,6 +62,7 @@ for (const s of scenarios) {
   const r = await runScenario(s, { mode: o.mode as 'auto', progress: (l) => log(`  ${l}`) });
   log(`chaos: ${s.name}: ${r.skipped ? `skipped (${r.skipped})` : r.error ? `error: ${r.error}` : r.pass ? 'pass' : 'FAIL'} in ${(r.wallMs / 1000).toFixed(0)} s; files in ${r.dir}`);
   runs.push(r);
+  writeTestbedReports(runs, o.out); // after every run, so a long suite shows its progress
 }
 const paths = writeTestbedReports(runs, o.out);
 log(`chaos: reports in ${paths.md}, ${paths.json}${paths.svgs.length ? `, ${paths.svgs.length} SVG timelines` : ''}`);

@@ -31,7 +31,7 @@ import { Rng } from '../market/index.ts';
 import { startProcess, stopAll, waitForHealth, type FaketimeSpec, type HealthResult, type TestbedProcess } from './proc.ts';
 import { allHosts, regionOf, selectAll, type Topology } from './scenario/hosts.ts';
 import type { Fault, TestbedScenario } from './scenario/schema.ts';
-import { judgeHealth, measureRun, type FaultTiming, type HealthSample } from './measure/index.ts';
+import { inSigningPhase, judgeHealth, measureRun, readRounds, type FaultTiming, type HealthSample } from './measure/index.ts';
 import { judge } from './measure/verdict.ts';
 import { truthPaths } from './truth.ts';
 import type { TestbedRun } from './report/index.ts';
@@ -380,6 +380,7 @@ export async function runScenario(s: TestbedScenario, opts: RunOptions = {}): Pr
       await fab.net!.setDelayProfile({ ...baseProfile, hosts: hostsDelay });
     };
     const rng = new Rng(s.seed).fork('kills');
+    const signKills: { timing: FaultTiming; kills: { host: string; atMs: number }[] }[] = [];
 
     for (const f of s.faults) {
       const layer = layerOf(f.kind, fab.delayLayer);
@@ -451,27 +452,40 @@ export async function runScenario(s: TestbedScenario, opts: RunOptions = {}): Pr
           break;
         }
         case 'kill-during-sign': {
-          const span = (f.until - f.at) * 1000;
-          const per = span / f.count;
-          const log: string[] = [];
+          // Aimed at the signing phase: each kill waits for its tick's start, then for the
+          // recent signed rounds' median start lag + observe + build time (agg0's round
+          // database) plus a random part of their median signing time; offsetMs until a round
+          // has signed. Whether each kill landed inside a signing phase is checked afterwards.
+          const per = ((f.until - f.at) * 1000) / f.count;
+          const kills: { host: string; atMs: number }[] = [];
+          signKills.push({ timing, kills });
           for (let k = 0; k < f.count; k++) {
             const target = hostsOf[Math.floor(rng.next() * hostsOf.length)]!;
-            // The next tick start after this slot's beginning, plus offsetMs: the round has observed and is signing.
-            const slotStart = t0 + f.at * 1000 + k * per;
-            const tick = Math.ceil(slotStart / s.aggregators.intervalMs) * s.aggregators.intervalMs;
-            const killAt = tick + f.offsetMs;
+            const u = rng.next();
+            const tick = Math.ceil((t0 + f.at * 1000 + k * per) / s.aggregators.intervalMs) * s.aggregators.intervalMs;
             timers.push(
               setTimeout(() => {
                 if (stopping) return;
+                const recent = readRounds('agg0', join(dir, 'agg0.sqlite')).filter((r) => r.status === 'signed').slice(-5);
+                // The round starts a little after its tick (startedAt − epoch: timers, the hub reads before it).
+                const pre = median(recent.map((r) => r.startedAt - Number(r.epoch) + (r.timings.observeMs ?? 0) + (r.timings.buildMs ?? 0)));
+                const sign = median(recent.map((r) => r.timings.signMs ?? 0)) ?? 0;
+                const killAt = tick + (pre === undefined ? f.offsetMs : pre + u * sign);
                 const p = svc(target).proc!;
-                if (!p.running) return;
-                log.push(`${target}@${((killAt - t0) / 1000).toFixed(1)}s`);
-                void p.kill().then(() => new Promise((r) => setTimeout(r, f.restartAfterSec * 1000))).then(() => (stopping ? undefined : p.restart())).catch((err) => errors.push((err as Error).message));
-              }, Math.max(0, killAt - Date.now())),
+                timers.push(
+                  setTimeout(() => {
+                    if (stopping || !p.running) return;
+                    kills.push({ host: target, atMs: Date.now() });
+                    void p
+                      .kill()
+                      .then(() => new Promise((r) => setTimeout(r, f.restartAfterSec * 1000)))
+                      .then(() => (stopping ? undefined : p.restart()))
+                      .catch((err) => errors.push((err as Error).message));
+                  }, Math.max(0, killAt - Date.now())),
+                );
+              }, Math.max(0, tick - 300 - Date.now())),
             );
           }
-          timing.detail = `${f.count} SIGKILLs ${f.offsetMs} ms into ticks`;
-          Object.defineProperty(timing, 'kills', { get: () => log, enumerable: true });
           break;
         }
       }
@@ -525,6 +539,11 @@ export async function runScenario(s: TestbedScenario, opts: RunOptions = {}): Pr
     await new Promise((r) => setTimeout(r, 3000));
 
     progress(`${s.name}: measuring`);
+    const allRounds = aggHosts.flatMap((h) => readRounds(h, join(dir, `${h}.sqlite`)));
+    for (const { timing, kills } of signKills) {
+      const hit = kills.filter((k) => inSigningPhase(k.atMs, allRounds));
+      timing.detail = `${kills.length} SIGKILLs (${kills.map((k) => `${k.host}@${((k.atMs - t0) / 1000).toFixed(1)}s`).join(' ')}); ${hit.length} landed inside a round's signing phase`;
+    }
     const excused = s.expect.flatMap((e) => (typeof e === 'object' && 'noPostDuring' in e ? [e.noPostDuring] : []));
     const layers = [...new Set(faults.map((f) => f.layer))];
     if (Object.values(s.regions).some((r) => r.delayMs > 0) && fab.delayLayer) layers.unshift(fab.delayLayer);
@@ -562,6 +581,12 @@ export async function runScenario(s: TestbedScenario, opts: RunOptions = {}): Pr
     await fabric?.close().catch(() => undefined);
     if (mode === 'loopback') await stopAll().catch(() => undefined);
   }
+}
+
+function median(xs: readonly number[]): number | undefined {
+  if (xs.length === 0) return undefined;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
 }
 
 function sampleTruth(s: TestbedScenario, truth: ReturnType<typeof truthPaths>, fromMs: number, toMs: number): { tMs: number; prices: Record<string, number> }[] {

@@ -81,6 +81,8 @@ describe('testbed scenario errors name the field and the fix', () => {
     [{ ...base, regions: { eu: { delayMs: 10 } }, placement: { nodes: [3] } }, /placement\.nodes: counts add up to 3, not n=7/],
     [{ ...base, aggregators: { count: 3, intervalMs: 1000, slotMs: 600 } }, /aggregators\.slotMs: 2 standbys × slotMs 600 must be below intervalMs 1000/],
     [{ ...base, extra: 1 }, /unknown field\(s\) extra/],
+    [{ ...base, faults: [{ kind: 'clock', at: 5, until: 60, hosts: ['node1'], offsetSec: 2 }] }, /faults\.0\.at: a clock skew is set when the process starts/],
+    [{ ...base, faults: [{ kind: 'clock', at: 0, until: 60, hosts: ['nodes'], offsetSec: 2 }, { kind: 'clock', at: 0, until: 60, hosts: ['node3'], offsetSec: -2 }] }, /faults\.1\.hosts: node3 already has a clock fault \(faults\.0\)/],
   ])('%#', (raw, re) => {
     expect(refusal(raw)).toMatch(re);
   });

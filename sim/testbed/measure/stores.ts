@@ -21,6 +21,8 @@ export interface RoundRecord {
   postingReason: string | null;
   txStatus: string | null;
   totalMs: number | null;
+  /** Phase durations of the round (observeMs, buildMs, signMs, …). */
+  timings: Record<string, number>;
 }
 
 export interface SignedRecord {
@@ -68,11 +70,23 @@ export function readRounds(aggregator: string, file: string): RoundRecord[] {
         postingReason: r.posting_reason,
         txStatus: r.tx_status,
         totalMs: typeof timings.totalMs === 'number' ? timings.totalMs : null,
+        timings,
       };
     });
   } finally {
     db.close();
   }
+}
+
+/**
+ * Whether a kill at `killMs` fell in a round's signing phase: after observation and report
+ * building, before the signatures were gathered (startedAt + observeMs + buildMs, + signMs].
+ */
+export function inSigningPhase(killMs: number, rounds: readonly RoundRecord[]): RoundRecord | undefined {
+  return rounds.find((r) => {
+    const from = r.startedAt + (r.timings.observeMs ?? 0) + (r.timings.buildMs ?? 0);
+    return (r.timings.signMs ?? 0) > 0 && killMs >= from && killMs <= from + r.timings.signMs!;
+  });
 }
 
 /** Every signature one node's store recorded. */

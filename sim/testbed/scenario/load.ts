@@ -96,7 +96,16 @@ export function parseTestbedScenario(raw: unknown, source = 'scenario'): Testbed
       if (f.count > ticks * selectCount(topo, f.hosts)) fail(`${field}.count`, `${f.count} kills do not fit in ${ticks} ticks of ${f.hosts.join(',')}; widen [at, until] or lower count`);
     }
     if (f.kind === 'clock' && f.offsetSec === 0 && f.driftPpm === 0) fail(`${field}`, 'a clock fault needs offsetSec and/or driftPpm');
+    if (f.kind === 'clock' && f.at !== 0) fail(`${field}.at`, 'a clock skew is set when the process starts (libfaketime reads it at exec); use at: 0 (and until: durationSec)');
     return { ...f, until, id };
+  });
+  const clocked = new Map<string, string>();
+  s.faults.forEach((f, i) => {
+    if (f.kind !== 'clock') return;
+    for (const h of f.hosts.flatMap((x) => selectHosts(topo, x))) {
+      if (clocked.has(h)) fail(`faults.${i}.hosts`, `${h} already has a clock fault (${clocked.get(h)}); a process has one clock`);
+      clocked.set(h, `faults.${i}`);
+    }
   });
   s.expect.forEach((e, i) => {
     const field = `expect.${i}`;

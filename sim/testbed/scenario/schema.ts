@@ -62,7 +62,7 @@ export const FaultSchema = z.discriminatedUnion('kind', [
     /** How many SIGKILLs over [at, until], each at a round's signing phase. */
     count: z.number().int().positive().max(1000),
     hosts: selectors.default(['nodes']),
-    /** Milliseconds after the tick's start the signing phase is under way (observe done). */
+    /** Milliseconds after the tick's start to kill before any round has signed; later kills aim at the recent rounds' signing phase. */
     offsetMs: z.number().int().nonnegative().max(10_000).default(250),
     restartAfterSec: z.number().positive().max(600).default(1),
   }),
