@@ -20,7 +20,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { JsonRpcProvider, Wallet } from 'ethers';
+import { FetchRequest, JsonRpcProvider, Wallet } from 'ethers';
 import { parse as parseYaml, stringify } from 'yaml';
 import { committeeConfigDigest, dealerKeygen, feedId } from '../../protocol/index.ts';
 import { ANVIL_BIN, ANVIL_KEYS } from '../../contracts/anvil.ts';
@@ -265,7 +265,9 @@ export async function runScenario(s: TestbedScenario, opts: RunOptions = {}): Pr
     const anvilArgs = ['--host', fab.addr('anvil'), '--port', String(svc('anvil').bindPort), '--chain-id', '31337', '--block-time', '1', '--state', join(dir, 'anvil-state.json'), '--state-interval', '1'];
     svc('anvil').proc = await fab.start('anvil', 'anvil', ANVIL_BIN, anvilArgs, clockOf.get('anvil'));
     const rpcUrl = await fab.reach('anvil', svc('anvil').port);
-    const provider = new JsonRpcProvider(rpcUrl, 31337, { staticNetwork: true, pollingInterval: 500 });
+    const rpc = new FetchRequest(rpcUrl);
+    rpc.timeout = 15_000; // a dead RPC must fail the measure, not hang it
+    const provider = new JsonRpcProvider(rpc, 31337, { staticNetwork: true, pollingInterval: 500 });
     for (let k = 0; ; k++) {
       try {
         await provider.getBlockNumber();
@@ -547,7 +549,9 @@ export async function runScenario(s: TestbedScenario, opts: RunOptions = {}): Pr
     const excused = s.expect.flatMap((e) => (typeof e === 'object' && 'noPostDuring' in e ? [e.noPostDuring] : []));
     const layers = [...new Set(faults.map((f) => f.layer))];
     if (Object.values(s.regions).some((r) => r.delayMs > 0) && fab.delayLayer) layers.unshift(fab.delayLayer);
-    const measures = await measureRun({
+    const gone = hosts.filter((h) => svc(h).proc && !svc(h).proc!.running);
+    if (gone.length === hosts.length) throw new Error(`every process of the run had ended before the measure (something outside this run stopped them: another run's \`testbed down\`?); logs in ${dir}/logs`);
+    const measures = await withTimeout(120_000, 'measuring the run', measureRun({
       scenario: s.name,
       n: s.n,
       t: s.t,
@@ -567,7 +571,7 @@ export async function runScenario(s: TestbedScenario, opts: RunOptions = {}): Pr
       excused,
       activeKillMs,
       layer: [...new Set(layers)].join('+') || 'none',
-    });
+    }));
     provider.destroy();
     const logs = Object.fromEntries(hosts.map((h) => [h, [join(dir, 'logs', `${h}-${h}.log`)]]));
     const expectations = judge(s.expect, measures, { select, logs });
@@ -581,6 +585,11 @@ export async function runScenario(s: TestbedScenario, opts: RunOptions = {}): Pr
     await fabric?.close().catch(() => undefined);
     if (mode === 'loopback') await stopAll().catch(() => undefined);
   }
+}
+
+function withTimeout<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p, new Promise<never>((_, fail) => (timer = setTimeout(() => fail(new Error(`${what}: no answer within ${ms / 1000} s (is anvil still up?)`)), ms)))]).finally(() => clearTimeout(timer));
 }
 
 function median(xs: readonly number[]): number | undefined {
