@@ -74,6 +74,14 @@ describe('failover and recovery', () => {
     expect(failoverTicks(ticks, posts, null, w, 2).ticks).toBeNull();
   });
 
+  it('a kill after the active posted in its tick counts from the next tick', () => {
+    const posts = [post(499, 100), post(503, 100), post(506, 100, 1)];
+    const ticks = computeTicks(w, [feed], posts, flat, { decisions: [...decisions([503]), { epoch: BigInt(506 * I + 1), postingReason: 'heartbeat' }] });
+    const f = failoverTicks(ticks, posts, T0 + 3 * I + 1500, w, 2);
+    expect(f.ticks).toBe(0); // first needed after the kill: 506, posted by the standby then
+    expect(f.rawTicks).toBe(3);
+  });
+
   it('recovery: from the first needed tick after a heal to the first post; null when nothing healed', () => {
     const posts = [post(499, 100), post(512, 100)];
     const ticks = computeTicks(w, [feed], posts, flat);

@@ -25,9 +25,9 @@
  *   Ticks of excused windows (faults during which the scenario expects no post, such as a
  *   quorum cut; they are judged by `noPostDuring`) count for neither.
  *
- * failoverTicks: from the tick of the active aggregator's kill to the first accepted report
- *   of a standby (epoch residue ≠ 0 mod the aggregator count, `epochAtMs`), counted from the
- *   first tick at/after the kill that needed a post (a standby posts only when the policy
+ * failoverTicks: from the active aggregator's kill to the first accepted report of a standby
+ *   (epoch residue ≠ 0 mod the aggregator count, `epochAtMs`), counted from the first tick
+ *   that starts after the kill (the active acts at its tick's start) and needed a post (a standby posts only when the policy
  *   says so; a quiet feed would otherwise be read as a slow failover). The raw distance from
  *   the kill is kept beside it.
  * recoveryTicks: for each fault that ended within the run, the ticks from the first needed
@@ -165,7 +165,10 @@ export function failoverTicks(ticks: readonly TickInfo[], posts: readonly Post[]
   const lastTick = ticks.at(-1)?.tick ?? killTick;
   if (!standby) return { ticks: lastTick - killTick + 1, rawTicks: null, detail: `no standby report accepted after the kill at tick ${killTick}` };
   const st = tickOfEpoch(standby.epoch, w.intervalMs);
-  const anchor = firstNeeded(ticks, killTick)?.tick ?? killTick;
+  // The first tick the active aggregator would have acted in after its death starts at or
+  // after the kill (it acts at its tick's start): the kill's own tick was already its.
+  const firstDead = Math.ceil(killMs / w.intervalMs);
+  const anchor = Math.min(st, firstNeeded(ticks, firstDead)?.tick ?? firstDead);
   return { ticks: Math.max(0, st - anchor), rawTicks: st - killTick, detail: `killed in tick ${killTick}; first tick needing a post ${anchor}; standby's first accepted report (epoch ${standby.epoch}) in tick ${st}` };
 }
 
