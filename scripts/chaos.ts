@@ -56,6 +56,9 @@ if (o.mode !== 'loopback') {
   }
 }
 
+// Say who ended us: the testbed tears down on SIGINT/SIGTERM, and a silent stop is a mystery.
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.prependListener(sig, () => log(`chaos: received ${sig}; tearing down`));
+
 const runs: TestbedRun[] = [];
 for (const s of scenarios) {
   log(`chaos: ${s.name} (n=${s.n}, t=${s.t}, ${s.durationSec} s, ${s.faults.length} faults)`);

@@ -232,6 +232,7 @@ export async function runScenario(s: TestbedScenario, opts: RunOptions = {}): Pr
   }
 
   let fabric: Fabric | undefined;
+  let provider: JsonRpcProvider | undefined;
   const timers: NodeJS.Timeout[] = [];
   let stopping = false;
   try {
@@ -267,7 +268,7 @@ export async function runScenario(s: TestbedScenario, opts: RunOptions = {}): Pr
     const rpcUrl = await fab.reach('anvil', svc('anvil').port);
     const rpc = new FetchRequest(rpcUrl);
     rpc.timeout = 15_000; // a dead RPC must fail the measure, not hang it
-    const provider = new JsonRpcProvider(rpc, 31337, { staticNetwork: true, pollingInterval: 500 });
+    provider = new JsonRpcProvider(rpc, 31337, { staticNetwork: true, pollingInterval: 500 });
     for (let k = 0; ; k++) {
       try {
         await provider.getBlockNumber();
@@ -540,7 +541,7 @@ export async function runScenario(s: TestbedScenario, opts: RunOptions = {}): Pr
     await sampler;
     await new Promise((r) => setTimeout(r, 3000));
 
-    progress(`${s.name}: measuring`);
+    progress(`${s.name}: reading the chain, the stores and the samples`);
     const allRounds = aggHosts.flatMap((h) => readRounds(h, join(dir, `${h}.sqlite`)));
     for (const { timing, kills } of signKills) {
       const hit = kills.filter((k) => inSigningPhase(k.atMs, allRounds));
@@ -572,17 +573,29 @@ export async function runScenario(s: TestbedScenario, opts: RunOptions = {}): Pr
       activeKillMs,
       layer: [...new Set(layers)].join('+') || 'none',
     }));
-    provider.destroy();
     const logs = Object.fromEntries(hosts.map((h) => [h, [join(dir, 'logs', `${h}-${h}.log`)]]));
+    progress(`${s.name}: measured (${measures.details.acceptedReports} reports accepted); stopping`);
     const expectations = judge(s.expect, measures, { select, logs });
     if (errors.length) expectations.push({ expect: 'faults applied without error', ok: false, actual: errors.slice(0, 3).join('; ') });
     return { ...measures, pass: expectations.every((e) => e.ok), expectations, dir, mode: fab.mode, runId: fab.runId, wallMs: Date.now() - wall0 };
   } catch (err) {
+    progress(`${s.name}: error: ${(err as Error).message}`);
     return empty('', mode, (err as Error).message);
   } finally {
     stopping = true;
     for (const t of timers) clearTimeout(t);
-    await fabric?.close().catch(() => undefined);
+    provider?.destroy();
+    // Bounded: a teardown that hangs (a forwarder waiting on a kept-alive connection) must
+    // not hold the suite; the run's namespaces are then removed by name.
+    const closed = await withTimeout(45_000, 'closing the testbed', fabric?.close() ?? Promise.resolve()).then(
+      () => true,
+      () => false,
+    );
+    if (!closed && fabric?.runId) {
+      progress(`${s.name}: teardown did not finish in 45 s; removing testbed ${fabric.runId} by name`);
+      const { downAll } = await import('./net/index.ts');
+      await downAll(2000, fabric.runId).catch(() => undefined);
+    }
     if (mode === 'loopback') await stopAll().catch(() => undefined);
   }
 }
