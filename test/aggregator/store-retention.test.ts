@@ -73,8 +73,8 @@ describe('RoundStore.prune', () => {
     }
   });
 
-  it('dbRetention defaults to 100,000 rounds pruned every 600 s; 0 rounds is refused', () => {
-    expect(AggregatorConfigSchema.shape.dbRetention.parse(undefined)).toEqual({ retainRounds: 100_000, pruneEverySec: 600 });
+  it('dbRetention defaults to 20,000 rounds pruned every 600 s; 0 rounds is refused', () => {
+    expect(AggregatorConfigSchema.shape.dbRetention.parse(undefined)).toEqual({ retainRounds: 20_000, pruneEverySec: 600 });
     expect(AggregatorConfigSchema.shape.dbRetention.parse({ retainRounds: 500 })).toEqual({ retainRounds: 500, pruneEverySec: 600 });
     expect(AggregatorConfigSchema.shape.dbRetention.safeParse({ retainRounds: 0 }).success).toBe(false);
   });
