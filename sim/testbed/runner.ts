@@ -383,7 +383,7 @@ export async function runScenario(s: TestbedScenario, opts: RunOptions = {}): Pr
       await fab.net!.setDelayProfile({ ...baseProfile, hosts: hostsDelay });
     };
     const rng = new Rng(s.seed).fork('kills');
-    const signKills: { timing: FaultTiming; kills: { host: string; atMs: number }[] }[] = [];
+    const signKills: { timing: FaultTiming; kills: { host: string; atMs: number; trigger: string }[] }[] = [];
 
     for (const f of s.faults) {
       const layer = layerOf(f.kind, fab.delayLayer);
@@ -455,38 +455,53 @@ export async function runScenario(s: TestbedScenario, opts: RunOptions = {}): Pr
           break;
         }
         case 'kill-during-sign': {
-          // Aimed at the signing phase: each kill waits for its tick's start, then for the
-          // recent signed rounds' median start lag + observe + build time (agg0's round
-          // database) plus a random part of their median signing time; offsetMs until a round
-          // has signed. Whether each kill landed inside a signing phase is checked afterwards.
+          // Each kill picks a node and arms a one-shot trigger on its log: the node's
+          // "report signed" line (written once the signature is recorded in its store and
+          // computed, as it answers) fires the SIGKILL at once, while the aggregator is still
+          // gathering the other signatures. When no line comes within two ticks, the kill
+          // falls back to a timed aim (the recent rounds' start lag + observe + build time,
+          // plus a random part of their signing time). Whether each kill landed inside a
+          // round's signing phase is checked afterwards from the round databases.
           const per = ((f.until - f.at) * 1000) / f.count;
-          const kills: { host: string; atMs: number }[] = [];
+          const kills: { host: string; atMs: number; trigger: string }[] = [];
           signKills.push({ timing, kills });
+          const armed = new Map<string, () => void>();
+          for (const h of new Set(hostsOf)) {
+            svc(h).proc!.onLine((line) => {
+              if (line.includes('"report signed"')) armed.get(h)?.();
+            });
+          }
+          const fire = (target: string, trigger: string) => {
+            armed.delete(target);
+            const p = svc(target).proc!;
+            if (stopping || !p.running) return;
+            kills.push({ host: target, atMs: Date.now(), trigger });
+            void p
+              .kill()
+              .then(() => new Promise((r) => setTimeout(r, f.restartAfterSec * 1000)))
+              .then(() => (stopping ? undefined : p.restart()))
+              .catch((err) => errors.push((err as Error).message));
+          };
           for (let k = 0; k < f.count; k++) {
             const target = hostsOf[Math.floor(rng.next() * hostsOf.length)]!;
             const u = rng.next();
-            const tick = Math.ceil((t0 + f.at * 1000 + k * per) / s.aggregators.intervalMs) * s.aggregators.intervalMs;
+            const armAt = t0 + f.at * 1000 + k * per;
             timers.push(
               setTimeout(() => {
                 if (stopping) return;
+                armed.set(target, () => fire(target, 'log'));
+                const tick = (Math.ceil(Date.now() / s.aggregators.intervalMs) + 1) * s.aggregators.intervalMs;
                 const recent = readRounds('agg0', join(dir, 'agg0.sqlite')).filter((r) => r.status === 'signed').slice(-5);
                 // The round starts a little after its tick (startedAt − epoch: timers, the hub reads before it).
                 const pre = median(recent.map((r) => r.startedAt - Number(r.epoch) + (r.timings.observeMs ?? 0) + (r.timings.buildMs ?? 0)));
                 const sign = median(recent.map((r) => r.timings.signMs ?? 0)) ?? 0;
                 const killAt = tick + (pre === undefined ? f.offsetMs : pre + u * sign);
-                const p = svc(target).proc!;
                 timers.push(
                   setTimeout(() => {
-                    if (stopping || !p.running) return;
-                    kills.push({ host: target, atMs: Date.now() });
-                    void p
-                      .kill()
-                      .then(() => new Promise((r) => setTimeout(r, f.restartAfterSec * 1000)))
-                      .then(() => (stopping ? undefined : p.restart()))
-                      .catch((err) => errors.push((err as Error).message));
+                    if (armed.has(target)) fire(target, 'timed');
                   }, Math.max(0, killAt - Date.now())),
                 );
-              }, Math.max(0, tick - 300 - Date.now())),
+              }, Math.max(0, armAt - Date.now())),
             );
           }
           break;
@@ -545,7 +560,7 @@ export async function runScenario(s: TestbedScenario, opts: RunOptions = {}): Pr
     const allRounds = aggHosts.flatMap((h) => readRounds(h, join(dir, `${h}.sqlite`)));
     for (const { timing, kills } of signKills) {
       const hit = kills.filter((k) => inSigningPhase(k.atMs, allRounds));
-      timing.detail = `${kills.length} SIGKILLs (${kills.map((k) => `${k.host}@${((k.atMs - t0) / 1000).toFixed(1)}s`).join(' ')}); ${hit.length} landed inside a round's signing phase`;
+      timing.detail = `${kills.length} SIGKILLs (${kills.map((k) => `${k.host}@${((k.atMs - t0) / 1000).toFixed(1)}s/${k.trigger}`).join(' ')}); ${hit.length} landed inside a round's signing phase, ${kills.filter((k) => k.trigger === 'log').length} right after the node logged a signature`;
     }
     const excused = s.expect.flatMap((e) => (typeof e === 'object' && 'noPostDuring' in e ? [e.noPostDuring] : []));
     const layers = [...new Set(faults.map((f) => f.layer))];
