@@ -20,7 +20,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { FetchRequest, JsonRpcProvider, Wallet } from 'ethers';
+import { FetchRequest, JsonRpcProvider, NonceManager, Wallet } from 'ethers';
 import { parse as parseYaml, stringify } from 'yaml';
 import { committeeConfigDigest, dealerKeygen, feedId } from '../../protocol/index.ts';
 import { ANVIL_BIN, ANVIL_KEYS } from '../../contracts/anvil.ts';
@@ -254,18 +254,11 @@ export async function runScenario(s: TestbedScenario, opts: RunOptions = {}): Pr
     const clockOf = new Map<string, FaketimeSpec>();
     for (const f of s.faults) if (f.kind === 'clock') for (const h of select(f.hosts)) clockOf.set(h, { offsetMs: f.offsetSec * 1000, rate: 1 + f.driftPpm / 1e6 });
 
-    if (useRelays) {
-      progress(`starting ${hosts.length} delay relays`);
-      for (const h of hosts) await fab.net!.startRelay(h, svc(h).port, svc(h).bindPort);
-    }
-    if (fab.net && Object.keys(s.regions).length) {
-      await fab.net.setDelayProfile({ regions: s.regions });
-    }
 
     progress(`${s.name}: starting anvil (${fab.mode})`);
     const anvilArgs = ['--host', fab.addr('anvil'), '--port', String(svc('anvil').bindPort), '--chain-id', '31337', '--block-time', '1', '--state', join(dir, 'anvil-state.json'), '--state-interval', '1'];
     svc('anvil').proc = await fab.start('anvil', 'anvil', ANVIL_BIN, anvilArgs, clockOf.get('anvil'));
-    const rpcUrl = await fab.reach('anvil', svc('anvil').port);
+    const rpcUrl = await fab.reach('anvil', svc('anvil').bindPort);
     const rpc = new FetchRequest(rpcUrl);
     rpc.timeout = 15_000; // a dead RPC must fail the measure, not hang it
     provider = new JsonRpcProvider(rpc, 31337, { staticNetwork: true, pollingInterval: 500 });
@@ -279,11 +272,21 @@ export async function runScenario(s: TestbedScenario, opts: RunOptions = {}): Pr
       }
     }
     const dealer = dealerKeygen(s.t, s.n);
-    const deployer = new Wallet(ANVIL_KEYS[0]!, provider);
+    const deployer = new NonceManager(new Wallet(ANVIL_KEYS[0]!, provider));
     const hub = await deployHub(deployer, dealer, { maxFutureDrift: 60 });
     const hubAddress = await hub.getAddress();
     await addFeeds(hub, s.feeds.map((f) => f.name), { deviationBps: 1000, confirmations: 2, confirmationTime: 10, maxStaleness: 3600, heartbeat: 3600 });
     const fromBlock = await provider.getBlockNumber();
+
+    // Relays (delay) come after the deployment: the runner talks to anvil on its private port
+    // (an observer, not a host of the network), the hosts through the relays.
+    if (useRelays) {
+      progress(`${s.name}: starting ${hosts.length} delay relays`);
+      for (const h of hosts) await fab.net!.startRelay(h, svc(h).port, svc(h).bindPort);
+    }
+    if (fab.net && Object.keys(s.regions).length) {
+      await fab.net.setDelayProfile({ regions: s.regions });
+    }
 
     progress(`${s.name}: keys and configs for n=${s.n}, t=${s.t}, ${s.aggregators.count} aggregators`);
     const identities = Array.from({ length: s.n }, () => ed25519.utils.randomSecretKey());
