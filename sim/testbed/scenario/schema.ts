@@ -136,10 +136,10 @@ export const TestbedScenarioSchema = z.strictObject({
       observeTimeoutMs: z.number().int().positive().max(60_000).default(1500),
       signTimeoutMs: z.number().int().positive().max(60_000).default(1500),
       graceMs: z.number().int().nonnegative().max(10_000).default(250),
-      /** One chain JSON-RPC request (aggregator chain.rpcTimeoutMs). The product default, 300 s, leaves an aggregator deaf for minutes after an RPC outage (rpc-outage scenario). */
-      rpcTimeoutMs: z.number().int().min(1000).max(600_000).default(5000),
+      /** One chain JSON-RPC request (aggregator chain.rpcTimeoutMs); default 5000 here. The product default, 300 s, leaves an aggregator deaf for minutes after an RPC outage (rpc-outage scenario). */
+      rpcTimeoutMs: z.number().int().min(1000).max(600_000).optional(),
     })
-    .default({ count: 2, intervalMs: 2000, slotMs: 700, observeTimeoutMs: 1500, signTimeoutMs: 1500, graceMs: 250, rpcTimeoutMs: 5000 }),
+    .default({ count: 2, intervalMs: 2000, slotMs: 700, observeTimeoutMs: 1500, signTimeoutMs: 1500, graceMs: 250 }),
   feeds: z.array(FeedSchema).min(1).max(8),
   /** USD-quoted venues by default (a USDT-quoted one needs a USDT/USD conversion feed). */
   venues: z.array(venueId).min(3).default(['coinbase', 'kraken', 'bitstamp']),
