@@ -33,8 +33,8 @@ export const AggregatorConfigSchema = z.strictObject({
     feeBumpPct: z.number().min(10).max(200).default(15),
     maxReplacements: z.number().int().nonnegative().default(4),
     confirmTimeoutSec: z.number().positive().default(180),
-    /** One JSON-RPC HTTP request (ethers' FetchRequest timeout, its default 300 s); failures are retried. */
-    rpcTimeoutMs: z.number().int().min(1_000).max(600_000).default(300_000),
+    /** One JSON-RPC HTTP request (ethers' FetchRequest timeout; its own default of 300 s kept an aggregator stuck for minutes on requests sent during an RPC outage); failures are retried. */
+    rpcTimeoutMs: z.number().int().min(1_000).max(600_000).default(10_000),
   }),
   feeds: z
     .array(

@@ -77,7 +77,7 @@ describe('aggregator config', () => {
     const d = loadConfig(write(base));
     expect(d.config.listen).toEqual({ host: '127.0.0.1', port: 7600 });
     expect(d.config.nodeTransport).toEqual({ idleMs: 4000 });
-    expect(d.config.chain.rpcTimeoutMs).toBe(300_000);
+    expect(d.config.chain.rpcTimeoutMs).toBe(10_000);
     expect(d.nodeTls.size).toBe(0);
   });
 
