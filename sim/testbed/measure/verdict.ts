@@ -62,8 +62,9 @@ export function judge(expect: readonly Expectation[], run: RunMeasures, ctx: Ver
       if (!f) return { expect: label, ok: false, actual: 'fault never happened' };
       const from = f.fromMs + e.graceSec * 1000;
       const to = f.toMs ?? run.details.window.endMs;
-      const during = run.details.posts.filter((p) => Number(p.epoch) >= from && Number(p.epoch) < to);
-      return { expect: label, ok: during.length === 0, actual: during.length === 0 ? 'none accepted' : `${during.length} accepted (epochs ${during.slice(0, 4).map((p) => p.epoch).join(', ')})` };
+      // By the block that accepted it (a report signed before or during the fault and landed after it is not a post during it).
+      const during = run.details.posts.filter((p) => p.blockTime * 1000 >= from && p.blockTime * 1000 < to);
+      return { expect: label, ok: during.length === 0, actual: during.length === 0 ? 'none accepted' : `${during.length} accepted (epochs ${during.slice(0, 4).map((p) => `${p.epoch} in block time ${p.blockTime}`).join(', ')})` };
     }
     if ('unhealthyNamed' in e) {
       const u = e.unhealthyNamed;
