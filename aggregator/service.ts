@@ -58,6 +58,9 @@ export class AggregatorService {
   private lastSeenEpoch: bigint | null = null;
   private lastOutcome: TickOutcome | undefined;
   private lastRoundAt = 0;
+  /** Rounds failed in a row (no quorum of observations or partials), and the last reason. */
+  private failedInARow = 0;
+  private lastFailure = '';
   private lastChain = new Map<string, OnchainFeedState>();
   private readonly now: () => number;
 
@@ -171,6 +174,12 @@ export class AggregatorService {
     };
     const r = await this.engine.run(epoch, this.o.feeds.map((f) => f.id), select);
     this.lastRoundAt = this.now();
+    if (r.status === 'failed') {
+      this.failedInARow++;
+      this.lastFailure = `${r.failure?.code ?? 'failed'}: ${r.failure?.message ?? 'no reason given'}`;
+    } else {
+      this.failedInARow = 0;
+    }
     this.observeMetrics(r);
     this.o.store.recordRound(r, { reason: pullOnly ? 'pull' : postingReason, decisions });
     const summary = {
@@ -297,14 +306,43 @@ export class AggregatorService {
 
   /** Healthy when a round ran (or a standby check happened) within three intervals. */
   health(): { ok: boolean; message: string } {
-    const age = this.now() - this.lastRoundAt;
-    const limit = 3 * this.o.schedule.intervalMs;
-    if (!this.running) return { ok: false, message: 'not running' };
-    if (this.lastOutcome?.kind === 'standby_skip') return { ok: true, message: 'standby: the active aggregator is posting' };
-    if (this.lastRoundAt === 0) return { ok: true, message: 'starting: no round yet' };
-    if (age > limit) return { ok: false, message: `no round for ${Math.round(age / 1000)} s (more than 3 intervals)` };
-    return { ok: true, message: 'ok' };
+    return healthOf({
+      running: this.running,
+      standby: this.lastOutcome?.kind === 'standby_skip',
+      nowMs: this.now(),
+      lastRoundAt: this.lastRoundAt,
+      intervalMs: this.o.schedule.intervalMs,
+      failedInARow: this.failedInARow,
+      lastFailure: this.lastFailure,
+    });
   }
+}
+
+/** Failed rounds in a row after which /health reports the aggregator unhealthy. */
+export const FAILED_ROUNDS_UNHEALTHY = 2;
+
+export interface HealthInput {
+  running: boolean;
+  /** The last tick was a standby's skip (the active aggregator is posting). */
+  standby: boolean;
+  nowMs: number;
+  /** When the last round ended (0: none yet). */
+  lastRoundAt: number;
+  intervalMs: number;
+  failedInARow: number;
+  lastFailure: string;
+}
+
+/** What /health answers, from the service's state (pure, so each branch is tested alone). */
+export function healthOf(h: HealthInput): { ok: boolean; message: string } {
+  if (!h.running) return { ok: false, message: 'not running' };
+  if (h.standby) return { ok: true, message: 'standby: the active aggregator is posting' };
+  if (h.lastRoundAt === 0) return { ok: true, message: 'starting: no round yet' };
+  const age = h.nowMs - h.lastRoundAt;
+  if (age > 3 * h.intervalMs) return { ok: false, message: `no round for ${Math.round(age / 1000)} s (more than 3 intervals)` };
+  // A round that runs but cannot reach quorum is no better than no round: say so, with why.
+  if (h.failedInARow >= FAILED_ROUNDS_UNHEALTHY) return { ok: false, message: `no quorum: the last ${h.failedInARow} rounds failed; last: ${h.lastFailure}` };
+  return { ok: true, message: 'ok' };
 }
 
 function describeOutcome(o: TickOutcome): Record<string, unknown> {

@@ -10,6 +10,7 @@ import { RoundStore } from '../../aggregator/store.ts';
 import { AggregatorMetrics } from '../../aggregator/metrics.ts';
 import { createAggregatorApp, listen } from '../../aggregator/server.ts';
 import { epochFor } from '../../aggregator/schedule.ts';
+import { healthOf } from '../../aggregator/service.ts';
 import type { HubReader } from '../../aggregator/chain/hub.ts';
 import type { OnchainFeedState } from '../../aggregator/policy.ts';
 import type { TransmitOutcome } from '../../aggregator/chain/transmitter.ts';
@@ -173,6 +174,43 @@ describe('aggregator service', () => {
       [304_001n, 'agg1'],
     ]);
     for (const s of [active, standby]) s.store.close();
+  });
+
+  it('/health: unhealthy with the reason after two failed rounds in a row (no quorum), healthy again after a round succeeds', () => {
+    const base = { running: true, standby: false, nowMs: 10_000, lastRoundAt: 9_500, intervalMs: 1000, failedInARow: 0, lastFailure: '' };
+    expect(healthOf(base)).toEqual({ ok: true, message: 'ok' });
+    expect(healthOf({ ...base, failedInARow: 1, lastFailure: 'too_few_observations: x' }).ok).toBe(true);
+    expect(healthOf({ ...base, failedInARow: 2, lastFailure: 'too_few_observations: 2 valid observation(s) of 4 nodes, need t=3' })).toEqual({
+      ok: false,
+      message: 'no quorum: the last 2 rounds failed; last: too_few_observations: 2 valid observation(s) of 4 nodes, need t=3',
+    });
+    expect(healthOf({ ...base, running: false })).toEqual({ ok: false, message: 'not running' });
+    expect(healthOf({ ...base, lastRoundAt: 5_000 })).toEqual({ ok: false, message: 'no round for 5 s (more than 3 intervals)' });
+    expect(healthOf({ ...base, standby: true, failedInARow: 5 }).ok).toBe(true);
+    expect(healthOf({ ...base, lastRoundAt: 0 })).toEqual({ ok: true, message: 'starting: no round yet' });
+  });
+
+  it('counts failed rounds in a row from real rounds: nodes without prices fail twice, then a priced round resets the count', async () => {
+    const tc = makeTestCommittee({ n: 4 });
+    const hub = new FakeHub(tc.configDigest);
+    const a = make(tc, hub, join(tmp(), 'a.db'));
+    const state = a.service as unknown as { failedInARow: number; lastFailure: string };
+    a.prices.btc = null as unknown as bigint;
+    a.prices.eth = null as unknown as bigint;
+    for (const k of [1, 2]) {
+      clock += 10;
+      const out = await a.service.tick(700 + k);
+      expect(out.kind === 'round' && out.round.status).toBe('failed');
+      expect(state.failedInARow).toBe(k);
+    }
+    expect(state.lastFailure).toMatch(/^\w+: /);
+    a.prices.btc = 6_000_000_000_000n;
+    a.prices.eth = 300_000_000_000n;
+    clock += 10;
+    const ok = await a.service.tick(703);
+    expect(ok.kind === 'round' && ok.round.status).not.toBe('failed');
+    expect(state.failedInARow).toBe(0);
+    a.store.close();
   });
 
   it('epochs of aggregators k of m never collide and stay above the floor', () => {
