@@ -6,7 +6,11 @@
  * failed fetches the circuit opens for `coolDownMs`; requests fail fast with `cooling_down`.
  * When the cool-down ends the circuit is half-open: one trial fetch goes out; success closes it,
  * failure opens it again. A 429 whose `Retry-After` exceeds the retry budget opens it at once
- * until that time, which is what the venue asked for.
+ * until that time, which is what the venue asked for. A failure without any answer from the
+ * venue (connection refused or unreachable, timeout: our own network may be what failed) opens
+ * it for the shorter `transportCoolDownMs`: a trial every few seconds costs a silent venue
+ * nothing, and a node whose own link was cut prices again within seconds of the heal instead
+ * of waiting out a cool-down meant for a venue that answered badly.
  *
  *   closed --(threshold failures)--> open --(cool-down over, one trial)--> half_open
  *   half_open --(success)--> closed       half_open --(failure)--> open
@@ -16,6 +20,8 @@ import type { CircuitState, SourceHealth } from './types.ts';
 export interface BreakerOptions {
   failureThreshold: number;
   coolDownMs: number;
+  /** Cool-down after failures where the venue never answered (at most `coolDownMs`). */
+  transportCoolDownMs?: number;
   now: () => number;
 }
 
@@ -48,13 +54,17 @@ export class CircuitBreaker {
     this.state = 'closed';
   }
 
-  /** A failed fetch; `holdMs` (from a long Retry-After) opens the circuit for at least that long. */
-  recordFailure(holdMs?: number): void {
+  /**
+   * A failed fetch; `holdMs` (from a long Retry-After) opens the circuit for at least that long;
+   * `transport` marks a failure where the venue never answered (shorter cool-down, see header).
+   */
+  recordFailure(holdMs?: number, transport = false): void {
     this.failures += 1;
     const wasTrial = this.state === 'half_open';
     this.trialInFlight = false;
     if (wasTrial || this.failures >= this.opts.failureThreshold || holdMs !== undefined) {
-      this.toOpen(Math.max(this.opts.coolDownMs, holdMs ?? 0));
+      const base = transport ? Math.min(this.opts.coolDownMs, this.opts.transportCoolDownMs ?? this.opts.coolDownMs) : this.opts.coolDownMs;
+      this.toOpen(Math.max(base, holdMs ?? 0));
     }
   }
 

@@ -23,6 +23,8 @@ export interface SourceOptions extends Partial<RetryPolicy> {
   failureThreshold?: number;
   /** How long an open circuit refuses requests before a trial. Default 30 s. */
   coolDownMs?: number;
+  /** The same after failures where the venue never answered (refused, unreachable, timeout). Default 3 s. */
+  transportCoolDownMs?: number;
   /** A venue timestamp older than this is stale. Default 60 s. */
   maxStalenessMs?: number;
   /** A venue timestamp further in the future than this is rejected as garbage. Default 5 s. */
@@ -38,6 +40,7 @@ export interface SourceOptions extends Partial<RetryPolicy> {
 export const SOURCE_DEFAULTS = {
   failureThreshold: 3,
   coolDownMs: 30_000,
+  transportCoolDownMs: 3_000,
   maxStalenessMs: 60_000,
   maxClockSkewMs: 5_000,
   priceBounds: [1e-8, 1e8] as const,
@@ -69,6 +72,8 @@ interface Failure {
   retryAfterMs?: number;
   /** Set when the venue asked for a pause longer than we wait: hold the circuit open that long. */
   holdMs?: number;
+  /** No answer from the venue at all (refused, unreachable, timeout). */
+  transport?: boolean;
 }
 
 type Attempt = { quote: SourceQuote } | { failure: Failure };
@@ -84,6 +89,7 @@ export function createVenueSource(spec: VenueSpec, options: SourceOptions = {}):
   const breaker = new CircuitBreaker({
     failureThreshold: options.failureThreshold ?? SOURCE_DEFAULTS.failureThreshold,
     coolDownMs: options.coolDownMs ?? SOURCE_DEFAULTS.coolDownMs,
+    transportCoolDownMs: options.transportCoolDownMs ?? SOURCE_DEFAULTS.transportCoolDownMs,
     now,
   });
 
@@ -92,8 +98,8 @@ export function createVenueSource(spec: VenueSpec, options: SourceOptions = {}):
     const res = await httpGet(client, path, params, signal);
     if (!res.ok) {
       if (res.reason === 'aborted') return 'aborted';
-      if (res.reason === 'timeout') return { failure: { kind: 'timeout', what: `no answer within ${policy.timeoutMs} ms`, retryable: true } };
-      return { failure: { kind: 'http', what: `request failed (${res.message})`, retryable: true } };
+      if (res.reason === 'timeout') return { failure: { kind: 'timeout', what: `no answer within ${policy.timeoutMs} ms`, retryable: true, transport: true } };
+      return { failure: { kind: 'http', what: `request failed (${res.message})`, retryable: true, transport: true } };
     }
     const receivedAtMs = now();
     const { status, text } = res;
@@ -175,7 +181,7 @@ export function createVenueSource(spec: VenueSpec, options: SourceOptions = {}):
       }
       last = result.failure;
       if (!last.retryable) {
-        breaker.recordFailure(last.holdMs);
+        breaker.recordFailure(last.holdMs, last.transport);
         throw toError(last, feed, retry);
       }
     }
@@ -183,7 +189,7 @@ export function createVenueSource(spec: VenueSpec, options: SourceOptions = {}):
       breaker.recordNeutral();
       throw new SourceError('aborted', 'fetch aborted by caller', { source: id, feed });
     }
-    breaker.recordFailure(last.holdMs);
+    breaker.recordFailure(last.holdMs, last.transport);
     throw toError(last, feed, policy.retries);
   }
 

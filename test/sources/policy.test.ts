@@ -141,6 +141,23 @@ describe('cool-down', () => {
     expect(s.health()).toEqual({ state: 'closed', consecutiveFailures: 0 });
   });
 
+  it('a venue that never answers (connection refused) cools down for transportCoolDownMs (3 s), not the 30 s meant for bad answers', async () => {
+    const { createServer } = await import('node:net');
+    // A port that refuses connections: bound, then closed.
+    const probe = createServer();
+    const port = await new Promise<number>((ok) => probe.listen(0, '127.0.0.1', () => ok((probe.address() as { port: number }).port)));
+    await new Promise<void>((ok) => probe.close(() => ok()));
+    let now = NOW;
+    const s = createSource('binance', { baseUrl: `http://127.0.0.1:${port}`, now: () => now, retries: 0, failureThreshold: 3, coolDownMs: 30_000 });
+    for (let i = 0; i < 3; i++) expect((await rejection(s.fetch('BTC/USD'))).kind).toBe('http');
+    expect(s.health()).toEqual({ state: 'open', consecutiveFailures: 3, openUntilMs: NOW + 3_000 });
+    expect((await rejection(s.fetch('BTC/USD'))).kind).toBe('cooling_down');
+    // After 3 s a trial goes out (and fails again here, opening for another 3 s).
+    now += 3_000;
+    expect((await rejection(s.fetch('BTC/USD'))).kind).toBe('http');
+    expect(s.health()).toMatchObject({ state: 'open', openUntilMs: now + 3_000 });
+  });
+
   it('a success resets the failure count', async () => {
     const s = source({ retries: 0, failureThreshold: 2 });
     server.serve(outage, OK, outage);
