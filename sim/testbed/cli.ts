@@ -1,5 +1,5 @@
 /**
- * `aegis testbed up|down|status` (DESIGN-NOTES "CLI"). `up --hosts N` builds a bare testbed
+ * `aegis testbed up|down|status` (docs/running-over-real-networks.md, "The testbed"). `up --hosts N` builds a bare testbed
  * (hosts h1..hN) for manual poking (`ip netns exec aegis-tb-<runId>-h1 …`), prints names and
  * addresses, and stays until Ctrl-C (then tears down). `down` removes every `aegis-tb-*`
  * namespace after ending the processes inside it; `status` lists them. Without root each prints

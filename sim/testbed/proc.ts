@@ -1,5 +1,5 @@
 /**
- * Processes of the testbed (DESIGN-NOTES "proc.ts"): a command started inside a host's network
+ * Processes of the testbed (docs/running-over-real-networks.md, "The testbed"): a command started inside a host's network
  * namespace (`ip netns exec NS env K=V… cmd args…`; `ip` and `env` exec into the command, so the
  * PID held is the process that serves), with its own environment, one log file per process
  * (stdout and stderr, appended across restarts with a header line), optional libfaketime, and

@@ -1,5 +1,5 @@
 /**
- * A user-space TCP relay that adds one-way delay and jitter per source address (DESIGN-NOTES
+ * A user-space TCP relay that adds one-way delay and jitter per source address (docs/running-over-real-networks.md
  * "Delay and jitter without netem", as toxiproxy's latency toxic). It listens on the address
  * peers use (host:port) and forwards each connection to the service's private port
  * (host:port+1000 by convention) in the same namespace.

@@ -1,5 +1,5 @@
 /**
- * Runs one testbed scenario end to end (DESIGN-NOTES "Goal"): composes the network (dealer
+ * Runs one testbed scenario end to end (docs/running-over-real-networks.md, "The testbed"): composes the network (dealer
  * keys, committee file with node URLs at the hosts' addresses, node and aggregator YAML with
  * `listen.host` = the host's address, the venue-server and anvil processes), starts every
  * part as a real process on its host, schedules the scenario's faults, samples `/health`,
@@ -107,7 +107,7 @@ export function loopbackRefusal(s: TestbedScenario): string | undefined {
   return undefined;
 }
 
-/** The layer that produces each fault kind (DESIGN-NOTES: every report says which). */
+/** The layer that produces each fault kind (docs/running-over-real-networks.md: every report says which). */
 export function layerOf(kind: Fault['kind'], delayLayer: string | undefined): string {
   switch (kind) {
     case 'delay':

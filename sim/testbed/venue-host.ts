@@ -1,5 +1,5 @@
 /**
- * The simulated-venue server as a testbed process (DESIGN-NOTES "Layers"): the real venue
+ * The simulated-venue server as a testbed process (docs/running-over-real-networks.md, "The testbed"): the real venue
  * formats of `sim/venues` (bound to 127.0.0.1 by design) behind a plain TCP forwarder on the
  * host's address, quoting the run's true paths (truth.ts) from `--t0`.
  *

@@ -3,7 +3,7 @@
  * `ReportAccepted` on the hub with its transaction, the report and signature decoded from
  * the calldata (`transmit` or `updateAndRead`), the feeds it updated (`FeedUpdated` in the
  * same receipt), and an offline re-verification of the group signature against the
- * committee's group key with protocol/ code (DESIGN-NOTES "measure/": `unsignedAccepted`).
+ * committee's group key with protocol/ code (docs/running-over-real-networks.md, "The testbed": `unsignedAccepted`).
  *
  * The re-check does not trust the hub: it recomputes the report message from the decoded
  * fields (`reportMessage`), checks the config digest is the committee's, and verifies the

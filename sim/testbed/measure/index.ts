@@ -1,5 +1,5 @@
 /**
- * A run's measures from its real artifacts (DESIGN-NOTES "measure/"): the hub's accepted
+ * A run's measures from its real artifacts (docs/running-over-real-networks.md, "The testbed"): the hub's accepted
  * reports and their calldata (chain.ts), the aggregators' round databases and every node's
  * signing store (stores.ts), `/health` samples (health.ts) and the sampled true price path,
  * folded into the run-level JSON fields tools read (`RunMeasures`). Definitions of each

@@ -1,5 +1,5 @@
 /**
- * Delay profiles (DESIGN-NOTES "Delay and jitter without netem"): each host h has a one-way
+ * Delay profiles (docs/running-over-real-networks.md, "The testbed"): each host h has a one-way
  * delay d(h) (and jitter j(h)) to the core, given per host or per region; the one-way delay
  * between A and B is d(A) + d(B). Pure functions that turn a profile into each relay's table
  * (relay on B: source addr(A) → d(A)+d(B) each way) or into netem shapes (d(h) on both veth

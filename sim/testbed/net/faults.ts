@@ -1,6 +1,6 @@
 /**
  * Kernel-layer faults as data, and the pure functions that turn them into nftables scripts and
- * tc argument lists (DESIGN-NOTES "Faults of the kernel layer").
+ * tc argument lists (docs/running-over-real-networks.md, "The testbed").
  *
  * Every packet drop is a directional "link drop" from host X to host Y, installed in Y's
  * namespace on arrival (`prerouting`, `iifname eth0 ip saddr X`): the packet was lost in the

@@ -1,7 +1,7 @@
 /**
  * The testbed's network layer: public API (stable; the scenario runner in
- * `sim/testbed/scenario/` builds on it). Design: `sim/testbed/DESIGN-NOTES.md` ("net/",
- * "Safety rules"). Needs root and the Debian packages iproute2 and nftables (libfaketime for
+ * `sim/testbed/scenario/` builds on it). Design: docs/running-over-real-networks.md ("The testbed"; the net/ layer,
+ * safety rules). Needs root and the Debian packages iproute2 and nftables (libfaketime for
  * clock skew, see `../proc.ts`).
  *
  * Create and tear down

@@ -1,5 +1,5 @@
 /**
- * Pure layout of a testbed (DESIGN-NOTES "net/"): names, addresses and the `ip` commands that
+ * Pure layout of a testbed (docs/running-over-real-networks.md, "The testbed"): names, addresses and the `ip` commands that
  * build and remove it. Nothing here touches the system, so every rule is unit-tested:
  *
  * - namespaces `aegis-tb-<runId>-<host>`, the bridge namespace `aegis-tb-<runId>-br`, the

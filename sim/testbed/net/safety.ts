@@ -1,5 +1,5 @@
 /**
- * The pre-start safety check (DESIGN-NOTES "Safety rules"): no namespace of ours has a default
+ * The pre-start safety check (docs/running-over-real-networks.md, "The testbed"): no namespace of ours has a default
  * route, and the root namespace holds no address in 198.18.0.0/15. Then no testbed packet can
  * leave the machine and no root-namespace socket can reach a testbed host by accident. The
  * parsers of `ip -j` output are pure and unit-tested; `checkSafety` runs them on the system

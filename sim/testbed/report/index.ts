@@ -1,5 +1,5 @@
 /**
- * Reports of testbed runs (DESIGN-NOTES "report/"): the JSON tools read
+ * Reports of testbed runs (docs/running-over-real-networks.md, "The testbed"): the JSON tools read
  * (`{"runs":[…]}`, one entry per scenario with exactly the fields scenario, n, t,
  * ticksNeeded, ticksPosted, roundP50Ms, roundP99Ms, equivocations, unsignedAccepted,
  * failoverTicks, recoveryTicks, layer, pass — then `details`), a Markdown table of the runs

@@ -2,14 +2,14 @@
  * The testbed's scenario format (YAML), validated with zod: the network to build (n, t,
  * aggregators, feeds, regions and their one-way delays), how long to run, the faults to
  * inject (each with `at` / `until` seconds from the start of the measured run) and the
- * thresholds the run must meet (`expect`). Design: `sim/testbed/DESIGN-NOTES.md`.
+ * thresholds the run must meet (`expect`). Design: docs/running-over-real-networks.md ("The testbed").
  *
  * Hosts are named: `node1`…`node<n>`, `agg0` (the active aggregator), `agg1`… (standbys),
  * `venues` (the simulated-venue server), `anvil`. Fault targets are selectors over them:
  *   node3 · nodes:1-10 · nodes (all) · agg1 · aggregators · active-aggregator · venues ·
  *   anvil · region:<name>
  * Regions: every region has a one-way delay to the core (ms, jitter ms); a host in region r
- * reaches a host in region s in d(r) + d(s) (the relay's and netem's semantics, DESIGN-NOTES
+ * reaches a host in region s in d(r) + d(s) (the relay's and netem's semantics, docs/running-over-real-networks.md
  * "Delay and jitter"). The aggregators, the venue server and anvil sit in `core` (0 ms)
  * unless placed elsewhere; nodes are assigned to regions in blocks (`nodes: [11, 10, 10]`).
  *
