@@ -246,6 +246,11 @@ describe('a compromised aggregator cannot get nodes to sign what the observation
 
 describe('a compromised aggregator cannot get an altered or old report accepted on-chain', () => {
   it('a signed report with an answer changed after signing reverts SignatureInvalid; nothing moves', async () => {
+    // observedAt has a resolution of one second, and the hub serves a feed only with a newer
+    // one: start this round's observations after the served one's second (and the nodes'
+    // one-second snapshots) have passed, so a slow machine cannot land it in the same second.
+    const [, servedAt] = (await net.hub.tryRead!(BTC)) as [bigint, bigint];
+    while (BigInt(Math.floor(Date.now() / 1000)) <= servedAt + 2n) await new Promise((r) => setTimeout(r, 200));
     const e = nextEpoch();
     const observations = await observeAll(e);
     const genuine = honestReport(e, observations);
