@@ -317,7 +317,7 @@ export async function runScenario(s: TestbedScenario, opts: RunOptions = {}): Pr
 
     const nodeFiles: string[] = [];
     for (let i = 1; i <= s.n; i++) {
-      const file = await writeNodeFiles({ dir, index: i, dealer, identitySecret: identities[i - 1]!, committeeFile, digest, port: svc(`node${i}`).bindPort, passwordFile, password: PASSWORD, feeds: s.feeds.map((f) => f.name), venues: s.venues, venueUrl: (v) => `${url('venues')}/${v}`, pollSchedule: '* * * * * *' });
+      const file = await writeNodeFiles({ dir, index: i, dealer, identitySecret: identities[i - 1]!, committeeFile, digest, port: svc(`node${i}`).bindPort, passwordFile, password: PASSWORD, feeds: s.feeds.map((f) => f.name), venues: s.venues, venueUrl: (v) => `${url('venues')}/${v}`, pollSchedule: s.pollSchedule ?? '* * * * * *' });
       const y = parseYaml(readFileSync(file, 'utf8')) as Record<string, unknown>;
       y.listen = { host: fab.addr(`node${i}`), port: svc(`node${i}`).bindPort };
       opts.nodeConfig?.(y, `node${i}`);

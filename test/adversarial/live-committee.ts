@@ -21,6 +21,8 @@ import { hexlify, type Contract } from 'ethers';
 import pino from 'pino';
 import { stringify } from 'yaml';
 import {
+  buildReport,
+  combinePartials,
   committeeConfigDigest,
   dealerKeygen,
   feedId,
@@ -31,11 +33,13 @@ import {
   reportMessage,
   scalarToBytes,
   signObservation,
+  signatureToEvm,
   type Committee,
   type DealerOutput,
   type NodeHandlers,
   type ObserveCall,
   type PartialSignature,
+  type Report,
   type SignCall,
   type SignedObservation,
 } from '../../protocol/index.ts';
@@ -322,4 +326,28 @@ export async function hubRevert(hub: Contract, p: Promise<unknown>): Promise<{ n
     if (!parsed) throw err;
     return { name: parsed.name, args: [...parsed.args] };
   }
+}
+
+/** Epochs like the aggregator's (unix milliseconds), strictly increasing per counter. */
+export function epochCounter(): () => bigint {
+  let last = 0n;
+  return () => {
+    const now = BigInt(Date.now());
+    last = now > last ? now : last + 1n;
+    return last;
+  };
+}
+
+/**
+ * One honest round through every node of `net` at `epoch`: observations of BTC and ETH, the
+ * report over `feeds` built with the shared rule, every node's partial, combined. Throws when a
+ * node refuses (the callers attack what happens after an honest round).
+ */
+export async function signedRound(net: LiveCommittee, t: number, epoch: bigint, feeds: readonly string[] = [BTC, ETH]): Promise<{ report: Report; signature: string }> {
+  const seats = net.committee.nodes.map((n) => n.index);
+  const observations: SignedObservation[] = await Promise.all(seats.map((i) => net.client(i).observe({ configDigest: net.configDigest, epoch, feedIds: [BTC, ETH] })));
+  const { report } = buildReport(net.configDigest, epoch, observations.map((s) => s.observation), feeds, t);
+  if (!report) throw new Error('signedRound: no feed reached t');
+  const partials = await Promise.all(seats.map((i) => net.client(i).sign({ report, observations })));
+  return { report, signature: hexlify(signatureToEvm(combinePartials(partials, t))) };
 }

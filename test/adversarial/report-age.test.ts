@@ -17,30 +17,17 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hexlify, type Contract } from 'ethers';
-import { buildReport, combinePartials, NodeRefusal, signatureToEvm, type PartialSignature, type Report, type SignedObservation } from '../../protocol/index.ts';
-import { BTC, ETH, hubRevert, startLiveCommittee, type LiveCommittee } from './live-committee.ts';
+import type { Report } from '../../protocol/index.ts';
+import { BTC, ETH, epochCounter, hubRevert, signedRound, startLiveCommittee, type LiveCommittee } from './live-committee.ts';
 
 const N = 4;
 const T = 3;
-const seats = Array.from({ length: N }, (_, k) => k + 1);
 let net: LiveCommittee;
 let poster: Contract;
-let lastEpoch = 0n;
+const nextEpoch = epochCounter();
 
-function nextEpoch(): bigint {
-  const now = BigInt(Date.now());
-  lastEpoch = now > lastEpoch ? now : lastEpoch + 1n;
-  return lastEpoch;
-}
-
-async function signedRound(): Promise<{ report: Report; signature: string }> {
-  const epoch = nextEpoch();
-  const observations: SignedObservation[] = await Promise.all(seats.map((i) => net.client(i).observe({ configDigest: net.configDigest, epoch, feedIds: [BTC, ETH] })));
-  const { report } = buildReport(net.configDigest, epoch, observations.map((s) => s.observation), [BTC, ETH], T);
-  if (!report) throw new Error('no feed reached t');
-  const partials = await Promise.all(seats.map((i) => net.client(i).sign({ report, observations })));
-  expect(partials.every((p) => !(p instanceof NodeRefusal))).toBe(true);
-  return { report, signature: hexlify(signatureToEvm(combinePartials(partials as PartialSignature[], T))) };
+function round(): Promise<{ report: Report; signature: string }> {
+  return signedRound(net, T, nextEpoch());
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -56,9 +43,9 @@ afterAll(async () => {
 
 describe('a poster cannot keep a stock of signed reports and choose later', () => {
   it('once a newer report landed, an older one from the stock is never applied (push reverts, pull reads the newer price)', async () => {
-    const older = await signedRound();
+    const older = await round();
     await sleep(1100);
-    const newer = await signedRound();
+    const newer = await round();
     await (await poster.transmit!(newer.report, newer.signature)).wait();
     expect((await hubRevert(net.hub, poster.transmit!(older.report, older.signature)))?.name).toBe('EpochNotAboveLast');
     const [, observedAt] = (await poster.updateAndRead!.staticCall(older.report, older.signature, BTC, 0)) as [bigint, bigint];
@@ -67,9 +54,9 @@ describe('a poster cannot keep a stock of signed reports and choose later', () =
 
   it('a genuinely signed report held past maxReportAge is refused at acceptance: ReportTooOld, push and pull', async () => {
     await sleep(1100);
-    const stock = [await signedRound()];
+    const stock = [await round()];
     await sleep(1100);
-    stock.push(await signedRound());
+    stock.push(await round());
     const maxAge = BigInt(await net.hub.maxReportAge!());
     expect(maxAge).toBe(300n);
     const epochBefore = BigInt(await net.hub.latestEpoch!());

@@ -16,37 +16,24 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hexlify, type Contract } from 'ethers';
-import { buildReport, combinePartials, NodeRefusal, signatureToEvm, type PartialSignature, type Report, type SignedObservation } from '../../protocol/index.ts';
-import { BTC, ETH, hubRevert, startLiveCommittee, type LiveCommittee } from './live-committee.ts';
+import type { Report } from '../../protocol/index.ts';
+import { BTC, ETH, epochCounter, hubRevert, signedRound, startLiveCommittee, type LiveCommittee } from './live-committee.ts';
 
 const N = 4;
 const T = 3;
-const seats = Array.from({ length: N }, (_, k) => k + 1);
 let net: LiveCommittee;
-let lastEpoch = 0n;
-
-function nextEpoch(): bigint {
-  const now = BigInt(Date.now());
-  lastEpoch = now > lastEpoch ? now : lastEpoch + 1n;
-  return lastEpoch;
-}
+const nextEpoch = epochCounter();
 
 /** A report over `feeds`, signed by the real nodes in one honest round. */
-async function signedRound(feeds: string[]): Promise<{ report: Report; signature: string }> {
-  const epoch = nextEpoch();
-  const observations: SignedObservation[] = await Promise.all(seats.map((i) => net.client(i).observe({ configDigest: net.configDigest, epoch, feedIds: [BTC, ETH] })));
-  const { report } = buildReport(net.configDigest, epoch, observations.map((s) => s.observation), feeds, T);
-  if (!report) throw new Error('no feed reached t');
-  const partials = await Promise.all(seats.map((i) => net.client(i).sign({ report, observations })));
-  expect(partials.every((p) => !(p instanceof NodeRefusal))).toBe(true);
-  return { report, signature: hexlify(signatureToEvm(combinePartials(partials as PartialSignature[], T))) };
+function round(feeds: string[]): Promise<{ report: Report; signature: string }> {
+  return signedRound(net, T, nextEpoch(), feeds);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
   net = await startLiveCommittee({ n: N, t: T });
-  const first = await signedRound([BTC, ETH]);
+  const first = await round([BTC, ETH]);
   await (await net.hub.transmit!(first.report, first.signature)).wait();
 });
 
@@ -58,9 +45,9 @@ afterAll(async () => {
 describe('a front-runner cannot make updateAndRead return an older price', () => {
   it('a newer report without the feed lands first: the consumer gets FeedNotUpdated, not the old price; with the latest report it reads', async () => {
     await sleep(1100); // observedAt is in seconds: the consumer's report must be newer than the served one
-    const mine = await signedRound([BTC, ETH]);
+    const mine = await round([BTC, ETH]);
     await sleep(1100);
-    const theirs = await signedRound([ETH]);
+    const theirs = await round([ETH]);
     expect(theirs.report.epoch > mine.report.epoch).toBe(true);
     const frontRunner = net.hub.connect(net.anvil.wallet(2)) as Contract;
     await (await frontRunner.transmit!(theirs.report, theirs.signature)).wait();
@@ -73,7 +60,7 @@ describe('a front-runner cannot make updateAndRead return an older price', () =>
     expect(revert).toEqual({ name: 'FeedNotUpdated', args: [BTC, servedAt, mine.report.observedAt] });
     // The consumer retries with the aggregator's latest report for its feed and reads it.
     await sleep(1100);
-    const latest = await signedRound([BTC, ETH]);
+    const latest = await round([BTC, ETH]);
     const [answer, observedAt] = (await consumer.updateAndRead!.staticCall(latest.report, latest.signature, BTC, 0)) as [bigint, bigint];
     expect([answer, observedAt]).toEqual([latest.report.answers[0], latest.report.observedAt]);
     await (await consumer.updateAndRead!(latest.report, latest.signature, BTC, 0)).wait();
@@ -81,9 +68,9 @@ describe('a front-runner cannot make updateAndRead return an older price', () =>
 
   it('the same race inside one block: the front-run consumer transaction reverts instead of reading the old price', async () => {
     await sleep(1100);
-    const mine = await signedRound([BTC, ETH]);
+    const mine = await round([BTC, ETH]);
     await sleep(1100);
-    const theirs = await signedRound([ETH]);
+    const theirs = await round([ETH]);
     const provider = net.anvil.provider;
     const frontRunner = net.hub.connect(net.anvil.wallet(2)) as Contract;
     const consumer = net.hub.connect(net.anvil.wallet(3)) as Contract;

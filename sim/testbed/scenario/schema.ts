@@ -143,6 +143,13 @@ export const TestbedScenarioSchema = z.strictObject({
   feeds: z.array(FeedSchema).min(1).max(8),
   /** USD-quoted venues by default (a USDT-quoted one needs a USDT/USD conversion feed). */
   venues: z.array(venueId).min(3).default(['coinbase', 'kraken', 'bitstamp']),
+  /**
+   * The nodes' venue poll schedule (node-cron, with seconds). Every second by default; a large
+   * committee on one machine polls less often, or n processes' venue traffic through the
+   * relays costs more CPU than the rounds being measured (each node's quotes stay within
+   * their freshness limit either way).
+   */
+  pollSchedule: z.string().regex(/^\S+( \S+){5}$/, 'expected a six-field cron expression with seconds, e.g. "*/5 * * * * *"').optional(),
   /** Seconds measured (after start-up and warm-up); bounded so a run always ends. */
   durationSec: z.number().positive().max(MAX_DURATION_SEC),
   /** Seconds after every process is healthy before measuring starts. */
