@@ -1,5 +1,6 @@
 /**
- * Several aggregators for one committee (issue 4 part 3): an ordered schedule on a shared
+ * Several aggregators for one committee (design "Round protocol", step 5: standbys take over
+ * when the active one goes quiet): an ordered schedule on a shared
  * wall clock. Time is cut into ticks of `intervalMs`; aggregator k of m (k = 0 is the
  * active one) acts at `tick start + k·slotMs`. A standby (k > 0) first checks the hub: if
  * the last accepted epoch moved since its previous check, the active one is alive and the

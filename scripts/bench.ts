@@ -2,8 +2,8 @@
  * `npm run bench` — every benchmark section, printed as tables; `-- --json` prints one JSON
  * object `{ gas: [...], timing: [...], meta: {...} }` on stdout instead (progress goes to
  * stderr). `meta` holds each section's wall time, the total and the machine's load, because a
- * 2-core machine shared with other work stretches every timing row (issue 7: the whole
- * benchmark must finish in under 10 minutes).
+ * 2-core machine shared with other work stretches every timing row (and the whole
+ * benchmark is meant to finish in under 10 minutes).
  * Results are also written to `<out>/bench.json` and `<out>/bench.md` (default `bench-out`).
  *
  * Sections live beside the code they measure; this file only runs them and prints.

@@ -1,5 +1,5 @@
 /**
- * Benchmark section "peers" (issue 7, parts 1 and 3): gas of one price update on the
+ * Benchmark section "peers" (side-by-side gas against the incumbents, README "Cost"): gas of one price update on the
  * incumbents' own contracts, installed from npm, on one anvil (default hardfork) in one run —
  * beside Aegis `transmit` measured on the same anvil — then a table of gas per update and per
  * feed with each peer's ratio to Aegis (`bench-out/peers.{json,md}`) and the scaling charts
@@ -208,7 +208,7 @@ export function comparison(rows: GasRow[]): ComparisonRow[] {
     .sort((x, y) => x.feeds - y.feeds || x.n - y.n || (order[x.system] ?? 9) - (order[y.system] ?? 9));
 }
 
-/** Issue 7's gas bar: Aegis against the Keystone path at n = 31 and 10 feeds, two ways per feed. */
+/** The side-by-side gas bar: Aegis against the Keystone path at n = 31 and 10 feeds, two ways per feed. */
 export interface KeystoneBar {
   n: number;
   feeds: number;
@@ -241,7 +241,7 @@ export function comparisonMarkdown(cmp: ComparisonRow[], meta: { date: string; a
   const bar = keystoneBar(cmp);
   if (bar) {
     lines.push(
-      `Bar (issue 7), n = ${bar.n}, ${bar.feeds} feeds — Aegis ÷ Chainlink Keystone per feed (at most 1/3 asked):`,
+      `Bar, n = ${bar.n}, ${bar.feeds} feeds — Aegis ÷ Chainlink Keystone per feed (at most 1/3 asked):`,
       '',
       `- average per feed (gas ÷ feeds): ${fmt(bar.aegis.gasPerFeed)} ÷ ${fmt(bar.keystone.gasPerFeed)} = **${bar.averageRatio.toFixed(2)}**`,
       `- marginal per feed (slope 1→10 feeds): ${fmt(bar.aegis.marginalPerFeed)} ÷ ${fmt(bar.keystone.marginalPerFeed)} = **${bar.marginalRatio.toFixed(2)}**`,

@@ -1,7 +1,7 @@
 /**
  * Compiles the incumbents' contracts straight from their npm packages (never copied into this
  * repository) with the compiler version and settings their own build uses, for the side-by-side
- * gas benchmark (issue 7).
+ * gas benchmark (contracts/peers/bench.ts).
  *
  * Why not `contracts/compile.ts`: that harness compiles all of `contracts/src` with one solc
  * (0.8.30, Prague, via-IR). Chainlink's `DataFeedsCache` pins `pragma solidity 0.8.26` and

@@ -138,7 +138,7 @@ const MAX_PRODUCTION_N = 31;
 
 /**
  * `npm run bench` section "round": round latency against the production node (rows
- * `op: "round"`), plus one `op: "round_reference"` row at issue 4's bar point (n = 31, 100
+ * `op: "round"`), plus one `op: "round_reference"` row at the round bar's point (n = 31, 100
  * feeds) with the reference node — the same protocol checks without the durable store and the
  * pricing — so the cost of those two is visible next to the protocol's own.
  */

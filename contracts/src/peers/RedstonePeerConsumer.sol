@@ -4,7 +4,7 @@ pragma solidity ^0.8.17;
 import {RedstoneConsumerNumericBase} from "@redstone-finance/evm-connector/contracts/core/RedstoneConsumerNumericBase.sol";
 
 /// @title RedstonePeerConsumer
-/// @notice Benchmark-only consumer of RedStone's pull model (issue 7): verifies the signed data
+/// @notice Benchmark-only consumer of RedStone's pull model (the side-by-side gas benchmark): verifies the signed data
 /// packages appended to calldata with the package's own `RedstoneConsumerNumericBase` (ECDSA
 /// recovery per package, unique-signer threshold, median) and stores each feed's value, the way
 /// a push adapter does. Only the signer set, threshold and storage are ours; no RedStone code is
