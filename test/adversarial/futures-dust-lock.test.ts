@@ -16,7 +16,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Contract, JsonRpcSigner } from 'ethers';
-import { as, deployWith, events, expectRevert, FEED, ONE, setup, type Fixture } from '../contracts/helpers/chain.ts';
+import { as, deployWith, events, expectRevert, FEED, ONE, setup, type Fixture, fundAndApprove } from '../contracts/helpers/chain.ts';
 
 const USDC = 10n ** 6n;
 const ETH = USDC; // size unit: one USDC per dollar of move
@@ -44,10 +44,7 @@ beforeAll(async () => {
   [, attacker, owner, keeper] = f.signers as [JsonRpcSigner, JsonRpcSigner, JsonRpcSigner, JsonRpcSigner];
   token = await deployWith(f, f.deployer, 'TestToken', ['USD Coin (test)', 'USDC', 6]);
   market = await deployWith(f, f.deployer, 'FuturesMarket', [await f.hub.getAddress(), FEED, await token.getAddress(), await owner.getAddress(), RISK, ZERO, 0n]);
-  for (const s of [attacker, owner]) {
-    await (await token.mint!(await s.getAddress(), 100_000n * USDC)).wait();
-    await (await as(token, s).approve!(await market.getAddress(), 2n ** 255n)).wait();
-  }
+  await fundAndApprove(token, market, [attacker, owner], 100_000n * USDC);
   await (await as(market, owner).fundPool!(POOL)).wait();
 });
 afterAll(async () => {

@@ -16,7 +16,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Contract, JsonRpcSigner } from 'ethers';
-import { as, deployWith, events, expectRevert, FEED, ONE, setup, type Fixture } from '../contracts/helpers/chain.ts';
+import { as, deployWith, events, expectRevert, FEED, ONE, setup, type Fixture, fundAndApprove } from '../contracts/helpers/chain.ts';
 
 const USDC = 10n ** 6n;
 const ETH = USDC;
@@ -53,10 +53,7 @@ beforeAll(async () => {
   [, trader, loser, stranger, owner] = f.signers as [JsonRpcSigner, JsonRpcSigner, JsonRpcSigner, JsonRpcSigner, JsonRpcSigner];
   token = await deployWith(f, f.deployer, 'TestToken', ['USD Coin (test)', 'USDC', 6]);
   market = await deployWith(f, f.deployer, 'FuturesMarket', [await f.hub.getAddress(), FEED, await token.getAddress(), await addr(owner), RISK, ZERO, 0n]);
-  for (const s of [trader, loser, stranger, owner]) {
-    await (await token.mint!(await addr(s), 100_000n * USDC)).wait();
-    await (await as(token, s).approve!(await market.getAddress(), 2n ** 255n)).wait();
-  }
+  await fundAndApprove(token, market, [trader, loser, stranger, owner], 100_000n * USDC);
   snap = await f.snapshot();
 });
 afterAll(async () => {

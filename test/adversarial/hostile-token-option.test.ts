@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Contract, JsonRpcSigner } from 'ethers';
-import { as, deployWith, expectRevert, FEED, latestTime, ONE, setup, type Fixture } from '../contracts/helpers/chain.ts';
+import { as, deployWith, expectRevert, FEED, latestTime, ONE, setup, type Fixture, fundAndApprove } from '../contracts/helpers/chain.ts';
 
 const USDC = 10n ** 6n;
 const WIDTH = 500n * ONE;
@@ -28,10 +28,7 @@ beforeAll(async () => {
   [, writer, buyer] = f.signers as [JsonRpcSigner, JsonRpcSigner, JsonRpcSigner];
   fot = await deployWith(f, f.deployer, 'FeeOnTransferToken', ['Fee USD', 'fUSD', 6, FEE_BPS]);
   option = await deployWith(f, f.deployer, 'EuropeanOption', [await f.hub.getAddress(), FEED, await fot.getAddress(), 600n, 300n, 3600n, 100n, ZERO, 0n]);
-  for (const s of [writer, buyer]) {
-    await (await fot.mint!(await s.getAddress(), 100_000n * USDC)).wait();
-    await (await as(fot, s).approve!(await option.getAddress(), 2n ** 255n)).wait();
-  }
+  await fundAndApprove(fot, option, [writer, buyer], 100_000n * USDC);
   snap = await f.snapshot();
 });
 afterAll(async () => {

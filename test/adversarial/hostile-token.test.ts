@@ -15,7 +15,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Contract, JsonRpcSigner } from 'ethers';
-import { as, deployWith, expectRevert, FEED, ONE, setup, type Fixture } from '../contracts/helpers/chain.ts';
+import { as, deployWith, expectRevert, FEED, ONE, setup, type Fixture, fundAndApprove } from '../contracts/helpers/chain.ts';
 
 const USDC = 10n ** 6n;
 const RISK = { maxPriceAge: 300n, maxSpreadBps: 100n, initialMarginBps: 1000n, maintenanceMarginBps: 500n, liquidationBountyBps: 100n, minNotional: 100n * USDC, minCollateral: 10n * USDC, maxProfitBps: 10_000n };
@@ -38,10 +38,7 @@ beforeAll(async () => {
   // Starts plain (fee 0) so the honest trader and the pool can fund the market first.
   fot = await deployWith(f, f.deployer, 'FeeOnTransferToken', ['Fee USD', 'fUSD', 6, 0n]);
   market = await deployWith(f, f.deployer, 'FuturesMarket', [await f.hub.getAddress(), FEED, await fot.getAddress(), await owner.getAddress(), RISK, ZERO, 0n]);
-  for (const s of [attacker, honest, owner]) {
-    await (await fot.mint!(await s.getAddress(), 100_000n * USDC)).wait();
-    await (await as(fot, s).approve!(await market.getAddress(), 2n ** 255n)).wait();
-  }
+  await fundAndApprove(fot, market, [attacker, honest, owner], 100_000n * USDC);
 });
 afterAll(async () => {
   await f?.stop();

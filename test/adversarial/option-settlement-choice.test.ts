@@ -17,7 +17,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Contract, JsonRpcSigner } from 'ethers';
 import type { Report } from '../../protocol/report.ts';
-import { as, deployWith, events, expectRevert, FEED, latestTime, ONE, setup, type Fixture } from '../contracts/helpers/chain.ts';
+import { as, deployWith, events, expectRevert, FEED, latestTime, ONE, setup, type Fixture, fundAndApprove } from '../contracts/helpers/chain.ts';
 
 const USDC = 10n ** 6n;
 const WIDTH = 500n * ONE;
@@ -42,10 +42,7 @@ beforeAll(async () => {
   [, writer, attacker, keeper] = f.signers as [JsonRpcSigner, JsonRpcSigner, JsonRpcSigner, JsonRpcSigner];
   token = await deployWith(f, f.deployer, 'TestToken', ['USD Coin (test)', 'USDC', 6]);
   option = await deployWith(f, f.deployer, 'EuropeanOption', [await f.hub.getAddress(), FEED, await token.getAddress(), WINDOW, CHALLENGE, REFUND_DELAY, MAX_SPREAD, ZERO, 0n]);
-  for (const s of [writer, attacker, keeper]) {
-    await (await token.mint!(await s.getAddress(), 1_000_000n * USDC)).wait();
-    await (await as(token, s).approve!(await option.getAddress(), 2n ** 255n)).wait();
-  }
+  await fundAndApprove(token, option, [writer, attacker, keeper], 1_000_000n * USDC);
   snap = await f.snapshot();
 });
 afterAll(async () => {

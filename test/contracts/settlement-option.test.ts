@@ -9,7 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { getBytes, hexlify, type Contract, type JsonRpcSigner } from 'ethers';
 import { combinePartials, dealerKeygen, g2ToEip2537, partialSign, signatureToEvm } from '../../protocol/bls/index.ts';
 import { feedId as toFeedId, type Report } from '../../protocol/report.ts';
-import { as, deployWith, events, expectRevert, FEED, latestTime, ONE, setup, type Fixture } from './helpers/chain.ts';
+import { as, deployWith, events, expectRevert, FEED, latestTime, ONE, setup, type Fixture, fundAndApprove } from './helpers/chain.ts';
 
 const USDC = 10n ** 6n;
 const WIDTH = 500n * ONE;
@@ -57,10 +57,7 @@ beforeAll(async () => {
   [, writer, buyer, keeper] = f.signers as [JsonRpcSigner, JsonRpcSigner, JsonRpcSigner, JsonRpcSigner];
   token = await deployWith(f, f.deployer, 'TestToken', ['USD Coin (test)', 'USDC', 6]);
   option = await deployOption();
-  for (const s of [writer, buyer, keeper]) {
-    await (await token.mint!(await s.getAddress(), 1_000_000n * USDC)).wait();
-    await (await as(token, s).approve!(await option.getAddress(), 2n ** 255n)).wait();
-  }
+  await fundAndApprove(token, option, [writer, buyer, keeper], 1_000_000n * USDC);
   snap = await f.snapshot();
 });
 afterAll(async () => {

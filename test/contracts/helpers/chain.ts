@@ -174,6 +174,15 @@ export function deployWith(f: Fixture, signer: JsonRpcSigner, name: string, args
 }
 
 /** The contract `c` seen from another signer. */
+/** Mints `amount` of `token` to each signer and approves `spender` for all of it (test setup of every settlement suite). */
+export async function fundAndApprove(token: Contract, spender: Contract, signers: readonly JsonRpcSigner[], amount: bigint): Promise<void> {
+  const to = await spender.getAddress();
+  for (const s of signers) {
+    await (await token.mint!(await s.getAddress(), amount)).wait();
+    await (await as(token, s).approve!(to, 2n ** 255n)).wait();
+  }
+}
+
 export function as(c: Contract, signer: JsonRpcSigner): Contract {
   return c.connect(signer) as Contract;
 }
