@@ -23,14 +23,21 @@ export class ScenarioError extends Error {
   }
 }
 
-function describeIssue(i: z.core.$ZodIssue, raw: unknown): string {
+/** Where a scenario file's field reference lives, and the kinds its fault union takes. */
+export interface IssueHints {
+  fieldsDoc: string;
+  kinds: string;
+}
+
+/** One zod issue of a YAML scenario, as "path: what is wrong; got X" (shared by every scenario format). */
+export function describeIssue(i: z.core.$ZodIssue, raw: unknown, hints: IssueHints = { fieldsDoc: 'sim/README.md', kinds: 'the documented kinds' }): string {
   const where = i.path.length ? i.path.join('.') : '(top level)';
   let got: unknown = raw;
   for (const k of i.path) got = got && typeof got === 'object' ? (got as Record<PropertyKey, unknown>)[k as PropertyKey] : undefined;
   let msg = i.message;
   if (i.code === 'invalid_value' && 'values' in i) msg = `expected one of ${(i.values as unknown[]).map(String).join(', ')}`;
-  if (i.code === 'unrecognized_keys' && 'keys' in i) msg = `unknown field(s) ${(i.keys as string[]).join(', ')}; see sim/README.md for the allowed fields`;
-  if (i.code === 'invalid_union' && 'note' in i && i.note === 'No matching discriminator') msg = `${msg}; "kind" must be one of the documented kinds`;
+  if (i.code === 'unrecognized_keys' && 'keys' in i) msg = `unknown field(s) ${(i.keys as string[]).join(', ')}; see ${hints.fieldsDoc} for the allowed fields`;
+  if (i.code === 'invalid_union' && 'note' in i && i.note === 'No matching discriminator') msg = `${msg}; "kind" must be one of ${hints.kinds}`;
   const shown = got === undefined || i.code === 'unrecognized_keys' ? '' : `; got ${JSON.stringify(got)?.slice(0, 60)}`;
   return `${where}: ${msg}${shown}`;
 }

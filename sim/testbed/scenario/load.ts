@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import type { z } from 'zod';
+import { describeIssue } from '../../scenario/load.ts';
 import { selectHosts, SelectorError, type Topology } from './hosts.ts';
 import { COMPARISON, MEASURES, TestbedScenarioSchema, defaultThreshold, type TestbedScenario } from './schema.ts';
 
@@ -26,23 +26,16 @@ export class TestbedScenarioError extends Error {
   }
 }
 
-function describeIssue(i: z.core.$ZodIssue, raw: unknown): string {
-  const where = i.path.length ? i.path.join('.') : '(top level)';
-  let got: unknown = raw;
-  for (const k of i.path) got = got && typeof got === 'object' ? (got as Record<PropertyKey, unknown>)[k as PropertyKey] : undefined;
-  let msg = i.message;
-  if (i.code === 'invalid_value' && 'values' in i) msg = `expected one of ${(i.values as unknown[]).map(String).join(', ')}`;
-  if (i.code === 'unrecognized_keys' && 'keys' in i) msg = `unknown field(s) ${(i.keys as string[]).join(', ')}; see sim/testbed/scenario/schema.ts for the allowed fields`;
-  if (i.code === 'invalid_union' && 'note' in i && i.note === 'No matching discriminator') msg = `${msg}; "kind" must be one of delay, loss, bandwidth, partition, rpc-outage, venue-outage, kill, kill-during-sign, clock`;
-  const shown = got === undefined || i.code === 'unrecognized_keys' ? '' : `; got ${JSON.stringify(got)?.slice(0, 60)}`;
-  return `${where}: ${msg}${shown}`;
-}
+const HINTS = {
+  fieldsDoc: 'sim/testbed/scenario/schema.ts',
+  kinds: 'delay, loss, bandwidth, partition, rpc-outage, venue-outage, kill, kill-during-sign, clock',
+};
 
 /** Validate a parsed scenario object; `source` names it in errors. */
 export function parseTestbedScenario(raw: unknown, source = 'scenario'): TestbedScenario {
   const result = TestbedScenarioSchema.safeParse(raw);
   if (!result.success) {
-    const issues = result.error.issues.map((i) => describeIssue(i, raw));
+    const issues = result.error.issues.map((i) => describeIssue(i, raw, HINTS));
     throw new TestbedScenarioError('scenario_invalid', `scenario ${source}: ${issues.slice(0, 6).join('; ')}`, issues);
   }
   const s = result.data;
