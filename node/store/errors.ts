@@ -3,7 +3,7 @@
  * `{ ok: false }` answer); these are for a store that cannot be opened or is misused.
  */
 
-export type StoreErrorCode = 'open_failed' | 'unsupported_schema' | 'not_durable' | 'invalid_argument';
+export type StoreErrorCode = 'open_failed' | 'unsupported_schema' | 'not_durable' | 'invalid_argument' | 'store_locked';
 
 export class StoreError extends Error {
   override readonly name = 'StoreError';

@@ -31,8 +31,11 @@
  * file stops growing, it does not shrink); the WAL is checkpointed after each prune so it
  * restarts instead of growing to the auto-checkpoint size.
  */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { StoreError } from './errors.ts';
+import { lockStore, type InstanceLock } from './instance-lock.ts';
 
 export type CheckResult =
   | { ok: true; repeat: boolean }
@@ -78,10 +81,12 @@ export class SigningStore {
   readonly #setValue: Database.Statement<[string, string]>;
   readonly #checkAndRecord: (configDigest: string, epoch: bigint, reportHash: string) => CheckResult;
   readonly #prune: (keepRows: number, maxDelete: number) => number;
+  readonly #lock: InstanceLock | undefined;
 
-  private constructor(db: Database.Database, path: string) {
+  private constructor(db: Database.Database, path: string, lock: InstanceLock | undefined) {
     this.#db = db;
     this.#path = path;
+    this.#lock = lock;
     this.#find = db.prepare('SELECT epoch, report_hash, signed_at_ms FROM signed_reports WHERE config_digest = ? AND epoch = ?');
     this.#highest = db.prepare(
       'SELECT epoch, report_hash, signed_at_ms FROM signed_reports WHERE config_digest = ? ORDER BY epoch DESC LIMIT 1',
@@ -110,12 +115,24 @@ export class SigningStore {
     this.#prune = (keepRows, maxDelete) => pruneTx.immediate(keepRows, maxDelete);
   }
 
-  /** Open (creating if needed) the store at `path`: WAL, `synchronous=FULL`, schema checked. */
-  static open(path: string): SigningStore {
+  /**
+   * Open (creating it and its folder if needed) the store at `path`: WAL, `synchronous=FULL`,
+   * schema checked, and locked to this process (`store_locked` if another live process holds
+   * it). `lock: false` is for tools that only read, and for tests of the transaction-level
+   * guarantee between two handles.
+   */
+  static open(path: string, opts: { lock?: boolean } = {}): SigningStore {
+    try {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    } catch (err) {
+      throw new StoreError('open_failed', `signing store ${path}: cannot create its folder ${dirname(path)} (${(err as Error).message}); create it or choose a writable store path`, { cause: err });
+    }
+    const lock = opts.lock === false ? undefined : lockStore(path);
     let db: Database.Database;
     try {
       db = new Database(path);
     } catch (err) {
+      lock?.release();
       throw new StoreError('open_failed', `signing store ${path}: cannot open (${(err as Error).message}); check that the directory exists and is writable`, { cause: err });
     }
     try {
@@ -134,9 +151,10 @@ export class SigningStore {
       }
       db.exec(SCHEMA);
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
-      return new SigningStore(db, path);
+      return new SigningStore(db, path, lock);
     } catch (err) {
       db.close();
+      lock?.release();
       if (err instanceof StoreError) throw err;
       throw new StoreError('open_failed', `signing store ${path}: cannot use it (${(err as Error).message}); if the file is not this node's store, move it away`, { cause: err });
     }
@@ -193,6 +211,7 @@ export class SigningStore {
 
   close(): void {
     this.#db.close();
+    this.#lock?.release();
   }
 
   #decide(digest: string, epoch: bigint, hash: string): CheckResult {
