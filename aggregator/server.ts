@@ -9,6 +9,7 @@
  *   GET /v1/health             200 ok / 503 with the reason
  *   GET /v1/status             role, epochs, last round, feeds with their on-chain state
  *   GET /metrics               Prometheus text
+ *   GET /dashboard/            the web dashboard and its JSON/SSE endpoints (dashboard/routes.ts)
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { listenOn, type Listening, type TlsPems } from '../protocol/listen.ts';
@@ -16,6 +17,7 @@ import { decodeReport, feedId, feedName, observationToJson, ReportError } from '
 import type { AggregatorMetrics } from './metrics.ts';
 import type { AggregatorService } from './service.ts';
 import type { RoundStore, StoredRound } from './store.ts';
+import { dashboardRoutes, type DashboardContext } from './dashboard/routes.ts';
 
 class HttpError extends Error {
   constructor(
@@ -52,7 +54,7 @@ function safeName(id: string): string {
   }
 }
 
-export function createAggregatorApp(deps: { service: AggregatorService; store: RoundStore; metrics: AggregatorMetrics }): express.Express {
+export function createAggregatorApp(deps: { service: AggregatorService; store: RoundStore; metrics: AggregatorMetrics; dashboard?: DashboardContext }): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -112,6 +114,8 @@ export function createAggregatorApp(deps: { service: AggregatorService; store: R
   app.get('/metrics', async (_req, res) => {
     res.set('Content-Type', deps.metrics.registry.contentType).send(await deps.metrics.metrics());
   });
+
+  app.use('/dashboard', dashboardRoutes(deps));
 
   app.use((req: Request, _res: Response, next: NextFunction) => {
     next(new HttpError(404, 'not_found', `${req.method} ${req.path}: no such endpoint; see GET /v1/reports/latest, /v1/rounds, /v1/health, /v1/status, /metrics`));

@@ -98,7 +98,7 @@ export async function startAggregator(
   });
   let http: AggregatorHttpServer | undefined;
   try {
-    http = await listen(createAggregatorApp({ service, store, metrics }), c.listen.port, { host: c.listen.host, ...(c.listen.tls ? { tls: tlsOf(c.listen.tls) } : {}) });
+    http = await listen(createAggregatorApp({ service, store, metrics, dashboard: { provider, committee: loaded.committee, hub: loaded.hub, nodeUrls: loaded.nodeUrls } }), c.listen.port, { host: c.listen.host, ...(c.listen.tls ? { tls: tlsOf(c.listen.tls) } : {}) });
     if (opts.run === false) await service.checkHub();
     else await service.start();
   } catch (err) {
