@@ -3,10 +3,7 @@
  * (EIP-2335 keystores, passwords from file or environment), the SQLite signing store, the
  * service and its HTTP API. `aegis node start` calls `startNode`; tests call it in-process.
  */
-import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { ZodError } from 'zod';
-import { describeZodError, parseCommittee, type Committee } from '../protocol/index.ts';
 import { loadBlsShare, loadIdentity, readPassword } from './keys/index.ts';
 import { SigningStore } from './store/index.ts';
 import { loadNodeConfig, passwordSource, STORE_PRUNE_EVERY_SEC, STORE_RETAIN_ROWS, type NodeConfig } from './config.ts';
@@ -16,40 +13,12 @@ import { createNodeLogger } from './log.ts';
 import { NodeService } from './service.ts';
 import { dkgRouterForNode } from './dkg/server.ts';
 import type { ApprovalSource } from './dkg/approvals.ts';
-import { exposureWarning, ListenHostSchema, readTlsFiles, type TlsPems } from '../protocol/listen.ts';
+import { exposureWarning } from '../protocol/listen.ts';
+import { hostOverride, loadCommittee, tlsOfConfig } from './setup.ts';
 
-/** `--host` checked like `listen.host`, else the config's host. */
-export function hostOverride(flag: string | undefined, configured: string, configFile: string): string {
-  if (flag === undefined) return configured;
-  const ok = ListenHostSchema.safeParse(flag);
-  if (!ok.success) throw new NodeError('config_invalid', `--host: ${ok.error.issues[0]?.message} (overrides listen.host of ${configFile})`);
-  return flag;
-}
-
-/** The config's `listen.tls` files, read again at start (they were checked at load). */
-export function tlsOfConfig(config: NodeConfig): TlsPems {
-  try {
-    return readTlsFiles(config.listen.tls!, 'listen.tls');
-  } catch (err) {
-    throw new NodeError('config_invalid', `config ${config.file}: ${(err as Error).message}`, { cause: err });
-  }
-}
-
-/** Read and check a committee file; errors name the file, the field and the fix. */
-export function loadCommittee(file: string): Committee {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new NodeError('committee_invalid', `committee file ${file}: cannot read it as JSON (${(err as Error).message}); set "committee" in the config to the committee file of your deployment`, { cause: err });
-  }
-  try {
-    return parseCommittee(json);
-  } catch (err) {
-    const why = err instanceof ZodError ? describeZodError(err) : (err as Error).message;
-    throw new NodeError('committee_invalid', `committee file ${file}: ${why}`, { cause: err });
-  }
-}
+// Re-exported for the CLI and tests; they live in setup.ts so node/dkg/server.ts can use them
+// without importing this module (which imports the DKG router).
+export { hostOverride, loadCommittee, tlsOfConfig };
 
 export interface RunningNode {
   config: NodeConfig;

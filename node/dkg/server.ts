@@ -21,7 +21,7 @@ import pino from 'pino';
 import { committeeConfigDigest, type Committee, type KeyShare } from '../../protocol/index.ts';
 import { loadNodeConfig, passwordSource, type NodeConfig } from '../config.ts';
 import { inspectIdentity, loadBlsShare, loadIdentity, readPassword, type KdfChoice } from '../keys/index.ts';
-import { hostOverride, loadCommittee, tlsOfConfig } from '../start.ts';
+import { hostOverride, loadCommittee, tlsOfConfig } from '../setup.ts';
 import { NodeError } from '../errors.ts';
 import { exposureWarning, listenOn, type Listening } from '../../protocol/listen.ts';
 import { approvalFile, approvalFor, ceremonyOfFile, DkgRequestError, folderApprovals, writeApproval, type ApprovalRecord, type ApprovalSource } from './approvals.ts';
