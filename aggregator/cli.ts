@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import Table from 'cli-table3';
 import { createIdentityKey, createTransmitterKey, readPassword, type PasswordSource } from './keys.ts';
 import { loadConfig } from './config.ts';
+import { preflight } from './preflight.ts';
 import { RoundStore } from './store.ts';
 import { describeError } from './errors.ts';
 
@@ -70,12 +71,18 @@ export function registerAggregatorCommands(program: Command): void {
 
   agg
     .command('check-config')
-    .description('validate a config and its committee file without starting')
+    .description('validate a config and its committee file, then ask the chain: chain id, hub code, committee digest, feeds, transmitter balance')
     .requiredOption('-c, --config <file>', 'aggregator YAML config')
-    .action((o: { config: string }) => {
+    .option('--offline', 'check the files only, do not ask the chain')
+    .option('--json', 'print the checks as JSON')
+    .action(async (o: { config: string; offline?: boolean; json?: boolean }) => {
       try {
         const l = loadConfig(o.config);
-        process.stdout.write(`ok: ${l.committee.nodes.length} nodes, t=${l.committee.t}, hub ${l.hub}, feeds ${l.config.feeds.map((f) => f.name).join(', ')}\n`);
+        const files = { name: 'files', ok: true, detail: `${l.committee.nodes.length} nodes, t=${l.committee.t}, hub ${l.hub}, feeds ${l.config.feeds.map((f) => f.name).join(', ')}` };
+        const checks = [files, ...(o.offline ? [] : await preflight(l))];
+        if (o.json) process.stdout.write(`${JSON.stringify({ ok: checks.every((c) => c.ok), checks }, null, 2)}\n`);
+        else for (const c of checks) process.stdout.write(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}\n`);
+        if (!checks.every((c) => c.ok)) process.exit(1);
       } catch (err) {
         fail(err);
       }
