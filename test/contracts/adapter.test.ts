@@ -1,20 +1,25 @@
 /**
- * Chainlink compatibility: AegisAggregatorV3 over the real hub, created by the factory, read
- * by a consumer compiled against Chainlink's AggregatorV3Interface with the usual checks.
- * Tripped and paused feeds: latestRoundData keeps returning the last served round with its
- * true updatedAt, so the consumer's staleness check is what stops it.
+ * Chainlink compatibility: AegisAggregatorV3 (lenient) and AegisAggregatorV3Strict over the real
+ * hub, created by the factory, read by a consumer compiled against Chainlink's
+ * AggregatorV3Interface with the usual checks. Lenient: tripped and paused feeds keep returning
+ * the last served round with its true updatedAt, so the consumer's staleness check is what
+ * stops it. Strict: every latest read reverts unless the feed is Active and fresh. Both: the V2
+ * getters, Chainlink's missing-data rules, updatedAt never after the reading block, and the
+ * NewRound / AnswerUpdated events of announce().
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Contract } from 'ethers';
 import { attach } from '../../contracts/deploy.ts';
 import { feedId } from '../../protocol/report.ts';
-import { as, deployWith, expectRevert, FEED, feedConfig, latestTime, ONE, setup, Status, type Fixture } from './helpers/chain.ts';
+import { as, deployWith, events, expectRevert, FEED, feedConfig, latestTime, ONE, setup, Status, type Fixture } from './helpers/chain.ts';
 
 let f: Fixture;
 let factory: Contract;
 let adapter: Contract;
 let consumer: Contract;
+let strict: Contract;
 const MAX_AGE = 600n;
+const STRICT_MAX_AGE = 120n;
 
 beforeAll(async () => {
   f = await setup();
@@ -22,6 +27,8 @@ beforeAll(async () => {
   await (await factory.create!(await f.hub.getAddress(), FEED)).wait();
   adapter = attach('AegisAggregatorV3', await factory.adapterOf!(await f.hub.getAddress(), FEED), f.deployer, f.compiled);
   consumer = await deployWith(f, f.deployer, 'ChainlinkConsumer', [await adapter.getAddress(), MAX_AGE]);
+  await (await factory.createStrict!(await f.hub.getAddress(), FEED, STRICT_MAX_AGE)).wait();
+  strict = attach('AegisAggregatorV3Strict', await factory.strictAdapterOf!(await f.hub.getAddress(), FEED, STRICT_MAX_AGE), f.deployer, f.compiled);
 });
 afterAll(async () => {
   await f?.stop();
@@ -32,6 +39,18 @@ describe('factory', () => {
     const hub = await f.hub.getAddress();
     expect(await factory.predict!(hub, FEED)).toBe(await adapter.getAddress());
     await expectRevert(f, factory.create!(hub, FEED), 'AdapterExists', [hub, FEED, await adapter.getAddress()]);
+  });
+
+  it('creates strict adapters per maxAge at their own predicted addresses, and says which is which', async () => {
+    const hub = await f.hub.getAddress();
+    expect(await factory.predictStrict!(hub, FEED, STRICT_MAX_AGE)).toBe(await strict.getAddress());
+    expect(await strict.getAddress()).not.toBe(await adapter.getAddress());
+    await expectRevert(f, factory.createStrict!(hub, FEED, STRICT_MAX_AGE), 'AdapterExists', [hub, FEED, await strict.getAddress()]);
+    expect(await factory.strictAdapterOf!(hub, FEED, 1n)).toBe('0x0000000000000000000000000000000000000000');
+    const rc = await (await factory.createStrict!(hub, FEED, 1n)).wait();
+    const created = events(factory, rc).find((e) => e.name === 'AdapterCreated')!;
+    expect([created.args.adapter, created.args.strict, created.args.maxAge]).toEqual([await factory.strictAdapterOf!(hub, FEED, 1n), true, 1n]);
+    expect([await adapter.strict!(), await strict.strict!(), await strict.maxAge!()]).toEqual([false, true, STRICT_MAX_AGE]);
   });
 
   it('refuses a feed the hub does not know', async () => {
@@ -51,7 +70,8 @@ describe('AegisAggregatorV3', () => {
   it('decimals, description and version come from the hub config', async () => {
     expect(await adapter.decimals!()).toBe(8n);
     expect(await adapter.description!()).toBe('ETH / USD');
-    expect(await adapter.version!()).toBe(1n);
+    expect(await adapter.version!()).toBe(2n);
+    expect(await strict.version!()).toBe(2n);
   });
 
   it('latestRoundData is the hub latest round: answer, updatedAt = observedAt, answeredInRound = roundId', async () => {
@@ -76,15 +96,71 @@ describe('AegisAggregatorV3', () => {
       const r = first + 1n + BigInt(k);
       const [roundId, answer, , updatedAt, answeredInRound] = await adapter.getRoundData!(r);
       expect([roundId, answer, answeredInRound]).toEqual([r, prices[k], r]);
-      const [, observedAt] = await f.hub.getRound!(FEED, r);
-      expect(updatedAt).toBe(observedAt);
+      // Pushed faster than blocks, observedAt may lead the latest block: updatedAt is clamped to it.
+      const [, observedAt] = (await f.hub.getRound!(FEED, r)) as [bigint, bigint];
+      const block = await latestTime(f.hub);
+      expect(updatedAt).toBe(observedAt < block ? observedAt : block);
     }
     const latest = first + BigInt(prices.length);
     await expectRevert(f, adapter.getRoundData!(latest + 1n), 'RoundNotFound', [FEED, latest + 1n]);
-    await expectRevert(f, adapter.getRoundData!(0n), 'InvalidRoundId', [0n]);
+    await expectRevert(f, adapter.getRoundData!(0n), 'RoundNotFound', [FEED, 0n]);
+    // The V2 getters return 0 for missing rounds instead of reverting (Chainlink's rule).
+    expect([await adapter.getAnswer!(latest), await adapter.getTimestamp!(latest)]).toEqual([prices[3], (await adapter.getRoundData!(latest))[3]]);
+    expect([await adapter.getAnswer!(latest + 1n), await adapter.getTimestamp!(latest + 1n), await adapter.getAnswer!(0n)]).toEqual([0n, 0n, 0n]);
     // Push past the 16-round ring: the oldest rounds leave the history.
     for (let k = 0; k < 16; k++) await f.oracle.push(2000n * ONE + BigInt(k));
     await expectRevert(f, adapter.getRoundData!(first), 'RoundNotFound', [FEED, first]);
+    expect(await adapter.getAnswer!(first)).toBe(0n);
+  });
+
+  it('the V2 getters agree with latestRoundData', async () => {
+    await f.oracle.push(2020n * ONE);
+    const [roundId, answer, , updatedAt] = await adapter.latestRoundData!();
+    expect([await adapter.latestAnswer!(), await adapter.latestTimestamp!(), await adapter.latestRound!()]).toEqual([answer, updatedAt, roundId]);
+    expect([await strict.latestAnswer!(), await strict.latestTimestamp!(), await strict.latestRound!()]).toEqual([answer, updatedAt, roundId]);
+  });
+
+  it('an observedAt ahead of the block: updatedAt is the reading block time, never later, and the consumer does not underflow', async () => {
+    const now = await latestTime(f.hub);
+    await f.oracle.push(2030n * ONE, { observedAt: now + 40n }); // the hub accepts up to 60 s ahead
+    const [, observedAt] = await f.hub.getRound!(FEED, await f.hub.latestRoundId!(FEED));
+    expect(observedAt).toBe(now + 40n);
+    const block = await latestTime(f.hub);
+    expect(block).toBeLessThan(now + 40n);
+    const [roundId, answer, startedAt, updatedAt] = await adapter.latestRoundData!();
+    expect([answer, startedAt, updatedAt]).toEqual([2030n * ONE, block, block]);
+    expect(await adapter.latestTimestamp!()).toBe(block);
+    expect(await adapter.getTimestamp!(roundId)).toBe(block);
+    expect((await consumer.price!())[0]).toBe(2030n * 10n ** 18n);
+    // The hub counts the same age (0), so its read and the strict adapter serve it too.
+    expect((await f.hub.read!(FEED, 1n))[0]).toBe(2030n * ONE);
+    expect(await strict.latestAnswer!()).toBe(2030n * ONE);
+    // Once the chain passes observedAt, updatedAt is observedAt itself.
+    await f.warpTo(now + 50n);
+    expect((await adapter.latestRoundData!())[3]).toBe(now + 40n);
+  });
+
+  it('announce() emits NewRound and AnswerUpdated once per served round, for Chainlink indexers', async () => {
+    await adapter.announce!(); // whatever came before
+    const first = ((await f.hub.latestRoundId!(FEED)) as bigint) + 1n;
+    await f.oracle.push(2041n * ONE);
+    await f.oracle.push(2042n * ONE);
+    const rc = await (await adapter.announce!()).wait();
+    const logs = events(adapter, rc);
+    expect(logs.map((e) => [e.name, e.args[0], e.args[1]])).toEqual([
+      ['NewRound', first, await f.hub.getAddress()],
+      ['AnswerUpdated', 2041n * ONE, first],
+      ['NewRound', first + 1n, await f.hub.getAddress()],
+      ['AnswerUpdated', 2042n * ONE, first + 1n],
+    ]);
+    expect(logs[3]!.args[2]).toBe((await adapter.getRoundData!(first + 1n))[3]);
+    expect(await adapter.lastAnnouncedRound!()).toBe(first + 1n);
+    expect(events(adapter, await (await adapter.announce!()).wait())).toEqual([]);
+    // A long silence: only the newest MAX_ANNOUNCE rounds still in the 16-round history are announced.
+    for (let k = 0; k < 40; k++) await f.oracle.push(2000n * ONE + BigInt(k));
+    const many = events(adapter, await (await adapter.announce!()).wait()).filter((e) => e.name === 'AnswerUpdated');
+    expect(many.length).toBe(16);
+    expect(many.at(-1)!.args[1]).toBe(await f.hub.latestRoundId!(FEED));
   });
 
   it('a consumer compiled against AggregatorV3Interface reads it with the usual checks', async () => {
@@ -112,6 +188,29 @@ describe('AegisAggregatorV3', () => {
     await expectRevert(f, consumer.price!(), 'StalePrice');
   });
 
+  it('strict adapter: tripped, paused and stale feeds revert FeedNotActive with the status; an old Active answer reverts StaleAnswer', async () => {
+    await f.oracle.push(2000n * ONE);
+    const held = await strict.getRoundData!(await f.hub.latestRoundId!(FEED));
+    await f.oracle.push(2600n * ONE); // tripped
+    for (const read of ['latestRoundData', 'latestAnswer', 'latestTimestamp', 'latestRound']) {
+      await expectRevert(f, strict[read]!(), 'FeedNotActive', [FEED, Status.Tripped]);
+    }
+    // History is a fact in both variants.
+    expect([...(await strict.getRoundData!(held[0]))]).toEqual([...held]);
+    await f.oracle.push(2000n * ONE); // within the limit of the served answer: cleared
+    expect(await strict.latestAnswer!()).toBe(2000n * ONE);
+    await (await f.hub.setFeedPaused!(FEED, true)).wait();
+    await expectRevert(f, strict.latestRoundData!(), 'FeedNotActive', [FEED, Status.Paused]);
+    await (await f.hub.setFeedPaused!(FEED, false)).wait();
+    const [, observedAt] = (await f.hub.getRound!(FEED, await f.hub.latestRoundId!(FEED))) as [bigint, bigint];
+    await f.warpTo(observedAt + STRICT_MAX_AGE + 1n);
+    await expectRevert(f, strict.latestAnswer!(), 'StaleAnswer', [FEED, STRICT_MAX_AGE + 1n, STRICT_MAX_AGE]);
+    // Past the feed's own maxStaleness the hub reports Stale.
+    const { maxStaleness } = await f.hub.feedConfig!(FEED);
+    await f.warpTo(observedAt + (maxStaleness as bigint) + 1n);
+    await expectRevert(f, strict.latestAnswer!(), 'FeedNotActive', [FEED, Status.Stale]);
+  });
+
   it('paused feed: same behaviour, status() reports Paused', async () => {
     await f.oracle.push(2000n * ONE);
     const before = await adapter.latestRoundData!();
@@ -121,13 +220,14 @@ describe('AegisAggregatorV3', () => {
     expect([...(await adapter.latestRoundData!())]).toEqual([...before]);
   });
 
-  it('a feed with no round yet returns zeros, which the consumer rejects', async () => {
+  it('a feed with no round yet: latestRoundData reverts "no data" (RoundNotFound round 0), the V2 getters return 0', async () => {
     const fresh = feedId('SOL/USD');
     await (await f.hub.addFeed!(fresh, feedConfig({ description: 'SOL / USD' }))).wait();
     await (await factory.create!(await f.hub.getAddress(), fresh)).wait();
     const a = adapter.attach(await factory.adapterOf!(await f.hub.getAddress(), fresh)) as Contract;
-    expect([...(await a.latestRoundData!())]).toEqual([0n, 0n, 0n, 0n, 0n]);
+    await expectRevert(f, a.latestRoundData!(), 'RoundNotFound', [fresh, 0n]);
+    expect([await a.latestAnswer!(), await a.latestTimestamp!(), await a.latestRound!(), await a.getAnswer!(1n)]).toEqual([0n, 0n, 0n, 0n]);
     const c = await deployWith(f, f.deployer, 'ChainlinkConsumer', [await a.getAddress(), MAX_AGE]);
-    await expectRevert(f, as(c, f.signers[1]!).price!(), 'InvalidAnswer', [0n]);
+    await expectRevert(f, as(c, f.signers[1]!).price!(), 'RoundNotFound', [fresh, 0n]);
   });
 });
