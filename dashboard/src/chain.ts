@@ -1,0 +1,218 @@
+/**
+ * The page's view of the hub, read with `fetch` over JSON-RPC: through the aggregator's
+ * read-only pass-through (`api/rpc`) or straight from any RPC URL (read-only mode). Every
+ * number a feed page shows (answer, age, round, status, breaker, history) comes from here, not
+ * from the aggregator's memory (DESIGN "Contracts": the hub is the record).
+ */
+import { decodeBytes32String, Interface, type Log } from 'ethers';
+
+export const HUB_READ_ABI = [
+  'function feedIds() view returns (bytes32[])',
+  'function paused() view returns (bool)',
+  'function configDigest() view returns (bytes32)',
+  'function latestEpoch() view returns (uint64)',
+  'function tryRead(bytes32 feedId) view returns (int256 answer, uint256 observedAt, uint256 spreadBps, uint256 roundId, uint8 status)',
+  'function feedConfig(bytes32 feedId) view returns ((int96 minAnswer, int96 maxAnswer, uint32 maxStaleness, uint32 heartbeat, uint16 deviationBps, uint8 confirmations, uint24 confirmationTime, uint16 historyCapacity, uint8 decimals, string description))',
+  'function breakerState(bytes32 feedId) view returns (bool tripped, int256 candidate, uint64 since, uint64 lastAt, uint8 confirmationsSeen)',
+  'function committee() view returns ((bytes32 configDigest, uint64 configVersion, uint16 n, uint16 t, bytes groupPublicKey, address blob))',
+  'event ReportAccepted(address indexed transmitter, uint64 indexed epoch, uint64 observedAt)',
+  'event FeedUpdated(bytes32 indexed feedId, int256 answer)',
+  'event BreakerTripped(bytes32 indexed feedId, int256 served, int256 candidate, uint64 observedAt)',
+  'event BreakerConfirmed(bytes32 indexed feedId, uint256 roundId, int256 answer)',
+  'event BreakerCleared(bytes32 indexed feedId, uint256 roundId, int256 answer)',
+  'event BreakerResolved(bytes32 indexed feedId, address indexed guardian, uint256 roundId, int256 answer)',
+  'event BreakerRejected(bytes32 indexed feedId, address indexed guardian, int256 candidate)',
+] as const;
+
+export const hubAbi = new Interface(HUB_READ_ABI as unknown as string[]);
+
+/** IAegisFeeds.FeedStatus in declaration order. */
+export const FEED_STATUS = ['unknown', 'active', 'tripped', 'paused', 'stale'] as const;
+
+export interface FeedView {
+  id: string;
+  name: string;
+  description: string;
+  decimals: number;
+  answer: bigint;
+  observedAt: number;
+  spreadBps: number;
+  roundId: bigint;
+  status: (typeof FEED_STATUS)[number];
+  maxStaleness: number;
+  heartbeat: number;
+  deviationBps: number;
+  confirmations: number;
+  confirmationTime: number;
+  breaker: { tripped: boolean; candidate: bigint; since: number; lastAt: number; seen: number };
+}
+
+export interface HubView {
+  blockNumber: number;
+  blockTime: number;
+  paused: boolean;
+  feeds: FeedView[];
+}
+
+export interface HistoryPoint {
+  time: number;
+  answer: bigint;
+  roundId: bigint;
+  block: number;
+  tx: string;
+}
+
+export interface BreakerMark {
+  time: number;
+  kind: 'tripped' | 'confirmed' | 'cleared' | 'resolved' | 'rejected';
+  value: bigint;
+  block: number;
+}
+
+export class RpcError extends Error {}
+
+export function nameOf(id: string): string {
+  try {
+    return decodeBytes32String(id);
+  } catch {
+    return id;
+  }
+}
+
+interface RpcCall {
+  method: string;
+  params: unknown[];
+}
+
+export class HubClient {
+  #id = 0;
+  constructor(
+    readonly rpcUrl: string,
+    readonly hub: string,
+  ) {}
+
+  async batch(calls: RpcCall[]): Promise<unknown[]> {
+    if (calls.length === 0) return [];
+    const body = calls.map((c) => ({ jsonrpc: '2.0', id: ++this.#id, method: c.method, params: c.params }));
+    let res: Response;
+    try {
+      res = await fetch(this.rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    } catch (err) {
+      throw new RpcError(`RPC ${this.rpcUrl}: unreachable (${(err as Error).message}); check the URL, or that it allows this page's origin (CORS)`);
+    }
+    if (!res.ok) throw new RpcError(`RPC ${this.rpcUrl}: HTTP ${res.status}`);
+    const out = (await res.json()) as { id: number; result?: unknown; error?: { message: string } }[];
+    if (!Array.isArray(out)) throw new RpcError(`RPC ${this.rpcUrl}: a batch request got a non-batch answer; use an RPC that supports JSON-RPC batches`);
+    const byId = new Map(out.map((r) => [r.id, r]));
+    return body.map((b) => {
+      const r = byId.get(b.id);
+      if (!r) throw new RpcError(`RPC ${this.rpcUrl}: no answer to ${b.method}`);
+      if (r.error) return new RpcError(`${b.method}: ${r.error.message}`);
+      return r.result;
+    });
+  }
+
+  callOf(fn: string, args: unknown[] = []): RpcCall {
+    return { method: 'eth_call', params: [{ to: this.hub, data: hubAbi.encodeFunctionData(fn, args) }, 'latest'] };
+  }
+
+  decode(fn: string, raw: unknown): ReturnType<Interface['decodeFunctionResult']> {
+    if (raw instanceof Error) throw raw;
+    return hubAbi.decodeFunctionResult(fn, raw as string);
+  }
+
+  /** Every feed of the hub with its served state, configuration and breaker, in two round trips. */
+  async hubView(): Promise<HubView> {
+    const [idsRaw, pausedRaw, block] = await this.batch([this.callOf('feedIds'), this.callOf('paused'), { method: 'eth_getBlockByNumber', params: ['latest', false] }]);
+    const ids = (this.decode('feedIds', idsRaw)[0] as string[]).map(String);
+    const calls: RpcCall[] = [];
+    for (const id of ids) calls.push(this.callOf('tryRead', [id]), this.callOf('feedConfig', [id]), this.callOf('breakerState', [id]));
+    const raw = await this.batch(calls);
+    const feeds = ids.map((id, k): FeedView => {
+      const r = this.decode('tryRead', raw[3 * k]);
+      const c = this.decode('feedConfig', raw[3 * k + 1])[0];
+      const b = this.decode('breakerState', raw[3 * k + 2]);
+      return {
+        id,
+        name: nameOf(id),
+        description: String(c.description),
+        decimals: Number(c.decimals),
+        answer: BigInt(r[0]),
+        observedAt: Number(r[1]),
+        spreadBps: Number(r[2]),
+        roundId: BigInt(r[3]),
+        status: FEED_STATUS[Number(r[4])] ?? 'unknown',
+        maxStaleness: Number(c.maxStaleness),
+        heartbeat: Number(c.heartbeat),
+        deviationBps: Number(c.deviationBps),
+        confirmations: Number(c.confirmations),
+        confirmationTime: Number(c.confirmationTime),
+        breaker: { tripped: Boolean(b[0]), candidate: BigInt(b[1]), since: Number(b[2]), lastAt: Number(b[3]), seen: Number(b[4]) },
+      };
+    });
+    const blk = block as { number: string; timestamp: string };
+    return { blockNumber: Number(blk.number), blockTime: Number(blk.timestamp), paused: Boolean(this.decode('paused', pausedRaw)[0]), feeds };
+  }
+
+  async blockNumber(): Promise<number> {
+    const [n] = await this.batch([{ method: 'eth_blockNumber', params: [] }]);
+    if (n instanceof Error) throw n;
+    return Number(n);
+  }
+
+  /**
+   * A feed's history from the hub's events since `fromBlock`: every `FeedUpdated` with the
+   * observation time of its report (`ReportAccepted` in the same transaction) and the round id
+   * (rounds are continuous, so counted back from the served round), and the breaker's events.
+   */
+  async history(feed: FeedView, fromBlock = 0): Promise<{ points: HistoryPoint[]; marks: BreakerMark[] }> {
+    const topic = (name: string) => hubAbi.getEvent(name)!.topicHash;
+    const filter = (topics: (string | string[] | null)[]) => ({ method: 'eth_getLogs', params: [{ address: this.hub, fromBlock: '0x' + fromBlock.toString(16), toBlock: 'latest', topics }] });
+    const breakerTopics = ['BreakerTripped', 'BreakerConfirmed', 'BreakerCleared', 'BreakerResolved', 'BreakerRejected'].map(topic);
+    const [updatesRaw, acceptedRaw, breakerRaw] = await this.batch([filter([topic('FeedUpdated'), feed.id]), filter([topic('ReportAccepted')]), filter([breakerTopics, feed.id])]);
+    for (const r of [updatesRaw, acceptedRaw, breakerRaw]) if (r instanceof Error) throw r;
+    const observedAtByTx = new Map<string, number>();
+    for (const l of acceptedRaw as Log[]) {
+      const e = hubAbi.parseLog(l);
+      if (e) observedAtByTx.set(l.transactionHash, Number(e.args.observedAt));
+    }
+    const updates = updatesRaw as Log[];
+    const points: HistoryPoint[] = updates.map((l, k) => ({
+      time: observedAtByTx.get(l.transactionHash) ?? 0,
+      answer: BigInt(hubAbi.parseLog(l)!.args.answer),
+      roundId: feed.roundId - BigInt(updates.length - 1 - k),
+      block: Number(l.blockNumber),
+      tx: l.transactionHash,
+    }));
+    const marks: BreakerMark[] = (breakerRaw as Log[]).map((l) => {
+      const e = hubAbi.parseLog(l)!;
+      const kind = e.name.replace('Breaker', '').toLowerCase() as BreakerMark['kind'];
+      const value = BigInt(e.args.candidate ?? e.args.answer ?? 0);
+      return { time: observedAtByTx.get(l.transactionHash) ?? Number(e.args.observedAt ?? 0), kind, value, block: Number(l.blockNumber) };
+    });
+    return { points, marks };
+  }
+
+  /** The committee as the hub stores it: the key a report's signature must verify against. */
+  async committee(): Promise<{ configDigest: string; configVersion: bigint; n: number; t: number; groupPublicKey: string }> {
+    const [raw] = await this.batch([this.callOf('committee')]);
+    const c = this.decode('committee', raw)[0];
+    return { configDigest: String(c.configDigest), configVersion: BigInt(c.configVersion), n: Number(c.n), t: Number(c.t), groupPublicKey: String(c.groupPublicKey) };
+  }
+}
+
+/** A fixed-point answer as a decimal string with `decimals` places, trimmed for display. */
+export function formatAnswer(v: bigint, decimals: number, places?: number): string {
+  const neg = v < 0n;
+  const a = neg ? -v : v;
+  const base = 10n ** BigInt(decimals);
+  const int = a / base;
+  const frac = (a % base).toString().padStart(decimals, '0');
+  const show = places ?? (int >= 100n ? 2 : int >= 1n ? 4 : Math.min(decimals, 8));
+  const f = frac.slice(0, show);
+  return `${neg ? '-' : ''}${int.toLocaleString('en-US')}${show > 0 ? '.' + f : ''}`;
+}
+
+export function toNumber(v: bigint, decimals: number): number {
+  return Number(v) / 10 ** decimals;
+}
