@@ -5,8 +5,9 @@
  * retries every round, nor be hammered while it recovers. After `failureThreshold` consecutive
  * failed fetches the circuit opens for `coolDownMs`; requests fail fast with `cooling_down`.
  * When the cool-down ends the circuit is half-open: one trial fetch goes out; success closes it,
- * failure opens it again. A 429 whose `Retry-After` exceeds the retry budget opens it at once
- * until that time, which is what the venue asked for. A failure without any answer from the
+ * failure opens it again. A rate limit opens it at once until the time the venue asked for
+ * (its `Retry-After`, its own header, or the wait its documentation gives), so no request goes
+ * out inside a venue's cool-down. A failure without any answer from the
  * venue (connection refused or unreachable, timeout: our own network may be what failed) opens
  * it for the shorter `transportCoolDownMs`: a trial every few seconds costs a silent venue
  * nothing, and a node whose own link was cut prices again within seconds of the heal instead
@@ -62,9 +63,12 @@ export class CircuitBreaker {
     this.failures += 1;
     const wasTrial = this.state === 'half_open';
     this.trialInFlight = false;
-    if (wasTrial || this.failures >= this.opts.failureThreshold || holdMs !== undefined) {
+    if (wasTrial || this.failures >= this.opts.failureThreshold) {
       const base = transport ? Math.min(this.opts.coolDownMs, this.opts.transportCoolDownMs ?? this.opts.coolDownMs) : this.opts.coolDownMs;
       this.toOpen(Math.max(base, holdMs ?? 0));
+    } else if (holdMs !== undefined) {
+      // The venue named its wait (rate limit): stay away exactly that long, even below the threshold.
+      this.toOpen(holdMs);
     }
   }
 

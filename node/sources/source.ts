@@ -35,7 +35,22 @@ export interface SourceOptions extends Partial<RetryPolicy> {
   now?: () => number;
   /** Jitter source in [0, 1). */
   random?: () => number;
+  /** Every HTTP answer, as received (`aegis node check --record` writes them as fixtures). */
+  onAnswer?: (answer: RecordedAnswer) => void;
 }
+
+/** One raw venue answer: what was asked and what came back. */
+export interface RecordedAnswer {
+  path: string;
+  params?: Record<string, string>;
+  status: number;
+  headers: Record<string, string>;
+  text: string;
+  receivedAtMs: number;
+}
+
+/** Wait after a rate limit that names no time and whose venue documents none. */
+export const RATE_LIMIT_DEFAULT_WAIT_MS = 60_000;
 
 export const SOURCE_DEFAULTS = {
   failureThreshold: 3,
@@ -93,9 +108,13 @@ export function createVenueSource(spec: VenueSpec, options: SourceOptions = {}):
     now,
   });
 
-  async function attempt(feed: string, market: MarketRef, signal?: AbortSignal): Promise<Attempt | 'aborted'> {
-    const { path, params } = spec.request(market.symbol);
-    const res = await httpGet(client, path, params, signal);
+  /**
+   * One request and the checks every answer goes through: transport, rate limits (whatever the
+   * venue's way of saying so), HTTP status, JSON, venue error payloads. Resolves with the parsed
+   * body of a good answer or a failure saying whether another attempt may help.
+   */
+  async function call(req: { path: string; params?: Record<string, string> }, signal?: AbortSignal): Promise<{ body: unknown; status: number; receivedAtMs: number } | { failure: Failure } | 'aborted'> {
+    const res = await httpGet(client, req.path, req.params, signal);
     if (!res.ok) {
       if (res.reason === 'aborted') return 'aborted';
       if (res.reason === 'timeout') return { failure: { kind: 'timeout', what: `no answer within ${policy.timeoutMs} ms`, retryable: true, transport: true } };
@@ -106,44 +125,68 @@ export function createVenueSource(spec: VenueSpec, options: SourceOptions = {}):
     const body = readJson(text);
     const venueErr = body.ok ? spec.venueError(body.value) : undefined;
     const shown = venueErr ? `"${venueErr.message}"` : excerpt(text);
+    options.onAnswer?.({ path: req.path, ...(req.params ? { params: req.params } : {}), status, headers: res.headers, text, receivedAtMs });
 
-    if (status === 429 || status === 418 || venueErr?.rateLimited) {
-      const retryAfterMs = parseRetryAfter(res.headers['retry-after'], receivedAtMs);
-      const waitFor = retryAfterMs !== undefined ? `, Retry-After ${retryAfterMs} ms` : '';
-      const tooLong = retryAfterMs !== undefined && retryAfterMs > policy.maxRetryAfterMs;
+    const limited = status === 429 || status === 418 || venueErr?.rateLimited === true;
+    const answer = { status, headers: res.headers, text, receivedAtMs, ...(body.ok ? { body: body.value } : {}), ...(venueErr ? { venueError: venueErr } : {}) };
+    const signalled = spec.rateLimit(answer, limited);
+    if (limited || signalled) {
+      // The wait: the venue's Retry-After when it sent one, else what its headers or its
+      // documentation say (a rate limit without a time must still keep us away, not invite
+      // an immediate retry), else the generic default.
+      const header = parseRetryAfter(res.headers['retry-after'], receivedAtMs);
+      const waitMs = header ?? signalled?.waitMs ?? RATE_LIMIT_DEFAULT_WAIT_MS;
+      const basis = header !== undefined ? 'Retry-After' : (signalled?.basis ?? 'no time given; default wait');
+      const tooLong = waitMs > policy.maxRetryAfterMs;
       return {
         failure: {
           kind: 'rate_limited',
-          what: `rate limited, HTTP ${status} ${shown}${waitFor}`,
+          what: `rate limited, HTTP ${status} ${shown}, wait ${waitMs} ms (${basis})`,
           retryable: !tooLong,
           status,
-          ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
-          ...(tooLong ? { holdMs: retryAfterMs } : {}),
+          retryAfterMs: waitMs,
+          holdMs: waitMs,
         },
       };
     }
     // A 5xx is retried unless it carries the venue's own error payload (Bitfinex answers an
     // unknown symbol with HTTP 500): that is a considered answer, and asking again repeats it.
+    // Payloads the venue documents as transient (OKX 50001 "try again later") are retried.
+    if (venueErr?.retryable) return { failure: { kind: 'http', what: `HTTP ${status} ${shown} (transient, the venue says try again)`, retryable: true, status } };
     if (status >= 500) return { failure: { kind: 'http', what: `HTTP ${status} ${shown}`, retryable: !venueErr, status } };
     if (status < 200 || status >= 300) return { failure: { kind: 'http', what: `HTTP ${status} ${shown}`, retryable: false, status } };
     if (!body.ok) return { failure: { kind: 'bad_response', what: body.why, retryable: false, status } };
     if (venueErr) return { failure: { kind: 'bad_response', what: `venue error ${shown}`, retryable: false, status } };
+    return { body: body.value, status, receivedAtMs };
+  }
 
+  async function attempt(feed: string, market: MarketRef, signal?: AbortSignal): Promise<Attempt | 'aborted'> {
+    const answer = await call(spec.request(market.symbol), signal);
+    if (answer === 'aborted' || 'failure' in answer) return answer;
+    const { status, receivedAtMs } = answer;
     try {
-      const parsed = spec.parse(body.value, market.symbol);
+      const parsed = spec.parse(answer.body, market.symbol);
       const price = decimal(parsed.price, 'price');
       const [min, max] = options.priceBounds?.[feed] ?? SOURCE_DEFAULTS.priceBounds;
       if (price <= 0) throw new BadBody(`price ${price} is not positive`);
       if (price < min || price > max) throw new BadBody(`price ${price} outside the accepted range [${min}, ${max}]`);
       const volume = parsed.volume === undefined ? undefined : decimal(parsed.volume, 'volume');
       if (volume !== undefined && volume < 0) throw new BadBody(`volume ${volume} is negative`);
-      const ts = parsed.venueTimestampMs;
+      let ts = parsed.venueTimestampMs;
+      let dated = 'venue time';
+      if (ts === undefined && spec.freshness) {
+        // The ticker carries no quote time: date it by the venue's newest trade.
+        const trades = await call(spec.freshness.request(market.symbol), signal);
+        if (trades === 'aborted' || 'failure' in trades) return trades;
+        ts = spec.freshness.lastTradeMs(trades.body, market.symbol);
+        dated = 'last trade';
+      }
       if (ts !== undefined) {
         const age = receivedAtMs - ts;
         if (age > maxStalenessMs) {
-          return { failure: { kind: 'stale', what: `venue time ${new Date(ts).toISOString()} is ${age} ms old, limit ${maxStalenessMs} ms`, retryable: false, status } };
+          return { failure: { kind: 'stale', what: `${dated} ${new Date(ts).toISOString()} is ${age} ms old, limit ${maxStalenessMs} ms`, retryable: false, status } };
         }
-        if (-age > maxClockSkewMs) throw new BadBody(`venue time ${new Date(ts).toISOString()} is ${-age} ms in the future`);
+        if (-age > maxClockSkewMs) throw new BadBody(`${dated} ${new Date(ts).toISOString()} is ${-age} ms in the future`);
       }
       const quote: SourceQuote = { source: id, feed, price, receivedAtMs, market: market.symbol, quote: market.quote };
       if (volume !== undefined) quote.volume = volume;
@@ -195,7 +238,7 @@ export function createVenueSource(spec: VenueSpec, options: SourceOptions = {}):
 
   function toError(f: Failure, feed: string, retries: number): SourceError {
     const after = retries > 0 ? ` after ${retries} ${retries === 1 ? 'retry' : 'retries'}` : '';
-    const hold = f.holdMs !== undefined ? `; cooling down for ${f.holdMs} ms as the venue asked` : '';
+    const hold = f.holdMs !== undefined ? `; not asked again for ${f.holdMs} ms, as the venue asked` : '';
     return new SourceError(f.kind, `${f.what}${after}${hold}`, {
       source: id,
       feed,

@@ -82,6 +82,47 @@ export interface ParsedTicker {
 export interface VenueErrorPayload {
   message: string;
   rateLimited: boolean;
+  /** The venue documents this error as transient ("try again later", OKX 50001): retried like a 5xx. */
+  retryable?: boolean;
+}
+
+/** One HTTP answer as a venue hook sees it. */
+export interface VenueAnswer {
+  status: number;
+  /** Header names in lower case. */
+  headers: Record<string, string>;
+  text: string;
+  /** The parsed JSON body, when the body was JSON. */
+  body?: unknown;
+  /** The venue error payload found in the body, if any. */
+  venueError?: VenueErrorPayload;
+  /** Local time the answer arrived (ms since epoch). */
+  receivedAtMs: number;
+}
+
+/**
+ * A rate limit as the venue signals it, with the wait the venue documents or announces. The
+ * source never asks again before `waitMs` has passed (design "Round protocol", step 2: a node
+ * must not lose its venues by hammering them).
+ */
+export interface RateLimitSignal {
+  /** How long the venue asks us to stay away, from its headers or its documentation. */
+  waitMs: number;
+  /** Where the wait comes from, for messages: `gw-ratelimit-reset header`, `Bybit docs: 403 ban ≥ 10 min`. */
+  basis: string;
+}
+
+/**
+ * A second endpoint that dates the quote when the ticker carries no quote time (Kraken,
+ * Bitfinex) or only the server's clock (Bybit): the venue's most recent trade, whose time moves
+ * only when the market trades.
+ */
+export interface FreshnessSpec {
+  /** Path of the endpoint, for docs and the venue simulator (`/0/public/Trades`). */
+  endpoint: string;
+  request(symbol: string): { path: string; params?: Record<string, string> };
+  /** Time (ms since epoch) of the newest trade in the body; throws `BadBody`/`WrongSymbol` otherwise. */
+  lastTradeMs(body: unknown, symbol: string): number;
 }
 
 /**
@@ -102,6 +143,17 @@ export interface VenueSpec {
   request(symbol: string): { path: string; params?: Record<string, string> };
   /** A venue error payload in the body, whatever the HTTP status, or undefined. */
   venueError(body: unknown): VenueErrorPayload | undefined;
+  /**
+   * The venue's own rate-limit signals beyond HTTP 429/418 and `rateLimited` payloads (Bybit's
+   * HTTP 403 "access too frequent"), and the wait each asks for when no `Retry-After` came
+   * (KuCoin `gw-ratelimit-reset`, Bybit `X-Bapi-Limit-Reset-Timestamp`, documented windows).
+   * Called for every answer; undefined when the answer is not a rate limit.
+   */
+  rateLimit(answer: VenueAnswer, limited: boolean): RateLimitSignal | undefined;
+  /** Where the quote's time comes from when the ticker has none of its own; see `FreshnessSpec`. */
+  freshness?: FreshnessSpec;
+  /** What "fresh" means for this venue, one line for the config reference and `node check --live`. */
+  freshnessBasis: string;
   /** Read a ticker out of a successful body; checks the echoed symbol when the venue echoes one. */
   parse(body: unknown, symbol: string): ParsedTicker;
 }

@@ -31,6 +31,11 @@ export interface VenueFormat {
   ok(symbol: string, tick: SimTick, tsMs: number): SimResponse;
   unknownSymbol(symbol: string, tsMs: number): SimResponse;
   rateLimited(tsMs: number): SimResponse;
+  /**
+   * The venue's recent-trades endpoint, for venues whose ticker has no quote time (the adapters
+   * date those quotes by the newest trade): route and the answer with one trade at `tsMs`.
+   */
+  trades?: { route: string; ok(symbol: string, tick: SimTick, tsMs: number): SimResponse };
 }
 
 /**
@@ -101,6 +106,13 @@ export const VENUE_FORMATS: Record<VenueId, VenueFormat> = {
     }),
     unknownSymbol: () => ({ status: 200, body: { error: ['EQuery:Unknown asset pair'] } }),
     rateLimited: () => ({ status: 200, body: { error: ['EAPI:Rate limit exceeded'] } }),
+    trades: {
+      route: '/0/public/Trades',
+      ok: (symbol, t, ts) => ({
+        status: 200,
+        body: { error: [], result: { [symbol]: [[px(t.price), '0.00100000', ts / 1000, 'b', 'l', '', Math.floor(ts / 1000)]], last: `${ts}000000` } },
+      }),
+    },
   },
   okx: {
     route: '/api/v5/market/ticker',
@@ -138,7 +150,22 @@ export const VENUE_FORMATS: Record<VenueId, VenueFormat> = {
       },
     }),
     unknownSymbol: (_s, ts) => ({ status: 200, body: { retCode: 10001, retMsg: 'Not supported symbols', result: {}, retExtInfo: {}, time: ts } }),
-    rateLimited: (ts) => ({ status: 200, body: { retCode: 10006, retMsg: 'Too many visits!', result: {}, retExtInfo: {}, time: ts } }),
+    rateLimited: (ts) => ({
+      status: 200,
+      headers: { 'X-Bapi-Limit': '600', 'X-Bapi-Limit-Status': '0', 'X-Bapi-Limit-Reset-Timestamp': String(ts + 1_000) },
+      body: { retCode: 10006, retMsg: 'Too many visits!', result: {}, retExtInfo: {}, time: ts },
+    }),
+    trades: {
+      route: '/v5/market/recent-trade',
+      ok: (symbol, t, ts) => ({
+        status: 200,
+        body: {
+          retCode: 0, retMsg: 'OK',
+          result: { category: 'spot', list: [{ execId: String(ts), symbol, price: px(t.price), size: '0.001', side: 'Buy', time: String(ts), isBlockTrade: false }] },
+          retExtInfo: {}, time: ts,
+        },
+      }),
+    },
   },
   bitstamp: {
     route: '/api/v2/ticker/:pair/',
@@ -187,7 +214,7 @@ export const VENUE_FORMATS: Record<VenueId, VenueFormat> = {
       status: 200,
       body: { code: '200000', data: { time: ts, symbol, buy: null, sell: null, changeRate: null, changePrice: null, high: null, low: null, vol: null, volValue: null, last: null, averagePrice: null } },
     }),
-    rateLimited: () => ({ status: 429, body: { code: '429000', msg: 'Too Many Requests' } }),
+    rateLimited: () => ({ status: 429, headers: { 'gw-ratelimit-limit': '2000', 'gw-ratelimit-remaining': '0', 'gw-ratelimit-reset': '30000' }, body: { code: '429000', msg: 'Too Many Requests' } }),
   },
   bitfinex: {
     route: '/v2/ticker/:symbol',
@@ -198,5 +225,9 @@ export const VENUE_FORMATS: Record<VenueId, VenueFormat> = {
     }),
     unknownSymbol: () => ({ status: 500, body: ['error', 10020, 'symbol: invalid'] }),
     rateLimited: () => ({ status: 429, body: { error: 'ERR_RATE_LIMIT' } }),
+    trades: {
+      route: '/v2/trades/:symbol/hist',
+      ok: (_symbol, t, ts) => ({ status: 200, body: [[ts, ts, 0.001, t.price]] }),
+    },
   },
 };

@@ -57,7 +57,12 @@ export interface VenueServer {
 const HTML_PAGE = '<!DOCTYPE html><html><head><title>503 Service Temporarily Unavailable</title></head><body><center><h1>503 Service Temporarily Unavailable</h1></center><hr><center>nginx</center></body></html>';
 const CHALLENGE_PAGE = '<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>Checking your browser before accessing the API.</body></html>';
 
-/** One ticker request as the responder sees it: the matched route's params and the query string. */
+/**
+ * One request as the responder sees it: the matched route's params and the query string. A
+ * request for the venue's trades endpoint carries `params[TRADES_ENDPOINT] = '1'` (set by
+ * `match`), so transports that only pass params along need not know the endpoints.
+ */
+export const TRADES_ENDPOINT = '__trades';
 export interface VenueRequest {
   params: Record<string, string>;
   query: Record<string, string>;
@@ -107,10 +112,13 @@ export function createVenueResponder(opts: Omit<VenueServerOptions, 'port'>): Ve
   const counts = new Map<VenueId, number>();
   const tables = new Map<VenueId, Map<string, { feed: string; market: MarketRef }>>();
   const routes = new Map<VenueId, { re: RegExp; names: string[] }>();
+  const tradeRoutes = new Map<VenueId, { re: RegExp; names: string[] }>();
   for (const venue of venues) {
     behaviours.set(venue, opts.behaviours?.[venue] ?? { kind: 'normal' });
     counts.set(venue, 0);
     routes.set(venue, routeRegex(VENUE_FORMATS[venue].route));
+    const trades = VENUE_FORMATS[venue].trades;
+    if (trades) tradeRoutes.set(venue, routeRegex(trades.route));
     const bySymbol = new Map<string, { feed: string; market: MarketRef }>();
     for (const feed of opts.feeds) {
       const market = marketFor(VENUE_SPECS[venue], feed, opts.symbols?.[venue]);
@@ -141,16 +149,21 @@ export function createVenueResponder(opts: Omit<VenueServerOptions, 'port'>): Ve
       const symbol = format.symbolOf({ query: req.query, params: req.params } as unknown as Request) ?? '';
       const listed = tables.get(venue)!.get(symbol.toLowerCase());
       const tick = listed && opts.price(venue, listed.feed, tsMs, listed.market);
-      const out = tick ? format.ok(listed.market.symbol, tick, tsMs) : format.unknownSymbol(symbol, tsMs);
+      const trades = req.params[TRADES_ENDPOINT] === '1' ? format.trades : undefined;
+      const out = tick ? (trades ?? format).ok(listed.market.symbol, tick, tsMs) : format.unknownSymbol(symbol, tsMs);
       return { ...out, delayMs };
     },
     match(venue, path) {
-      const r = routes.get(venue);
-      const m = r?.re.exec(path);
-      if (!r || !m) return undefined;
-      const params: Record<string, string> = {};
-      r.names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1] ?? '')));
-      return params;
+      for (const [table, trades] of [[routes, false], [tradeRoutes, true]] as const) {
+        const r = table.get(venue);
+        const m = r?.re.exec(path);
+        if (!r || !m) continue;
+        const params: Record<string, string> = {};
+        r.names.forEach((n, i) => (params[n] = decodeURIComponent(m[i + 1] ?? '')));
+        if (trades) params[TRADES_ENDPOINT] = '1';
+        return params;
+      }
+      return undefined;
     },
     setBehaviour(venue, behaviour) {
       served(venue);
@@ -171,11 +184,12 @@ export async function startVenueServer(opts: VenueServerOptions): Promise<VenueS
 
   for (const venue of venues) {
     const format = VENUE_FORMATS[venue];
-    app.get(`/${venue}${format.route}`, (req: Request, res: Response) => {
+    const handler = (trades: boolean) => (req: Request, res: Response) => {
       const query: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.query)) if (typeof v === 'string') query[k] = v;
       const params: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.params as Record<string, unknown>)) if (typeof v === 'string') params[k] = v;
+      if (trades) params[TRADES_ENDPOINT] = '1';
       const delayMs = responder.behaviour(venue).kind === 'slow' ? (responder.behaviour(venue) as { delayMs: number }).delayMs : 0;
       const send = () => {
         // Answered when sent, so a slow venue's price is the price at answer time.
@@ -193,7 +207,9 @@ export async function startVenueServer(opts: VenueServerOptions): Promise<VenueS
       } else {
         send();
       }
-    });
+    };
+    app.get(`/${venue}${format.route}`, handler(false));
+    if (format.trades) app.get(`/${venue}${format.trades.route}`, handler(true));
   }
   app.use((req: Request, res: Response) => {
     res.status(404).type('html').send(`<!DOCTYPE html><html><body><pre>Cannot GET ${req.path}</pre></body></html>`);

@@ -2,9 +2,11 @@
  * Every venue adapter against its recorded responses, served over a real loopback socket:
  * success bodies parse to the expected quote, error and rate-limit bodies reject with the right
  * kind, and garbage derived from each success body (HTML, NaN, negative, zero, absurd, missing
- * field, wrong symbol) is rejected with a reason, never returned as a price.
+ * field, wrong symbol) is rejected with a reason, never returned as a price. Venues whose ticker
+ * has no quote time are dated by their newest trade (a second recorded answer). A rate limit
+ * reports the wait the venue asked for, and no request reaches the venue inside it.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SUPPORTED_VENUES, SourceError, createSource, type VenueId } from '../../node/sources/index.ts';
 import { loadFixtures, startFixtureServer, type FixtureServer } from './fixture-server.ts';
 
@@ -54,6 +56,10 @@ let server: FixtureServer;
 beforeAll(async () => {
   server = await startFixtureServer();
 });
+afterEach(() => {
+  expect(server.violations, 'requests inside a wait the venue asked for').toEqual([]);
+  server.reset();
+});
 afterAll(async () => {
   await server.close();
 });
@@ -64,17 +70,19 @@ describe.each(SUPPORTED_VENUES.map((v) => [v]))('%s adapter', (venue) => {
 
   for (const [name, fx] of Object.entries(fixtures)) {
     it(`${name}: asks ${fx.request} and ${fx.expect.kind ? `rejects as ${fx.expect.kind}` : 'reads the quote'}`, async () => {
-      server.serve(fx);
+      server.setClock(() => NOW);
+      server.serve(fx, ...(fx.followUp ? [fx.followUp] : []));
       const fetching = source().fetch(fx.expect.feed);
       if (fx.expect.kind) {
         const err = await rejection(fetching);
         expect(err.kind).toBe(fx.expect.kind);
+        if (fx.expect.retryAfterMs !== undefined) expect(err.retryAfterMs).toBe(fx.expect.retryAfterMs);
         expect(err.message).toMatch(new RegExp(`^source ${venue}: .*\\(${fx.expect.feed.replace('/', '\\/')}\\); excluded`));
       } else {
         const { kind: _none, ...want } = fx.expect;
         expect(await fetching).toEqual({ source: venue, receivedAtMs: NOW, ...want });
       }
-      expect(server.requests).toEqual([fx.request]);
+      expect(server.requests).toEqual(fx.followUp && !fx.expect.kind ? [fx.request, fx.followUp.request] : [fx.request]);
     });
   }
 

@@ -4,8 +4,8 @@
  * staleness and future timestamps, and caller aborts. Delays are kept to tens of milliseconds;
  * nothing here asserts on elapsed time except through the venue's request count.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SourceError, createSource, type SourceOptions } from '../../node/sources/index.ts';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SUPPORTED_VENUES, SourceError, createSource, type SourceOptions } from '../../node/sources/index.ts';
 import { parseRetryAfter } from '../../node/sources/http.ts';
 import { loadFixtures, startFixtureServer, type FixtureServer, type RecordedResponse } from './fixture-server.ts';
 
@@ -18,6 +18,11 @@ const outage: RecordedResponse = { status: 503, body: '<html><body><h1>503 Servi
 let server: FixtureServer;
 beforeAll(async () => {
   server = await startFixtureServer();
+});
+afterEach(() => {
+  // No source is requested again within the cool-down a venue asked for, in any test here.
+  expect(server.violations, 'requests inside a wait the venue asked for').toEqual([]);
+  server.reset();
 });
 afterAll(async () => {
   await server.close();
@@ -74,7 +79,7 @@ describe('retries', () => {
 
 describe('rate limits', () => {
   it('waits out a short Retry-After, then succeeds', async () => {
-    server.serve({ ...binance['rate-limited']!, headers: { 'Retry-After': '0.05' } }, OK);
+    server.serve({ ...binance['rate-limited']!, headers: { 'Retry-After': '0.05' }, venueAsksWaitMs: 50 }, OK);
     const q = await source({ retries: 1 }).fetch('BTC/USD');
     expect(q.price).toBe(97412.18);
     expect(server.requests).toHaveLength(2);
@@ -87,7 +92,7 @@ describe('rate limits', () => {
     const err = await rejection(s.fetch('BTC/USD'));
     expect(err.kind).toBe('rate_limited');
     expect(err.retryAfterMs).toBe(120_000);
-    expect(err.message).toMatch(/rate limited, HTTP 429 .*Retry-After 120000 ms; cooling down for 120000 ms as the venue asked/);
+    expect(err.message).toMatch(/rate limited, HTTP 429 .*wait 120000 ms \(Retry-After\); not asked again for 120000 ms, as the venue asked/);
     expect(server.requests).toHaveLength(1);
 
     server.serve(OK);
@@ -98,11 +103,18 @@ describe('rate limits', () => {
     expect(server.requests).toHaveLength(0);
   });
 
-  it('reads a rate limit sent inside an HTTP 200 venue payload (Kraken)', async () => {
+  it('reads a rate limit sent inside an HTTP 200 venue payload (Kraken) and does not retry it at once', async () => {
     const kraken = loadFixtures('kraken');
-    server.serve(kraken['rate-limited']!, kraken['btc-usd']!);
-    const q = await createSource('kraken', { baseUrl: server.url, backoffBaseMs: 5, retries: 1 }).fetch('BTC/USD');
-    expect(q.price).toBe(97409.9);
+    let now = NOW;
+    server.setClock(() => now);
+    server.serve(kraken['rate-limited']!, kraken['btc-usd']!, kraken['btc-usd']!.followUp!);
+    const s = createSource('kraken', { baseUrl: server.url, backoffBaseMs: 5, retries: 2, now: () => now });
+    const err = await rejection(s.fetch('BTC/USD'));
+    expect(err.kind).toBe('rate_limited');
+    expect(err.message).toMatch(/wait 10000 ms \(Kraken docs/);
+    expect(server.requests).toHaveLength(1);
+    now += 10_000;
+    expect((await s.fetch('BTC/USD')).price).toBe(97409.9);
   });
 
   it('parses Retry-After as seconds or as an HTTP date', () => {
@@ -110,6 +122,76 @@ describe('rate limits', () => {
     expect(parseRetryAfter('Mon, 02 Nov 2026 12:00:10 GMT', Date.UTC(2026, 10, 2, 12, 0, 0))).toBe(10_000);
     expect(parseRetryAfter('soon', 0)).toBeUndefined();
     expect(parseRetryAfter(undefined, 0)).toBeUndefined();
+  });
+});
+
+const FIXTURE_NOW = 1793620800000 + 1000;
+/** Every recorded rate limit of every venue, with the wait the venue asks for (header or documented window). */
+const RATE_LIMITS = SUPPORTED_VENUES.flatMap((venue) =>
+  Object.entries(loadFixtures(venue))
+    .filter(([, fx]) => fx.expect.kind === 'rate_limited')
+    .map(([name, fx]) => [`${venue} ${name}`, venue, fx, loadFixtures(venue)['btc-usd']!] as const),
+);
+
+describe('rate limits without Retry-After: the wait each venue asks for', () => {
+  it.each(RATE_LIMITS)('%s: refused without a request until the wait is over, then asked again', async (_name, venue, limited, ok) => {
+    const wait = limited.venueAsksWaitMs!;
+    expect(wait).toBeGreaterThan(0);
+    // The recorded answers' clock (headers such as Bybit's reset timestamp are absolute).
+    const NOW = FIXTURE_NOW;
+    let now = NOW;
+    server.setClock(() => now);
+    const s = createSource(venue, { baseUrl: server.url, now: () => now, retries: 2, backoffBaseMs: 5, backoffMaxMs: 5, maxRetryAfterMs: 0, failureThreshold: 3, coolDownMs: 1_000 });
+    server.serve(limited);
+    const err = await rejection(s.fetch('BTC/USD'));
+    expect(err.kind).toBe('rate_limited');
+    expect(err.retryAfterMs).toBe(wait);
+    expect(server.requests).toHaveLength(1);
+
+    // Inside the wait: refused by the source itself, below the failure threshold, several times.
+    server.serve(ok, ...(ok.followUp ? [ok.followUp] : []));
+    for (const at of [1, wait / 2, wait - 1]) {
+      now = NOW + at;
+      const cooling = await rejection(s.fetch('BTC/USD'));
+      expect(cooling.kind).toBe('cooling_down');
+      expect(cooling.retryAfterMs).toBe(wait - at);
+    }
+    expect(server.requests).toHaveLength(0);
+
+    // The wait is over: the venue is asked again and answers.
+    now = NOW + wait;
+    const trial = await s.fetch('BTC/USD').catch((e: unknown) => e);
+    expect(server.requests[0]).toBe(ok.request);
+    // The recorded quote is `wait` old by now: a quote, or stale after a long wait; never a refusal.
+    expect(trial instanceof SourceError ? trial.kind : 'quote').toMatch(/^(quote|stale)$/);
+  });
+
+  it('OKX 50001 (HTTP 503, "try again later") is retried', async () => {
+    const okx = loadFixtures('okx');
+    server.serve(okx['service-unavailable']!, okx['btc-usd']!);
+    const q = await createSource('okx', { baseUrl: server.url, now: () => NOW, retries: 1, backoffBaseMs: 5 }).fetch('BTC/USD');
+    expect(q.price).toBeGreaterThan(0);
+    expect(server.requests).toHaveLength(2);
+  });
+});
+
+describe('freshness from the newest trade (Kraken, Bybit, Bitfinex)', () => {
+  it.each(['kraken', 'bybit', 'bitfinex'] as const)('%s: a last trade older than the limit is stale, whatever the ticker says', async (venue) => {
+    const ok = loadFixtures(venue)['btc-usd']!;
+    const tradeMs = ok.expect.venueTimestampMs as number;
+    server.serve(ok, ok.followUp!);
+    const err = await rejection(createSource(venue, { baseUrl: server.url, now: () => tradeMs + 61_000 }).fetch('BTC/USD'));
+    expect(err.kind).toBe('stale');
+    expect(err.message).toMatch(/last trade .* is 61000 ms old, limit 60000 ms/);
+    expect(server.requests).toEqual([ok.request, ok.followUp!.request]);
+  });
+
+  it('Bybit\'s top-level time is not taken as the quote time', async () => {
+    const ok = loadFixtures('bybit')['btc-usd']!;
+    server.serve(ok, ok.followUp!);
+    const q = await createSource('bybit', { baseUrl: server.url, now: () => NOW }).fetch('BTC/USD');
+    expect(q.venueTimestampMs).not.toBe((ok.body as { time: number }).time);
+    expect(q.venueTimestampMs).toBe(ok.expect.venueTimestampMs);
   });
 });
 

@@ -6,6 +6,7 @@
  * Binance has no USD book worth the name, so USD feeds read the USDT market by default.
  */
 import { epoch, expectSymbol, field, isRecord, record } from '../parse.ts';
+import { documented } from '../ratelimit.ts';
 import type { VenueSpec } from '../types.ts';
 
 export const binance: VenueSpec = {
@@ -20,6 +21,10 @@ export const binance: VenueSpec = {
     if (!isRecord(body) || typeof body.code !== 'number' || body.lastPrice !== undefined) return undefined;
     return { message: `${String(body.msg)} (code ${body.code})`, rateLimited: body.code === -1003 };
   },
+  // Binance sends Retry-After with every 429/418; should one come without it, wait a minute
+  // (Binance docs "LIMITS": request weight is counted per minute).
+  rateLimit: (_a, limited) => (limited ? documented(60_000, 'Binance docs: weight limits are per minute') : undefined),
+  freshnessBasis: '`closeTime` of the 24 h rolling window, stamped by Binance when it computed the ticker',
   parse(body, symbol) {
     const t = record(body, 'ticker');
     expectSymbol(field(t, 'symbol', 'ticker'), symbol, 'symbol');

@@ -6,6 +6,7 @@
  */
 import { epoch, field, isRecord, record } from '../parse.ts';
 import { WrongSymbol } from '../errors.ts';
+import { documented } from '../ratelimit.ts';
 import type { VenueSpec } from '../types.ts';
 
 export const bitstamp: VenueSpec = {
@@ -20,6 +21,9 @@ export const bitstamp: VenueSpec = {
     const message = typeof body.reason === 'string' ? body.reason : JSON.stringify(body.reason ?? body);
     return { message, rateLimited: /rate limit/i.test(message) };
   },
+  // Bitstamp counts requests per 10 minutes (Bitstamp API docs, "Request limits").
+  rateLimit: (_a, limited) => (limited ? documented(60_000, 'Bitstamp docs: limits counted over 10 min; wait a minute') : undefined),
+  freshnessBasis: '`timestamp` (seconds) of the ticker',
   parse(body, symbol) {
     const t = record(body, 'ticker');
     if (typeof t.pair === 'string' && t.pair.replace('/', '').toLowerCase() !== symbol.toLowerCase()) {

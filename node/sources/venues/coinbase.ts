@@ -5,6 +5,7 @@
  * HTTP 429 with `{"message":"Public rate limit exceeded"}`.
  */
 import { field, isoTime, isRecord, record } from '../parse.ts';
+import { documented } from '../ratelimit.ts';
 import type { VenueSpec } from '../types.ts';
 
 export const coinbase: VenueSpec = {
@@ -18,6 +19,10 @@ export const coinbase: VenueSpec = {
     if (!isRecord(body) || typeof body.message !== 'string' || body.price !== undefined) return undefined;
     return { message: body.message, rateLimited: /rate limit/i.test(body.message) };
   },
+  // Coinbase Exchange public endpoints: 10 requests per second per IP, bursts to 15 (Coinbase
+  // Exchange REST docs, "Rate limits"); the 429 carries no Retry-After, so wait one window.
+  rateLimit: (_a, limited) => (limited ? documented(1_000, 'Coinbase docs: public limit per second') : undefined),
+  freshnessBasis: '`time` of the last trade (ISO 8601)',
   parse(body) {
     const t = record(body, 'ticker');
     return {

@@ -7,6 +7,7 @@
  */
 import { BadBody, WrongSymbol } from '../errors.ts';
 import { epoch, field, isRecord, record } from '../parse.ts';
+import { documented } from '../ratelimit.ts';
 import type { VenueSpec } from '../types.ts';
 
 export const gemini: VenueSpec = {
@@ -21,6 +22,10 @@ export const gemini: VenueSpec = {
     const reason = String(body.reason);
     return { message: `${reason}: ${String(body.message)}`, rateLimited: /^RateLimit/.test(reason) };
   },
+  // Gemini public API: 120 requests per minute per IP (Gemini REST docs, "Rate Limits"); its 429
+  // names no time, so wait the minute out.
+  rateLimit: (_a, limited) => (limited ? documented(60_000, 'Gemini docs: public limit 120 per minute') : undefined),
+  freshnessBasis: '`volume.timestamp` (ms) of the ticker',
   parse(body, symbol) {
     const t = record(body, 'ticker');
     const volume = record(field(t, 'volume', 'ticker'), 'volume');

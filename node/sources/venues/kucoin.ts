@@ -3,9 +3,11 @@
  * `orderbook/level1` has neither volume nor symbol).
  * Body: `{"code":"200000","data":{"time":<ms>,"symbol":"BTC-USDT","last":"…","vol":"…",…}}`.
  * Errors: `code != "200000"`; rate limits are HTTP 429 with code 429000 (sometimes inside an
- * HTTP 200). USD feeds read the USDT market by default.
+ * HTTP 200) and the header `gw-ratelimit-reset`, the ms until the 30 s resource pool resets
+ * (KuCoin API docs, "Rate Limit"). USD feeds read the USDT market by default.
  */
 import { epoch, expectSymbol, field, isRecord, record } from '../parse.ts';
+import { documented, resetInMs } from '../ratelimit.ts';
 import type { VenueSpec } from '../types.ts';
 
 export const kucoin: VenueSpec = {
@@ -21,6 +23,8 @@ export const kucoin: VenueSpec = {
     const code = String(body.code);
     return { message: `${String(body.msg)} (code ${code})`, rateLimited: code === '429000' || code === '200002' };
   },
+  rateLimit: (answer, limited) => (limited ? (resetInMs(answer, 'gw-ratelimit-reset') ?? documented(30_000, 'KuCoin docs: resource pools reset every 30 s')) : undefined),
+  freshnessBasis: '`data.time` (ms) of the 24 h stats',
   parse(body, symbol) {
     const t = record(field(record(body, 'body'), 'data', 'body'), 'data');
     expectSymbol(field(t, 'symbol', 'data'), symbol, 'symbol');
