@@ -77,7 +77,7 @@ export function decodeSignRequest(body: Uint8Array): SignRequestParts {
   };
   if (body.length < DOMAIN_BYTES.length || !DOMAIN_BYTES.every((b, i) => body[i] === b)) {
     const looksJson = body.length > 0 && body[0] === 0x7b;
-    fail(`expected the binary ${SIGN_REQUEST_DOMAIN} body${looksJson ? ', got JSON (the JSON sign request was replaced by the binary one; upgrade the aggregator)' : ''}; see the README, node HTTP API`);
+    fail(`expected the binary ${SIGN_REQUEST_DOMAIN} body${looksJson ? ', got JSON (the JSON sign request was replaced by the binary one; upgrade the aggregator)' : ''}; see docs/design.md §Sign request`);
   }
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   let at = DOMAIN_BYTES.length;

@@ -96,7 +96,7 @@ describe('binary sign request (AEGIS_SIGN_REQUEST_V1)', () => {
     const K = F + 2 + 32; // offset of the observation count
     const cases: [Uint8Array, RegExp][] = [
       [new TextEncoder().encode('{"report":"0x00"}'), /expected the binary AEGIS_SIGN_REQUEST_V1 body, got JSON .*upgrade the aggregator/],
-      [edit((b) => (b[0] = 0x61)), /expected the binary AEGIS_SIGN_REQUEST_V1 body; see the README/],
+      [edit((b) => (b[0] = 0x61)), /expected the binary AEGIS_SIGN_REQUEST_V1 body; see docs\/design\.md §Sign request/],
       [body.subarray(0, R + 2), /body ends at byte 23, inside the report length/],
       [edit((_b, v) => v.setUint32(R, 200_000)), /report length 200000 exceeds 96384/],
       [edit((_b, v) => v.setUint16(F, 0)), /feed count 0: expected 1\.\.1000/],
