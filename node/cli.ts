@@ -4,7 +4,7 @@
  * no stack traces for operator mistakes.
  *
  *   aegis node start --config node.yaml [--host IP] [--port N] [--coordinator KEY]...
- *   aegis node check --config node.yaml
+ *   aegis node check --config node.yaml [--live] [--record DIR]
  *   aegis keys create identity|share --out FILE (--password-file F | --password-env V)
  *   aegis keys import identity|share --out FILE (--secret-file F | --secret-env V) (--password-file F | --password-env V)
  *                     [share: --committee FILE --index I  |  --index I --n N --t T --group-key HEX]
@@ -16,7 +16,8 @@ import { Argument, Command, Option } from 'commander';
 import { KeystoreError, createIdentity, createSoloBlsKey, importBlsShare, importIdentity, inspectKeystore, readPassword, type KdfChoice, type PasswordSource } from './keys/index.ts';
 import { loadNodeConfig } from './config.ts';
 import { NodeError } from './errors.ts';
-import { SourcePoller } from './poller.ts';
+import { SourcePoller, type Snapshot, type SourceEntry } from './poller.ts';
+import { checkSources, type CheckRow } from './sources/check.ts';
 import { priceFeeds } from './pricing.ts';
 import { loadCommittee, startNode } from './start.ts';
 
@@ -57,13 +58,30 @@ export function registerNodeCommands(program: Command): void {
     .command('check')
     .description('fetch every configured source once and print a table (source, feed, price, age, status)')
     .requiredOption('-c, --config <file>', 'node YAML config')
-    .action(async (opts: { config: string }) => {
+    .option('--live', 'ask every venue at its public URL, ignoring base URL overrides in the config (run it on a machine with internet); adds what "fresh" means per venue')
+    .option('--record <dir>', 'write every venue answer as a test fixture under DIR/<venue>/<feed>.json (format: test/fixtures/exchanges/README.md)')
+    .action(async (opts: { config: string; live?: boolean; record?: string }) => {
       await run(async () => {
         const config = loadNodeConfig(opts.config);
         loadCommittee(config.committee);
-        const poller = new SourcePoller({ config });
-        const snapshot = await poller.refresh();
-        await poller.stop();
+        let snapshot: Snapshot;
+        let rows: CheckRow[] | undefined;
+        if (opts.live || opts.record !== undefined) {
+          rows = await checkSources(config, { ...(opts.live ? { live: true } : {}), ...(opts.record !== undefined ? { recordDir: opts.record } : {}) });
+          snapshot = snapshotOf(rows);
+          const fresh = new Table({ head: ['source', 'url', 'fresh means'] });
+          const seen = new Set<string>();
+          for (const r of rows) {
+            if (seen.has(r.source + r.baseUrl)) continue;
+            seen.add(r.source + r.baseUrl);
+            fresh.push([r.source, r.baseUrl, wrap(r.freshness, 60)]);
+          }
+          console.log(fresh.toString());
+        } else {
+          const poller = new SourcePoller({ config });
+          snapshot = await poller.refresh();
+          await poller.stop();
+        }
         const views = priceFeeds({ feeds: config.feeds, snapshot, nowMs: Date.now() });
         const table = new Table({ head: ['source', 'feed', 'market', 'price', 'age', 'status'] });
         let failures = 0;
@@ -87,6 +105,8 @@ export function registerNodeCommands(program: Command): void {
         console.log(feeds.toString());
         const priced = [...views.values()].filter((v) => v.ok).length;
         console.log(`${priced} of ${config.feeds.length} feeds priced; ${failures} source fetch(es) failed`);
+        const files = (rows ?? []).filter((r) => r.recorded).map((r) => r.recorded!);
+        if (opts.record !== undefined) console.log(`recorded ${files.length} fixture(s) under ${opts.record}; copy them into test/fixtures/exchanges/<venue>/ to replay them in the adapter tests`);
         if (priced < config.feeds.length) process.exitCode = 2;
       });
     });
@@ -208,6 +228,17 @@ function secretHex(opts: ImportOpts): string {
 
 function kdfOf(opts: KeyOpts): { kdf?: KdfChoice } {
   return opts.scryptN !== undefined ? { kdf: { function: 'scrypt', n: opts.scryptN } } : {};
+}
+
+/** The poller's snapshot shape from one check pass, so the feed table prices it the same way. */
+function snapshotOf(rows: CheckRow[]): Snapshot {
+  const feeds = new Map<string, SourceEntry[]>();
+  for (const r of rows) {
+    const list = feeds.get(r.feed) ?? [];
+    list.push({ feed: r.feed, source: r.source, venue: r.venue, market: r.market, ...(r.quote ? { quote: r.quote } : {}), ...(r.error ? { error: r.error } : {}) });
+    feeds.set(r.feed, list);
+  }
+  return { version: 1, takenAtMs: Date.now(), feeds };
 }
 
 function parsePort(v: string): number {

@@ -70,9 +70,10 @@ describe.each(SUPPORTED_VENUES.map((v) => [v]))('%s adapter', (venue) => {
 
   for (const [name, fx] of Object.entries(fixtures)) {
     it(`${name}: asks ${fx.request} and ${fx.expect.kind ? `rejects as ${fx.expect.kind}` : 'reads the quote'}`, async () => {
-      server.setClock(() => NOW);
+      const at = fx.recordedAtMs ?? NOW;
+      server.setClock(() => at);
       server.serve(fx, ...(fx.followUp ? [fx.followUp] : []));
-      const fetching = source().fetch(fx.expect.feed);
+      const fetching = createSource(venue, { baseUrl: server.url, now: () => at, retries: 0 }).fetch(fx.expect.feed);
       if (fx.expect.kind) {
         const err = await rejection(fetching);
         expect(err.kind).toBe(fx.expect.kind);
@@ -80,7 +81,7 @@ describe.each(SUPPORTED_VENUES.map((v) => [v]))('%s adapter', (venue) => {
         expect(err.message).toMatch(new RegExp(`^source ${venue}: .*\\(${fx.expect.feed.replace('/', '\\/')}\\); excluded`));
       } else {
         const { kind: _none, ...want } = fx.expect;
-        expect(await fetching).toEqual({ source: venue, receivedAtMs: NOW, ...want });
+        expect(await fetching).toEqual({ source: venue, receivedAtMs: at, ...want });
       }
       expect(server.requests).toEqual(fx.followUp && !fx.expect.kind ? [fx.request, fx.followUp.request] : [fx.request]);
     });

@@ -31,6 +31,8 @@ export interface Fixture extends RecordedResponse {
   request: string;
   /** Where the body's format comes from (venue docs page, SDK test), or `recorded live <date>`. */
   source?: string;
+  /** For fixtures written by `aegis node check --record`: when the answer arrived (the replay clock). */
+  recordedAtMs?: number;
   /** The second request the adapter makes for this quote (the newest trade, for venues whose ticker has no time). */
   followUp?: RecordedResponse & { request: string };
   expect: Record<string, unknown> & { feed: string; kind?: string };
