@@ -35,7 +35,7 @@
  */
 import mcl from 'mcl-wasm';
 import type { Fr as MclFr, G1 as MclG1, G2 as MclG2 } from 'mcl-wasm';
-import { bytesToNumberBE } from '@noble/curves/utils.js';
+import { bytesToHex, bytesToNumberBE } from '@noble/curves/utils.js';
 import { assertBytes } from './errors.ts';
 import { G1, G2, type G1Point, decodeG1, decodeG2 } from './points.ts';
 
@@ -150,7 +150,8 @@ const G2_CACHE_MAX = 4096;
  * bounded.
  */
 export function decodeMclG2Cached(bytes: Uint8Array, what = 'G2 point'): MclG2 {
-  const key = Buffer.from(bytes).toString('hex');
+  // bytesToHex, not Buffer: protocol/ also runs in the browser (the dashboard's signature check).
+  const key = bytesToHex(bytes);
   const hit = g2Cache.get(key);
   if (hit) return hit;
   const p = decodeMclG2(bytes, what);
