@@ -8,6 +8,10 @@
  *   2. paused by the guardian          → no
  *   3. nothing on-chain yet            → yes (initial)
  *   4. not newer than on-chain         → no  (the hub only moves forward)
+ *   s. the committee cannot price it   → yes (suspend) unless the hub has it suspended already
+ *                                        (like a deviation: a state change consumers must see at
+ *                                        once, docs/suspension.md); no (already_suspended)
+ *   r. suspended on-chain, now priced  → yes (resume, subject to the hub's breaker)
  *   5. circuit breaker tripped         → yes (later reports confirm the new level, DESIGN "Contracts")
  *   6. heartbeat elapsed               → yes (heartbeat)
  *   7. deviation ≥ threshold           → yes (deviation)
@@ -18,6 +22,8 @@
  * round), never against the aggregator's memory, so a restarted or standby aggregator
  * decides the same way.
  */
+import { isSuspension, suspendReasonName } from '../protocol/index.ts';
+
 export interface FeedPolicy {
   /** Percent, e.g. 0.5 for 0.5 %. */
   deviationPct: number;
@@ -27,7 +33,7 @@ export interface FeedPolicy {
 
 export const DEFAULT_POLICY: FeedPolicy = { deviationPct: 0.5, heartbeatSec: 3600 };
 
-export type FeedStatusName = 'active' | 'tripped' | 'paused' | 'stale' | 'unknown';
+export type FeedStatusName = 'active' | 'tripped' | 'paused' | 'stale' | 'suspended' | 'unknown';
 
 export interface OnchainFeedState {
   /** False when the hub does not know this feed. */
@@ -43,10 +49,12 @@ export interface Candidate {
   feed: string;
   answer: bigint;
   observedAt: bigint;
+  /** Set when t nodes signed that they cannot price the feed: the `SuspendReason` code. */
+  suspendReason?: number;
 }
 
-export type PostReason = 'initial' | 'tripped' | 'heartbeat' | 'deviation';
-export type HoldReason = 'unconfigured' | 'paused' | 'not_newer' | 'within_threshold';
+export type PostReason = 'suspend' | 'resume' | 'initial' | 'tripped' | 'heartbeat' | 'deviation';
+export type HoldReason = 'unconfigured' | 'paused' | 'not_newer' | 'already_suspended' | 'within_threshold';
 
 export type Decision =
   | { post: true; reason: PostReason; log: string }
@@ -71,8 +79,15 @@ export function shouldPost(c: Candidate, chain: OnchainFeedState, policy: FeedPo
 
   if (!chain.configured) return no('unconfigured', 'the hub does not know this feed; ask the guardian to configure it or remove it from the aggregator config');
   if (chain.status === 'paused') return no('paused', 'the guardian paused the feed on the hub');
+  const suspendReason = c.suspendReason ?? (isSuspension(c.answer) ? 0 : undefined);
+  if (suspendReason !== undefined) {
+    if (chain.status === 'suspended') return no('already_suspended', `the committee still cannot price it (${suspendReasonName(suspendReason)}) and the hub serves it as suspended already`);
+    if (chain.roundId !== 0n && c.observedAt <= chain.observedAt) return no('not_newer', `observation time ${c.observedAt} is not after the on-chain ${chain.observedAt}`);
+    return yes('suspend', `t nodes signed that they cannot price it (${suspendReasonName(suspendReason)}); the hub must stop serving the ${chain.status} price at once`);
+  }
   if (chain.roundId === 0n) return yes('initial', 'no round on-chain yet');
   if (c.observedAt <= chain.observedAt) return no('not_newer', `observation time ${c.observedAt} is not after the on-chain ${chain.observedAt}`);
+  if (chain.status === 'suspended') return yes('resume', 'the hub serves it as suspended and the committee prices it again (the hub\'s breaker still applies)');
   if (chain.status === 'tripped') return yes('tripped', 'the deviation breaker is tripped; later reports confirm the new level');
   const age = c.observedAt - chain.observedAt;
   if (age >= BigInt(policy.heartbeatSec)) return yes('heartbeat', `heartbeat: ${age} s since the last on-chain report ≥ ${policy.heartbeatSec} s`);
@@ -107,7 +122,7 @@ export function decideBatch(
 
 /** One word for a batch in logs and the store: the feeds' reasons, most urgent first. */
 export function batchReason(post: BatchDecision['post']): string {
-  const order: PostReason[] = ['initial', 'tripped', 'deviation', 'heartbeat'];
+  const order: PostReason[] = ['suspend', 'resume', 'initial', 'tripped', 'deviation', 'heartbeat'];
   const present = new Set(post.map((p) => p.decision.reason));
   return order.filter((r) => present.has(r)).join('+');
 }

@@ -155,7 +155,7 @@ export class AggregatorService {
     let pullOnly = false;
     const select: FeedSelector = (aggregate, observedAt) => {
       const d = decideBatch(
-        aggregate.feeds.map((f) => ({ feedId: f.feedId, feed: safeName(f.feedId), answer: f.answer, observedAt })),
+        aggregate.feeds.map((f) => ({ feedId: f.feedId, feed: safeName(f.feedId), answer: f.answer, observedAt, ...(f.suspendReason !== undefined ? { suspendReason: f.suspendReason } : {}) })),
         states,
         policies,
       );

@@ -24,6 +24,8 @@ import {
   feedName,
   publicShareOf,
   signObservation,
+  SuspendReason,
+  suspendReasonCode,
   type Committee,
   type FeedObservation,
   type KeyShare,
@@ -220,7 +222,7 @@ export class NodeService implements NodeHandlers {
       const feed = this.#feedsById.get(id);
       const view = feed && views.get(feed.name);
       if (!feed || !view) {
-        feeds.push({ feedId: id, answer: null, reason: `${nameOf(id)}: not configured on node ${this.index}` });
+        feeds.push({ feedId: id, answer: null, reason: `${nameOf(id)}: not configured on node ${this.index}`, reasonCode: SuspendReason.not_configured });
         withheld.push({ feed: nameOf(id), reason: 'not_configured' });
         this.metrics.observationsWithheld.inc({ feed: 'unconfigured', reason: 'not_configured' });
         continue;
@@ -229,7 +231,8 @@ export class NodeService implements NodeHandlers {
         feeds.push({ feedId: id, answer: view.answer });
         this.metrics.countServed(feed.name);
       } else {
-        feeds.push({ feedId: id, answer: null, reason: view.detail.slice(0, 500) });
+        // The code is signed: t nodes' signed "cannot price" suspend the feed (docs/suspension.md).
+        feeds.push({ feedId: id, answer: null, reason: view.detail.slice(0, 500), reasonCode: suspendReasonCode(view.reason) });
         withheld.push({ feed: feed.name, reason: view.reason });
         this.metrics.observationsWithheld.inc({ feed: feed.name, reason: view.reason });
       }

@@ -18,6 +18,9 @@
  *  6. `outside_sanity_band`  for each feed this node can price itself, its own answer is within
  *     the sanity band of the report's (a compromised majority of observations cannot get this
  *     node's signature on a price it sees as wrong);
+ *     `suspension_disputed`  for a suspension entry (docs/suspension.md), this node cannot price
+ *     the feed either: a node never signs "the committee cannot price X" while it prices X
+ *     itself (the entry already needs t signed absences, step 4);
  *  7. the `SigningStore` records (configDigest, epoch, reportHash) durably, and only then is the
  *     partial signature computed and released. A crash after the record loses one signature,
  *     never allows a conflicting one.
@@ -28,7 +31,9 @@ import {
   buildReport,
   epochAheadOfClock,
   feedName,
+  isSuspension,
   partialSign,
+  suspendReasonName,
   reportMessage,
   verifyObservation,
   type Committee,
@@ -146,6 +151,9 @@ export class ReportSigner {
       const own = ownView(id.toLowerCase());
       if (!own || !own.view.ok) return;
       const answer = report.answers[k]!;
+      if (isSuspension(answer)) {
+        refuse('suspension_disputed', `${nameOf(id)}: the report suspends it (${suspendReasonName(report.spreadBps[k]!)}), but this node prices it at ${own.view.answer}; a feed is suspended only by nodes that cannot price it`);
+      }
       const mine = own.view.answer;
       const base = mine < 0n ? -mine : mine;
       if (base === 0n) return;

@@ -13,8 +13,15 @@
  *   f only when all n = 3f+1 answered) let f liars set the spread as soon as one honest node
  *   was missing. Every value left after the trim is bracketed by honest answers, so the spread
  *   is at most the honest range; with exactly t answers it can be 0 (only the median is left).
+ * - Suspension (docs/suspension.md): a feed with fewer than t answers but at least t signed
+ *   "no observation" entries becomes a suspension entry (answer `SUSPENDED_ANSWER`, spreadBps
+ *   the reason code most of those nodes gave, the lowest code on a tie). Since t > n/2, t
+ *   absent entries and t answers cannot both exist for one feed: no set of nodes smaller than t
+ *   can suspend a feed that t nodes price, and an aggregator that leaves answers out cannot turn
+ *   them into absences (every absence is a node's own signature). A feed with neither is
+ *   skipped, as before.
  */
-import { feedName, type Report } from './report.ts';
+import { SUSPENDED_ANSWER, feedName, suspendReasonName, type Report } from './report.ts';
 import { observationsRoot, observersBitmap, type FeedObservation, type Observation } from './observation.ts';
 
 const U32_MAX = 0xffffffffn;
@@ -51,8 +58,10 @@ export interface FeedAggregate {
   feedId: string;
   answer: bigint;
   spreadBps: number;
-  /** Node indices whose answer for this feed went into the median. */
+  /** Node indices whose answer for this feed went into the median (for a suspension: whose signed absence). */
   contributors: number[];
+  /** Set for a suspension entry: the reason code (also in `spreadBps`); `answer` is `SUSPENDED_ANSWER`. */
+  suspendReason?: number;
 }
 
 export interface AggregateResult {
@@ -94,6 +103,8 @@ export function aggregateFeeds(observations: readonly Observation[], feedIds: re
   for (const id of feedIds) {
     const answers: bigint[] = [];
     const contributors: number[] = [];
+    const absent: number[] = [];
+    const codes: number[] = [];
     const key = id.toLowerCase();
     let map: Map<string, number> | undefined;
     let at: number | undefined;
@@ -110,7 +121,15 @@ export function aggregateFeeds(observations: readonly Observation[], feedIds: re
         if (contributors.length > 0 && contributors[contributors.length - 1]! > o.nodeIndex) ordered = false;
         answers.push(answer);
         contributors.push(o.nodeIndex);
+      } else if (at !== undefined) {
+        absent.push(o.nodeIndex);
+        codes.push(o.feeds[at]!.reasonCode ?? 0);
       }
+    }
+    if (answers.length < t && absent.length >= t) {
+      const reason = modeOf(codes);
+      feeds.push({ feedId: id, answer: SUSPENDED_ANSWER, spreadBps: reason, contributors: absent.sort((a, b) => a - b), suspendReason: reason });
+      continue;
     }
     if (answers.length < t) {
       skipped.push({ feedId: id, reason: `${safeName(id)}: ${answers.length} node(s) observed it, need t=${t}` });
@@ -142,6 +161,26 @@ export function contributorsOf(feeds: readonly FeedAggregate[]): Set<number> {
   const out = new Set<number>();
   for (const f of feeds) for (const i of f.contributors) out.add(i);
   return out;
+}
+
+/** The most frequent code, the lowest on a tie. */
+function modeOf(codes: readonly number[]): number {
+  const counts = new Map<number, number>();
+  for (const c of codes) counts.set(c, (counts.get(c) ?? 0) + 1);
+  let best = 0;
+  let bestCount = -1;
+  for (const [c, k] of [...counts].sort((a, b) => a[0] - b[0])) {
+    if (k > bestCount) {
+      best = c;
+      bestCount = k;
+    }
+  }
+  return best;
+}
+
+/** "suspended (too_few_sources)" or the price, for logs. */
+export function describeAggregate(f: FeedAggregate): string {
+  return f.suspendReason !== undefined ? `suspended (${suspendReasonName(f.suspendReason)})` : f.answer.toString();
 }
 
 function sameIds(a: readonly FeedObservation[], b: readonly FeedObservation[]): boolean {

@@ -20,17 +20,20 @@
  *   102     2                 count (uint16), the number of feeds in that list
  *   104     ⌈count/8⌉         present bitmap: feed k is bit (k mod 8) of byte ⌊k/8⌋, least
  *                             significant bit first; bits at k ≥ count are zero
- *   …       24 × count        answers, int192 two's complement each; zero where absent
+ *   …       24 × count        answers, int192 two's complement each; where absent, the
+ *                             first byte is the node's `SuspendReason` code (0 = none given)
+ *                             and the other 23 are zero
  *
  * 2,517 bytes at 100 feeds (the v1 `abi.encode` form was 9.6 kB). Feed ids are not repeated
  * per observation: every observation of a round covers the same requested list, which
  * travels once per message, and `feedsHash` binds each signature to it. Decoding is strict
  * (exact length, domain, count, no bit beyond count, zero answer where absent), so a decoded
  * observation re-encodes to exactly the bytes received: nodes hash those bytes, never a
- * re-encoding. The unsigned "why no observation" reasons travel beside the encoding.
+ * re-encoding. The reason code of an absent feed is signed (the committee suspends a feed on t
+ * of them, docs/suspension.md); the free-text detail travels unsigned beside the encoding.
  */
 import { keccak256Bytes } from './keccak.ts';
-import { ReportError } from './report.ts';
+import { MAX_SUSPEND_REASON, ReportError } from './report.ts';
 import { ABI_WORD, bytesToHex0x, hexToBytesStrict, putSmall, readHex, writeHex } from './abi-words.ts';
 import { edSign, edVerify } from './ed25519.ts';
 
@@ -38,8 +41,10 @@ export interface FeedObservation {
   feedId: string;
   /** Fixed-point answer with the feed's decimals, or null for "no observation". */
   answer: bigint | null;
-  /** Why there is no observation (not signed; informational). */
+  /** Why there is no observation, in words (not signed; informational). */
   reason?: string;
+  /** Why there is no observation, as a signed `SuspendReason` code (absent feeds only; default 0). */
+  reasonCode?: number;
 }
 
 export interface Observation {
@@ -172,7 +177,12 @@ export function encodeObservation(o: Observation): Uint8Array {
   for (let k = 0; k < count; k++) {
     const f = o.feeds[k]!;
     putHex32(ids, 32 * k, f.feedId, `observation.feeds[${k}].feedId`);
-    if (f.answer === null) continue;
+    if (f.answer === null) {
+      const code = f.reasonCode ?? 0;
+      if (!Number.isInteger(code) || code < 0 || code > MAX_SUSPEND_REASON) badField(`observation.feeds[${k}].reasonCode: expected 0..${MAX_SUSPEND_REASON}, got ${String(code)}`);
+      buf[offAnswers + ANSWER_BYTES * k] = code;
+      continue;
+    }
     if (typeof f.answer !== 'bigint' || f.answer < I192_MIN || f.answer > I192_MAX) badField(`observation.feeds[${k}].answer: expected an int192 or null, got ${String(f.answer)}`);
     buf[HEADER_BYTES + (k >> 3)]! |= 1 << (k & 7);
     putInt192(view, offAnswers + ANSWER_BYTES * k, f.answer);
@@ -217,10 +227,12 @@ export function decodeObservation(encoded: Uint8Array, feedIds: readonly string[
       feeds[k] = { feedId: list.ids[k]!, answer: readInt192(encoded, view, at) };
       continue;
     }
-    for (let i = at; i < at + ANSWER_BYTES; i++) {
+    for (let i = at + 1; i < at + ANSWER_BYTES; i++) {
       if (encoded[i] !== 0) badField(`${what}.answers[${k}]: feed ${list.ids[k]} is absent but its answer is ${readInt192(encoded, view, at)}, not zero`);
     }
-    feeds[k] = { feedId: list.ids[k]!, answer: null };
+    const code = encoded[at]!;
+    if (code > MAX_SUSPEND_REASON) badField(`${what}.answers[${k}]: feed ${list.ids[k]} is absent with reason code ${code}, this version knows 0..${MAX_SUSPEND_REASON}; upgrade the aggregator or the node`);
+    feeds[k] = code === 0 ? { feedId: list.ids[k]!, answer: null } : { feedId: list.ids[k]!, answer: null, reasonCode: code };
   }
   const o: Observation = {
     configDigest: readHex(encoded, OFF_DIGEST, 32),

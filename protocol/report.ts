@@ -9,6 +9,11 @@
  *   rotation     = keccak256(abi.encode("AEGIS_ROTATE_V1", currentDigest, nextDigest)), signed by
  *                  the current committee to hand the hub over (nextDigest at configVersion + 1)
  *
+ * Suspension (docs/suspension.md): a feed the committee cannot price travels in the same report
+ * format, as the entry answer = SUSPENDED_ANSWER (int192 minimum, outside every feed's int96
+ * bounds) with spreadBps = the `SuspendReason` code. It is signed, epoch-ordered and refused
+ * when too old exactly like a price; no new report kind, so a round that prices costs what it did.
+ *
  * Byte-identical to the hub's on-chain computation (tested against the contract).
  * `encodeReport` is abi.encode of the same fields in struct order: the hub's `Report`
  * calldata struct and the wire form served to pull-mode consumers.
@@ -60,6 +65,47 @@ export const REPORT_TUPLE_ABI =
   'tuple(bytes32 configDigest, uint64 epoch, uint64 observedAt, bytes32 observationsRoot, uint256 observers, bytes32[] feedIds, int192[] answers, uint32[] spreadBps)';
 
 const U64_MAX = (1n << 64n) - 1n;
+
+/**
+ * The answer of a report entry that suspends its feed: int192's minimum. No feed's bounds can
+ * include it (the hub bounds answers by int96), so the hub's steady-state path never mistakes
+ * it for a price and its slow path recognises it before the bounds check.
+ */
+export const SUSPENDED_ANSWER = -(1n << 191n);
+
+/**
+ * Why the committee could not price a feed: a node's signed code for its own "no observation"
+ * (the first byte of the absent answer in its observation) and, for a suspension entry, the
+ * report's spreadBps. Codes are append-only; 0 is "no reason given".
+ */
+export const SuspendReason = {
+  unspecified: 0,
+  too_few_sources: 1,
+  sources_disagree: 2,
+  out_of_range: 3,
+  no_snapshot: 4,
+  not_configured: 5,
+} as const;
+export type SuspendReasonName = keyof typeof SuspendReason;
+/** The largest reason code this version knows (decoders refuse larger ones). */
+export const MAX_SUSPEND_REASON = 5;
+
+/** The reason's name from its code, or `code N` for a code this version does not know. */
+export function suspendReasonName(code: number): string {
+  const hit = (Object.entries(SuspendReason) as [SuspendReasonName, number][]).find(([, c]) => c === code);
+  return hit ? hit[0] : `code ${code}`;
+}
+
+/** The code of a node's withheld reason (`too_few_sources`, …); `unspecified` for any other. */
+export function suspendReasonCode(reason: string): number {
+  return (SuspendReason as Record<string, number>)[reason] ?? SuspendReason.unspecified;
+}
+
+/** True when a report entry's answer is the suspension sentinel. */
+export function isSuspension(answer: bigint): boolean {
+  return answer === SUSPENDED_ANSWER;
+}
+
 const I192_MAX = (1n << 191n) - 1n;
 const I192_MIN = -(1n << 191n);
 const U32_MAX = 0xffffffff;

@@ -21,6 +21,8 @@ export const HUB_ABI = [
   'event ReportAccepted(address indexed transmitter, uint64 indexed epoch, uint64 observedAt)',
   'event FeedUpdated(bytes32 indexed feedId, uint256 roundId, int256 answer)',
   'event FeedSkipped(bytes32 indexed feedId, uint8 reason)',
+  'event CommitteeSuspendedFeed(bytes32 indexed feedId, uint32 reason)',
+  'event FeedResumed(bytes32 indexed feedId, uint256 roundId, int256 answer)',
   // -- Errors (IAegisHub) --
   'error NotGuardian(address caller, address guardian)',
   'error HubIsPaused()',
@@ -59,13 +61,14 @@ export const HUB_ABI = [
   'error FeedTripped(bytes32 feedId)',
   'error FeedPaused(bytes32 feedId)',
   'error FeedStale(bytes32 feedId, uint256 age, uint256 maxAge)',
+  'error FeedSuspended(bytes32 feedId, uint32 reason, uint256 suspendedAt)',
   'error RoundNotFound(bytes32 feedId, uint256 roundId)',
 ] as const;
 
 export const hubInterface = new Interface(HUB_ABI as unknown as string[]);
 
 /** IAegisFeeds.FeedStatus in declaration order. */
-export const FEED_STATUS = ['unknown', 'active', 'tripped', 'paused', 'stale'] as const;
+export const FEED_STATUS = ['unknown', 'active', 'tripped', 'paused', 'stale', 'suspended'] as const;
 
 export interface DecodedRevert {
   name: string;

@@ -4,6 +4,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { getBytes, hexlify, keccak256, randomBytes as ethersRandom } from 'ethers';
 import {
   ReportError,
+  SUSPENDED_ANSWER,
   aggregateFeeds,
   buildReport,
   computeConfigDigest,
@@ -338,8 +339,14 @@ describe('median rule shared by aggregator and nodes', () => {
             const f = o.feeds.find((x) => x.feedId.toLowerCase() === id);
             return f && f.answer !== null ? [{ node: o.nodeIndex, answer: f.answer }] : [];
           });
+          const absent = obs.flatMap((o) => {
+            const f = o.feeds.find((x) => x.feedId.toLowerCase() === id);
+            return f && f.answer === null ? [o.nodeIndex] : [];
+          });
           const row = got.feeds.find((f) => f.feedId === id);
-          if (present.length < t) expect(row).toBeUndefined();
+          // Fewer than t answers: a suspension entry when t nodes signed "no observation" (reason 0 here).
+          if (present.length < t && absent.length >= t) expect(row).toEqual({ feedId: id, answer: SUSPENDED_ANSWER, spreadBps: 0, contributors: absent.sort((a, b) => a - b), suspendReason: 0 });
+          else if (present.length < t) expect(row).toBeUndefined();
           else expect(row).toEqual({ feedId: id, answer: medianOf(present.map((p) => p.answer)), spreadBps: spreadBpsOf(present.map((p) => p.answer), medianOf(present.map((p) => p.answer)), t), contributors: present.map((p) => p.node).sort((a, b) => a - b) });
         }
       }),
