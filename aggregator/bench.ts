@@ -1,5 +1,5 @@
 /**
- * Round latency benchmark (README "Cost", timing rows `round`): "observations requested → verified group
+ * Round latency benchmark (docs/benchmarks.md §Round latency, timing rows `round`): "observations requested → verified group
  * signature" for n nodes and a number of feeds, nodes in-process behind the node HTTP API
  * on loopback, the aggregator's real HTTP transport (`HttpNodeClient`, signed requests).
  *

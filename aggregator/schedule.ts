@@ -1,5 +1,5 @@
 /**
- * Several aggregators for one committee (design "Round protocol", step 5: standbys take over
+ * Several aggregators for one committee (docs/design.md §Several aggregators: standbys take over
  * when the active one goes quiet): an ordered schedule on a shared
  * wall clock. Time is cut into ticks of `intervalMs`; aggregator k of m (k = 0 is the
  * active one) acts at `tick start + k·slotMs`. A standby (k > 0) first checks the hub: if
@@ -7,7 +7,7 @@
  * standby skips the tick; otherwise it runs the round itself. A killed active aggregator is
  * thus replaced in the next tick, without a storm of racing transactions.
  *
- * Epochs are unix milliseconds at most (design "Report and domain separation"; nodes and the
+ * Epochs are unix milliseconds at most (docs/design.md §Epochs and the clock; nodes and the
  * hub refuse an epoch ahead of their clocks), and partitioned so two aggregators never ask
  * nodes to sign the same epoch (nodes refuse a second, different report for an epoch):
  * aggregator k uses epochs ≡ k (mod m), normally the tick's start in ms rounded down to a

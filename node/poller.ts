@@ -1,7 +1,7 @@
 /**
  * Polling: refreshes every configured (source, feed) pair on a node-cron schedule (seconds
  * resolution) with bounded concurrency, into an immutable snapshot. Observation requests read
- * the latest snapshot and never wait on an exchange (design "Round protocol", step 2: an
+ * the latest snapshot and never wait on an exchange (docs/design.md §Round protocol, step 2: an
  * answer must not stall on a slow venue).
  *
  * A pass that is still running when the next tick fires is not doubled up (own guard): a

@@ -1,5 +1,5 @@
 /**
- * Epochs and the clock (design "Report and domain separation"): an epoch is at most the unix
+ * Epochs and the clock (docs/design.md §Epochs and the clock): an epoch is at most the unix
  * millisecond of the round it belongs to. Aggregators take the start of their schedule's tick,
  * nodes refuse an epoch that leads their own clock by more than a tolerance, and the hub
  * refuses one above (block time + its future drift) in milliseconds. One signed report can

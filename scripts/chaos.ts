@@ -1,6 +1,6 @@
 /**
  * `npm run chaos -- [--only a,b] [--json] [--list] [--mode auto|namespaces|loopback] [--out DIR]`
- * runs testbed scenarios from `sim/testbed/scenarios/` (DESIGN-NOTES "CLI") one after the
+ * runs testbed scenarios from `sim/testbed/scenarios/` (docs/running-over-real-networks.md §The testbed) one after the
  * other and prints a table of the runs with their failed expectations; `--json` prints one
  * JSON object `{"runs":[…]}` on stdout instead (progress always goes to stderr). Reports
  * (result.json, report.md, one SVG timeline per run) are written to `--out` (default

@@ -6,7 +6,7 @@
  * the served deviation per (venues, budget) for each Byzantine count, and of the least spend
  * that moved the served price by the target.
  *
- * Spec (YAML): see `sim/README.md` ("Sweeps").
+ * Spec (YAML): see `sim/README.md` §Sweep spec.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -1,5 +1,5 @@
 /**
- * Posts signed reports to the hub (DESIGN "Round protocol" step 5) with ethers v6:
+ * Posts signed reports to the hub (docs/design.md §Round protocol, step 5) with ethers v6:
  *
  *   1. `eth_call` simulation first: a report the hub would reject is never sent. A revert
  *      `EpochNotAboveLast` means another aggregator already posted this epoch or a later

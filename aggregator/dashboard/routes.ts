@@ -12,9 +12,9 @@
  *                                    and `block` (a new block carrying hub events)
  *
  * Why the page reads the chain and not this process: what a feed serves, its history and its
- * breaker events are the hub's (DESIGN "Contracts"), so the page asks the chain for them, through
+ * breaker events are the hub's (docs/design.md §Hub), so the page asks the chain for them, through
  * the pass-through here or straight from any RPC in read-only mode. Rounds, participants and
- * exclusions exist only in the aggregator's store (DESIGN "Round protocol"), and the page shows
+ * exclusions exist only in the aggregator's store (docs/design.md §Round protocol), and the page shows
  * them as the store has them; the signature check runs in the browser against the group key it
  * reads from the hub, so a reader need not trust this server.
  */

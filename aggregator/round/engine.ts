@@ -1,5 +1,5 @@
 /**
- * The round engine: one epoch of the round protocol (DESIGN "Round protocol" steps 1–5),
+ * The round engine: one epoch of the round protocol (docs/design.md §Round protocol, steps 1–5),
  * independent of HTTP, chain and storage. It depends only on `NodeClient` from `protocol/`,
  * so tests and the simulator drive it with in-memory nodes and production with HTTP ones.
  *

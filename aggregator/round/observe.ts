@@ -1,5 +1,5 @@
 /**
- * Observe phase (DESIGN "Round protocol" steps 1–2): ask every node for its signed
+ * Observe phase (docs/design.md §Round protocol, steps 1–2): ask every node for its signed
  * observation of the feed set for this epoch, and keep only those that check out: right
  * node, right config digest and epoch, valid identity signature, exactly the requested feeds
  * in request order, and an observation time within the allowed age.

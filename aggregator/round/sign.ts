@@ -1,5 +1,5 @@
 /**
- * Sign phase (DESIGN "Round protocol" steps 3–5): send the report and the signed
+ * Sign phase (docs/design.md §Round protocol, steps 3–5): send the report and the signed
  * observations it was built from to every node, batch-verify the partials that come back
  * (bisection names each bad signer), combine t of them, and verify the group signature
  * before anything leaves the aggregator. Decoding and combining run as the partials arrive,

@@ -1,5 +1,5 @@
 /**
- * Benchmark section "peers" (side-by-side gas against the incumbents, README "Cost"): gas of one price update on the
+ * Benchmark section "peers" (side-by-side gas against the incumbents, docs/benchmarks.md §Gas): gas of one price update on the
  * incumbents' own contracts, installed from npm, on one anvil (default hardfork) in one run —
  * beside Aegis `transmit` measured on the same anvil — then a table of gas per update and per
  * feed with each peer's ratio to Aegis (`bench-out/peers.{json,md}`) and the scaling charts

@@ -1,5 +1,5 @@
 /**
- * Operator approval of key ceremonies (DESIGN, amendments of 2026-12: "a node deals in a key
+ * Operator approval of key ceremonies (docs/design.md §Key ceremony: "a node deals in a key
  * ceremony only when its operator approved that ceremony").
  *
  * Dealing is the one act of a node that hands out secret material: in a resharing a dealer's

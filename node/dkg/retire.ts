@@ -2,7 +2,7 @@
  * `aegis dkg retire`: erases a share keystore the hub has moved past. Resharing keeps the group
  * secret, so after `aegis dkg reshare` and `aegis dkg rotate` any t *old* shares still combine to
  * valid signatures for the new configuration; the hub cannot tell them apart, and only erasing
- * them retires them (node/dkg/README.md, resharing step 6).
+ * them retires them (docs/key-ceremony.md §Resharing, step 7).
  *
  * Before erasing, the decision is proved, each check refusing with its own error:
  *  1. the keystore is a share of the committee file (index, public share, n, t, group key);

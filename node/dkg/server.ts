@@ -12,7 +12,7 @@
  * `--coordinator` on the command line), never the committee's aggregator keys, and start-up
  * fails when a configured key is one of them (`coordinator_is_aggregator`): an aggregator is
  * trusted to relay rounds, and a compromised one must gain nothing beyond delaying or
- * censoring them (DESIGN, amendments of 2026-12). Even an allowed coordinator only gets a node
+ * censoring them (docs/design.md §Trust model). Even an allowed coordinator only gets a node
  * to deal in a ceremony its operator approved (`dkg.approvals`, see approvals.ts).
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';

@@ -1,5 +1,5 @@
 /**
- * The node's threshold-BLS key share s_i (DESIGN "Cryptography") in an EIP-2335 keystore.
+ * The node's threshold-BLS key share s_i (docs/design.md §Cryptography) in an EIP-2335 keystore.
  *
  * The secret is the 32-byte big-endian scalar of BLS12-381 Fr in [1, r−1]; the keystore's
  * `pubkey` is PK_i = s_i·G2 and its description carries the share index and the committee's

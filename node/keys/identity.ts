@@ -1,6 +1,6 @@
 /**
  * The node's Ed25519 identity key, which signs observations and authenticates HTTP requests
- * (DESIGN "Cryptography": off-chain messages use identity keys, only reports are BLS-signed).
+ * (docs/design.md §Cryptography: off-chain messages use identity keys, only reports are BLS-signed).
  *
  * Stored in the same EIP-2335 keystore format as the BLS share (scrypt + AES-128-CTR from
  * `@chainsafe/bls-keystore`), so operators handle one kind of file and one password flow. The

@@ -1,7 +1,7 @@
 /**
  * The observation of one feed: from raw venue quotes to one price or "no observation".
  *
- * Steps (DESIGN round protocol, step 2):
+ * Steps (docs/design.md §Round protocol, step 2):
  *  1. `invalid`: non-finite or non-positive price, bad volume, bad timestamp or one stamped more
  *     than `maxFutureMs` ahead; `duplicate_source`: a venue quoted twice keeps its freshest quote.
  *  2. `stale`: older than `maxAgeMs`. Fewer than `minSources` left → `too_few_sources`.

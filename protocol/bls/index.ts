@@ -1,6 +1,6 @@
 /**
  * Threshold BLS for Aegis: the one module every part imports for keys, partial signatures,
- * combination and the chain encodings. See DESIGN "Cryptography".
+ * combination and the chain encodings. See docs/design.md §Cryptography.
  *
  * Signing, verifying and combining run on mcl-wasm (`mcl.ts`, the round's hot path); the
  * points exported here (`G1`, `G2`, the decoders, the EIP-2537 encodings) are noble's, for

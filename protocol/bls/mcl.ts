@@ -6,7 +6,7 @@
  * Why mcl: at n = 31 a round signs 31 partials, batch-verifies them and verifies the
  * combined signature. On pure-JS @noble/curves that was ≈ 221 ms of partial signing (hash
  * to G1 ≈ 3 ms + constant-time G1 multiplication ≈ 4.8 ms each), ≈ 128 ms of batch check
- * and ≈ 24 ms of group-signature check, most of the 300 ms round budget (the n = 31 round bar in the README's timing table). mcl
+ * and ≈ 24 ms of group-signature check, most of the 300 ms round budget (the n = 31 round bar in docs/benchmarks.md §Timing). mcl
  * measured on the same machine: hash to G1 0.26 ms, G1 multiplication 0.37 ms, G2
  * multiplication 0.74 ms, pairing 3.8 ms, G1 decode with subgroup check 0.4 ms (noble:
  * 2.2 ms), 5–10× faster.

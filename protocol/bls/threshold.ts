@@ -52,7 +52,7 @@ export interface DealerOutput extends CommitteePublic {
   shares: KeyShare[];
 }
 
-/** Default fault tolerance for n nodes: f = ⌊(n−1)/3⌋, t = 2f+1 (DESIGN "Cryptography"). */
+/** Default fault tolerance for n nodes: f = ⌊(n−1)/3⌋, t = 2f+1 (docs/design.md §Cryptography). */
 export function defaultThreshold(n: number): number {
   return 2 * Math.floor((n - 1) / 3) + 1;
 }

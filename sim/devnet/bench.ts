@@ -1,5 +1,5 @@
 /**
- * `npm run bench` section "observe" (timing rows `observe` in the README "Cost"): the snapshot answer of the production
+ * `npm run bench` section "observe" (timing rows `observe` in docs/benchmarks.md §Timing): the snapshot answer of the production
  * node to `POST /v1/observe` for 10 and 100 feeds, request signing and checking included.
  *
  * One real node (`startNode` from a generated YAML config and EIP-2335 keystores, the same
