@@ -151,7 +151,7 @@ describe('DKG n=7, t=5 over the nodes\' HTTP API', () => {
     epoch = 0n;
     const report = await makeReport(hub, { epoch: ++epoch, observedAt: ++clock, feedIds: [BTC], answers: [6_200_000_000_000n] });
     // Resharing keeps the group secret, so t old shares still combine to a valid signature:
-    // what retires them is erasing the old keystores (aegis dkg retire, node/dkg/README.md step 6), not the hub.
+    // what retires them is erasing the old keystores (aegis dkg retire, docs/key-ceremony.md §Resharing, step 7), not the hub.
     expect(verifyGroupSignature(combinePartials(oldShares.slice(0, 5).map((s) => partialSign(s, reportMessage(report))), 5), reportMessage(report), getBytes(next.groupPublicKey))).toBe(true);
     // Any 7 of the new committee's shares do.
     expect((await transmit(hub, report, sign(newShares.slice(3), 7, report))).status).toBe(1);
