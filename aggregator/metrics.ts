@@ -7,6 +7,22 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 
 export const METRICS_PREFIX = 'aegis_aggregator_';
 
+/** Feed statuses the hub reports (IAegisFeeds.FeedStatus); one series each, 1 for the current one. */
+export const FEED_STATUSES = ['unknown', 'active', 'tripped', 'paused', 'stale'] as const;
+
+/**
+ * What the state gauges read at scrape time (the alert rules in monitoring/ need them: a feed
+ * stale or tripped on the hub, a standby that posts, a transmitter running dry).
+ */
+export interface AggregatorStateSource {
+  /** The hub's state of each configured feed as of the last round (null before the first read). */
+  feeds(): { feed: string; onchain: { status: string; observedAt: number } | null }[];
+  /** Schedule position: 0 is the active aggregator, k > 0 the k-th standby. */
+  position: number;
+  /** The transmitter's balance in wei (absent in pull-only mode). */
+  balanceWei?: () => Promise<bigint>;
+}
+
 export class AggregatorMetrics {
   readonly registry = new Registry();
   readonly roundDuration: Histogram<'phase'>;
@@ -21,6 +37,11 @@ export class AggregatorMetrics {
   readonly latestEpoch: Gauge;
   readonly lastAcceptedTimestamp: Gauge;
   readonly standbySkips: Counter;
+  readonly feedStatus: Gauge<'feed' | 'status'>;
+  readonly feedObservedAt: Gauge<'feed'>;
+  readonly schedulePosition: Gauge;
+  readonly transmitterBalance: Gauge;
+  #state: AggregatorStateSource | undefined;
 
   constructor(labels: Record<string, string> = {}) {
     this.registry.setDefaultLabels(labels);
@@ -54,6 +75,48 @@ export class AggregatorMetrics {
     this.latestEpoch = new Gauge({ name: `${p}latest_epoch`, help: 'Latest epoch this aggregator ran', registers });
     this.lastAcceptedTimestamp = new Gauge({ name: `${p}last_accepted_timestamp_seconds`, help: 'Unix time of the last report this aggregator got accepted', registers });
     this.standbySkips = new Counter({ name: `${p}standby_skips_total`, help: 'Ticks a standby skipped because the hub moved (the active aggregator is alive)', registers });
+    const state = () => this.#state;
+    this.feedStatus = new Gauge({
+      name: `${p}feed_status`,
+      help: `The hub's status of each feed as of the last round: 1 on the current status (${FEED_STATUSES.join(', ')}), 0 on the others`,
+      labelNames: ['feed', 'status'],
+      registers,
+      collect() {
+        for (const f of state()?.feeds() ?? []) for (const st of FEED_STATUSES) this.set({ feed: f.feed, status: st }, f.onchain?.status === st ? 1 : 0);
+      },
+    });
+    this.feedObservedAt = new Gauge({
+      name: `${p}feed_observed_at_seconds`,
+      help: "Unix time of the observation behind each feed's served answer on the hub, as of the last round",
+      labelNames: ['feed'],
+      registers,
+      collect() {
+        for (const f of state()?.feeds() ?? []) if (f.onchain) this.set({ feed: f.feed }, f.onchain.observedAt);
+      },
+    });
+    this.schedulePosition = new Gauge({
+      name: `${p}schedule_position`,
+      help: 'Schedule position of this aggregator: 0 active, k > 0 the k-th standby',
+      registers,
+      collect() {
+        const s = state();
+        if (s) this.set(s.position);
+      },
+    });
+    this.transmitterBalance = new Gauge({
+      name: `${p}transmitter_balance_wei`,
+      help: "The transmitter account's balance in wei, read from the chain at scrape time",
+      registers,
+      async collect() {
+        const read = state()?.balanceWei;
+        if (!read) return;
+        try {
+          this.set(Number(await read()));
+        } catch {
+          // RPC unreachable at scrape time: keep the last value; the RPC's own alerts say why.
+        }
+      },
+    });
   }
 
   /**
@@ -67,6 +130,11 @@ export class AggregatorMetrics {
     collectDefaultMetrics({ register: this.registry, prefix: METRICS_PREFIX });
   }
   #processMetrics = false;
+
+  /** Feeds the state gauges (`feed_status`, `feed_observed_at_seconds`, `schedule_position`, `transmitter_balance_wei`), read at each scrape. */
+  bindState(source: AggregatorStateSource): void {
+    this.#state = source;
+  }
 
   metrics(): Promise<string> {
     return this.registry.metrics();

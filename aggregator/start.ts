@@ -96,6 +96,7 @@ export async function startAggregator(
     round: c.round,
     pullEveryRound: c.pull.signEveryRound,
   });
+  metrics.bindState({ feeds: () => (service.status() as { feeds: { feed: string; onchain: { status: string; observedAt: number } | null }[] }).feeds, position: c.schedule.position, balanceWei: () => provider.getBalance(wallet.address) });
   let http: AggregatorHttpServer | undefined;
   try {
     http = await listen(createAggregatorApp({ service, store, metrics, dashboard: { provider, committee: loaded.committee, hub: loaded.hub, nodeUrls: loaded.nodeUrls } }), c.listen.port, { host: c.listen.host, ...(c.listen.tls ? { tls: tlsOf(c.listen.tls) } : {}) });
