@@ -12,7 +12,7 @@
  *                                        (like a deviation: a state change consumers must see at
  *                                        once, docs/suspension.md); no (already_suspended)
  *   r. suspended on-chain, now priced  → yes (resume, subject to the hub's breaker)
- *   5. circuit breaker tripped         → yes (later reports confirm the new level, DESIGN "Contracts")
+ *   5. circuit breaker tripped         → yes (later reports confirm the new level, docs/design.md §Hub)
  *   6. heartbeat elapsed               → yes (heartbeat)
  *   7. deviation ≥ threshold           → yes (deviation)
  *   8. otherwise                       → no  (within threshold)

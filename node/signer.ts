@@ -1,5 +1,5 @@
 /**
- * The follower side of a round (DESIGN "Round protocol", step 4): before BLS-signing a report
+ * The follower side of a round (docs/design.md §Round protocol, step 4): before BLS-signing a report
  * the node re-checks everything it can, and refuses with a typed `NodeRefusal` otherwise.
  *
  * Checks, in order, each with its own refusal code:

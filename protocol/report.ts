@@ -1,6 +1,6 @@
 /**
  * The report every committee signs, and the config digest that binds it to one chain, one
- * hub and one committee (DESIGN "Report and domain separation").
+ * hub and one committee (docs/design.md §Report and config digest).
  *
  *   configDigest = keccak256(abi.encode("AEGIS_CONFIG_V1", chainId, hub, configVersion,
  *                                       groupPublicKey (EIP-2537, 256 bytes), n, t))

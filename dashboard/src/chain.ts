@@ -2,7 +2,7 @@
  * The page's view of the hub, read with `fetch` over JSON-RPC: through the aggregator's
  * read-only pass-through (`api/rpc`) or straight from any RPC URL (read-only mode). Every
  * number a feed page shows (answer, age, round, status, breaker, history) comes from here, not
- * from the aggregator's memory (DESIGN "Contracts": the hub is the record).
+ * from the aggregator's memory (docs/design.md §Hub: the hub is the record).
  */
 import { decodeBytes32String, Interface, type Log } from 'ethers';
 

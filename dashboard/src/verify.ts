@@ -1,7 +1,7 @@
 /**
  * The in-browser check of a round's group signature, with the repository's own `protocol/`
  * code bundled (the same decoding, message hashing and pairing check the nodes, the
- * aggregator and the hub's tests use; DESIGN "Report and domain separation"). The group key
+ * aggregator and the hub's tests use; docs/design.md §Report and config digest). The group key
  * and config digest come from the hub over RPC, never from the aggregator, so a reader who
  * distrusts the aggregator still learns whether the committee signed these exact bytes.
  * Loaded on demand: the pairing code is not needed for the first paint.
