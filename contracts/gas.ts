@@ -10,7 +10,7 @@
  */
 import type { GasRow } from '../protocol/bench-stats.ts';
 import type { Contract } from 'ethers';
-import { feedId, reportMessage, type Report } from '../protocol/report.ts';
+import { SUSPENDED_ANSWER, SuspendReason, feedId, reportMessage, type Report } from '../protocol/report.ts';
 import { startAnvil, type Anvil } from './anvil.ts';
 import { compileContracts } from './compile.ts';
 import { dealerKeygen } from '../protocol/index.ts';
@@ -36,6 +36,10 @@ export interface HubGas {
   transmit: Record<number, number>;
   /** `updateAndRead` of one feed with a fresh report (pull mode). */
   updateAndRead: number;
+  /** `transmit` of a one-feed report that suspends an active feed (docs/suspension.md). */
+  suspend: number;
+  /** `transmit` of a one-feed priced report that resumes the suspended feed. */
+  resume: number;
 }
 
 interface Ctx {
@@ -192,7 +196,15 @@ export async function measureHubGas(opts: HubGasOptions): Promise<HubGas> {
     const pull = await nextReport(ctx, 1, anvil);
     await hub.updateAndRead!.staticCall(pull.report, pull.signature, ids[0], 0); // surfaces a named error
     const updateAndRead = await gasOf(anvil, 'updateAndRead', pull.blockTime, () => hub.updateAndRead!(pull.report, pull.signature, ids[0], 0, LIMIT));
-    return { n: c.n, t: c.t, verify, transmit, updateAndRead };
+    // The same one-feed round, but the committee cannot price the feed: the suspension entry
+    // (same report format) against the active feed, then the priced round that resumes it.
+    const down = await nextReport(ctx, 1, anvil);
+    const suspension = await makeReport(hub, { epoch: down.report.epoch, observedAt: down.report.observedAt, feedIds: down.report.feedIds, answers: [SUSPENDED_ANSWER], spreadBps: [SuspendReason.too_few_sources] });
+    const suspendSig = secretSign(ctx.secret, reportMessage(suspension));
+    const suspend = await gasOf(anvil, 'transmit of a suspension', down.blockTime, () => hub.transmit!(suspension, suspendSig, LIMIT));
+    const up = await nextReport(ctx, 1, anvil);
+    const resume = await gasOf(anvil, 'transmit that resumes', up.blockTime, () => hub.transmit!(up.report, up.signature, LIMIT));
+    return { n: c.n, t: c.t, verify, transmit, updateAndRead, suspend, resume };
   } finally {
     await own?.stop();
   }
@@ -218,12 +230,22 @@ export async function hubGasRows(ns: number[] = [4, 31, 100], feeds: number[] = 
       rows.push({ system: 'aegis', op: 'verify', n, feeds: 1, gas: g.verify });
       for (const f of feeds) rows.push({ system: 'aegis', op: 'transmit', n, feeds: f, gas: g.transmit[f]! });
       rows.push({ system: 'aegis', op: 'updateAndRead', n, feeds: 1, gas: g.updateAndRead });
+      rows.push({ system: 'aegis', op: 'suspend', n, feeds: 1, gas: g.suspend });
+      rows.push({ system: 'aegis', op: 'resume', n, feeds: 1, gas: g.resume });
     }
   } finally {
     await anvil.stop();
   }
   return rows;
 }
+
+const NOTES: Record<string, string> = {
+  transmit: 'breaker + 32-round history',
+  verify: 'report signature check only, one feed',
+  updateAndRead: 'pull mode: submit and read one feed',
+  suspend: 'committee-signed suspension of an active feed (same report format)',
+  resume: 'first priced report after a suspension',
+};
 
 /**
  * `npm run bench` section: hub gas at n = 4, 31, 100 for 1, 10, 100 feeds (breaker on,
@@ -234,7 +256,7 @@ export async function benchSection(o: { quick: boolean; progress: (msg: string) 
   const ns = o.quick ? [4, 31] : [4, 31, 100];
   const feeds = o.quick ? [1, 10] : [1, 10, 100];
   o.progress(`hub gas at n=${ns.join(',')} × feeds=${feeds.join(',')}`);
-  const gas: GasRow[] = (await hubGasRows(ns, feeds)).map((r) => ({ ...r, note: r.op === 'transmit' ? 'breaker + 32-round history' : r.op === 'verify' ? 'report signature check only, one feed' : 'pull mode: submit and read one feed' }));
+  const gas: GasRow[] = (await hubGasRows(ns, feeds)).map((r) => ({ ...r, note: NOTES[r.op] ?? r.op }));
   o.progress('bare transmit (breaker and history off) at n=31');
   const bare = await measureHubGas({ n: 31, feeds, feedConfig: { deviationBps: 0, confirmations: 0, historyCapacity: 0 } });
   for (const f of feeds) gas.push({ system: 'aegis', op: 'transmit', n: 31, feeds: f, gas: bare.transmit[f]!, note: 'breaker and history off' });

@@ -39,6 +39,7 @@ export enum FeedStatus {
   Tripped = 2,
   Paused = 3,
   Stale = 4,
+  Suspended = 5,
 }
 
 /** Mirrors `IAegisHub.SkipReason`. */

@@ -61,6 +61,17 @@ contract AegisHub is IAegisHub {
     uint256 private constant F_EXISTS = 1 << S_FLAGS;
     uint256 private constant F_PAUSED = 2 << S_FLAGS;
     uint256 private constant F_TRIPPED = 4 << S_FLAGS;
+    /// @dev Suspended by the committee (docs/suspension.md). While set, the state's observedAt
+    ///      is the latest suspension's (the ordering point for the next entry) and its spread is
+    ///      the reason code; the served round's own observedAt and spread are in the history
+    ///      ring (or, with no ring, in `_breaker`), see `_servedRound`. Any flag besides
+    ///      F_EXISTS sends a feed off the steady-state path, so suspension adds nothing to it.
+    uint256 private constant F_SUSPENDED = 8 << S_FLAGS;
+    uint256 private constant S_OBSERVED_MASK = uint256(type(uint40).max) << S_OBSERVED;
+    uint256 private constant S_SPREAD_MASK = uint256(type(uint32).max) << S_SPREAD;
+    /// @dev The answer of a suspension entry: int192's minimum, outside every int96 bound, so
+    ///      the steady-state path's bounds check sends it to `_apply`.
+    int256 private constant SUSPENDED_ANSWER = type(int192).min;
     /// @dev Keeps flags and index when a new round is written.
     uint256 private constant S_KEEP = ((1 << 24) - 1) << S_FLAGS;
 
@@ -238,7 +249,9 @@ contract AegisHub is IAegisHub {
         uint256 s = _state[feedId];
         if (s & F_EXISTS == 0) return (0, 0, 0, 0, FeedStatus.Unknown);
         (answer, observedAt, roundId, spreadBps) = _unpackState(s);
+        if (s & F_SUSPENDED != 0) (observedAt, spreadBps) = _servedRound(feedId, s, _config[feedId].historyCapacity);
         if (s & F_PAUSED != 0 || _hub & HUB_PAUSED != 0) status = FeedStatus.Paused;
+        else if (s & F_SUSPENDED != 0) status = FeedStatus.Suspended;
         else if (s & F_TRIPPED != 0) status = FeedStatus.Tripped;
         else if (roundId == 0 || _age(observedAt) > _config[feedId].maxStaleness) status = FeedStatus.Stale;
         else status = FeedStatus.Active;
@@ -256,6 +269,7 @@ contract AegisHub is IAegisHub {
         if (roundId == 0 || roundId > latest) revert RoundNotFound(feedId, roundId);
         if (roundId == latest) {
             (answer, observedAt,, spreadBps) = _unpackState(s);
+            if (s & F_SUSPENDED != 0) (observedAt, spreadBps) = _servedRound(feedId, s, _config[feedId].historyCapacity);
             return (answer, observedAt, spreadBps);
         }
         uint256 capacity = _config[feedId].historyCapacity;
@@ -302,6 +316,14 @@ contract AegisHub is IAegisHub {
     /// @inheritdoc IAegisHub
     function feedIds() external view returns (bytes32[] memory) {
         return _feedList;
+    }
+
+    /// @inheritdoc IAegisHub
+    function suspension(bytes32 feedId) external view returns (bool suspended, uint32 reason, uint64 suspendedAt) {
+        uint256 s = _state[feedId];
+        if (s & F_EXISTS == 0) revert FeedUnknown(feedId);
+        if (s & F_SUSPENDED == 0) return (false, 0, 0);
+        return (true, uint32(s >> S_SPREAD), uint40(s >> S_OBSERVED));
     }
 
     /// @inheritdoc IAegisHub
@@ -564,12 +586,20 @@ contract AegisHub is IAegisHub {
             extcodecopy(blob, 0x00, add(add(BLOB_TABLE, 1), shl(5, shr(S_INDEX, s))), 32)
             cfg := mload(0x00)
         }
+        if (answer == SUSPENDED_ANSWER) {
+            _suspend(feedId, stateSlot, s, spread, observedAt, cfg >> 240);
+            return;
+        }
         if (answer < int96(uint96(cfg)) || answer > int96(uint96(cfg >> 96))) {
             emit FeedSkipped(feedId, SkipReason.OutOfBounds);
             return;
         }
         uint256 deviationBps = uint16(cfg >> 192);
         int256 served = int128(uint128(s));
+        if (s & F_SUSPENDED != 0) {
+            _resume(feedId, stateSlot, s, answer, observedAt, spread, cfg);
+            return;
+        }
         if (s & F_TRIPPED == 0) {
             if (observedAt <= uint40(s >> S_OBSERVED)) {
                 emit FeedSkipped(feedId, SkipReason.NotNewer);
@@ -614,6 +644,78 @@ contract AegisHub is IAegisHub {
             return;
         }
         _breaker[feedId] = _packBreaker(candidate, since, observedAt, uint32(b >> 208), seen > 255 ? 255 : seen);
+    }
+
+    /// @dev Suspends the feed (or renews its suspension) for an entry observed after the feed's
+    ///      last ordering point: the served observedAt, the breaker's last candidate when
+    ///      tripped, or the previous suspension. One state write; with no history ring the
+    ///      served round's observedAt and spread are kept in `_breaker` (`_servedRound`). A
+    ///      tripped breaker is cleared: no node confirms its candidate any more, and the next
+    ///      priced entry is judged against the served answer again (`_resume`).
+    function _suspend(bytes32 feedId, uint256 stateSlot, uint256 s, uint256 reason, uint256 observedAt, uint256 capacity)
+        private
+    {
+        uint256 last = s & F_TRIPPED != 0 ? uint40(_breaker[feedId] >> 168) : uint40(s >> S_OBSERVED);
+        if (observedAt <= last) {
+            emit FeedSkipped(feedId, SkipReason.NotNewer);
+            return;
+        }
+        if (capacity == 0 && s & F_SUSPENDED == 0) {
+            _breaker[feedId] = (uint256(uint40(s >> S_OBSERVED)) << 128) | (uint256(uint32(s >> S_SPREAD)) << 208);
+        }
+        uint256 next = (s & ~(F_TRIPPED | S_OBSERVED_MASK | S_SPREAD_MASK)) | F_SUSPENDED | (observedAt << S_OBSERVED)
+            | (reason << S_SPREAD);
+        assembly ("memory-safe") {
+            sstore(stateSlot, next)
+        }
+        emit CommitteeSuspendedFeed(feedId, uint32(reason));
+    }
+
+    /// @dev A priced entry for a suspended feed: newer than the suspension, then the breaker as
+    ///      for any move versus the last served answer (served and resumed within the limit or
+    ///      on the first round; otherwise tripped, with the served round's own observedAt and
+    ///      spread back in the state so reads of the tripped feed show it).
+    function _resume(
+        bytes32 feedId,
+        uint256 stateSlot,
+        uint256 s,
+        int256 answer,
+        uint256 observedAt,
+        uint256 spread,
+        uint256 cfg
+    ) private {
+        if (observedAt <= uint40(s >> S_OBSERVED)) {
+            emit FeedSkipped(feedId, SkipReason.NotNewer);
+            return;
+        }
+        uint256 deviationBps = uint16(cfg >> 192);
+        if (uint32(s >> S_ROUND) != 0 && _deviates(answer, int128(uint128(s)), deviationBps)) {
+            (uint256 servedAt, uint256 servedSpread) = _servedRound(feedId, s, cfg >> 240);
+            _breaker[feedId] = _packBreaker(answer, observedAt, observedAt, spread, 0);
+            _state[feedId] = (s & ~(F_SUSPENDED | S_OBSERVED_MASK | S_SPREAD_MASK)) | F_TRIPPED | (servedAt << S_OBSERVED)
+                | (servedSpread << S_SPREAD);
+            emit BreakerTripped(feedId, int128(uint128(s)), answer, uint64(observedAt));
+            return;
+        }
+        uint256 round = _writeRound(feedId, stateSlot, s & ~F_SUSPENDED, answer, observedAt, spread, cfg >> 240);
+        emit FeedResumed(feedId, round, answer);
+    }
+
+    /// @dev The served round's observedAt and spread while the feed is suspended (the state's
+    ///      fields hold the suspension's): from the history ring, or `_breaker` without a ring.
+    function _servedRound(bytes32 feedId, uint256 s, uint256 capacity)
+        private
+        view
+        returns (uint256 observedAt, uint256 spread)
+    {
+        uint256 round = uint32(s >> S_ROUND);
+        if (round == 0) return (0, 0);
+        if (capacity != 0) {
+            uint256 h = _history[feedId][round % capacity];
+            return (uint40(h >> 128), uint32(h >> 168));
+        }
+        uint256 b = _breaker[feedId];
+        return (uint40(b >> 128), uint32(b >> 208));
     }
 
     /// @dev Writes a new served round into the hot slot and the history ring; returns its id.
@@ -694,7 +796,10 @@ contract AegisHub is IAegisHub {
         uint256 s = _state[feedId];
         if (s & F_EXISTS == 0) revert FeedUnknown(feedId);
         if (s & F_PAUSED != 0 || _hub & HUB_PAUSED != 0) revert FeedPaused(feedId);
-        if (s & F_TRIPPED != 0) revert FeedTripped(feedId);
+        if (s & (F_TRIPPED | F_SUSPENDED) != 0) {
+            if (s & F_SUSPENDED != 0) revert FeedSuspended(feedId, uint32(s >> S_SPREAD), uint40(s >> S_OBSERVED));
+            revert FeedTripped(feedId);
+        }
         (answer, observedAt, roundId, spreadBps) = _unpackState(s);
         uint256 limit = _config[feedId].maxStaleness;
         if (maxAge != 0 && maxAge < limit) limit = maxAge;

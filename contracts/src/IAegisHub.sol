@@ -24,6 +24,13 @@ import {IAegisFeeds} from "./interfaces/IAegisFeeds.sol";
 ///         pulls, and feeds another hub carries, never break a report): unknown feed, paused
 ///         feed, observedAt not newer than the feed's last (served or breaker candidate), and
 ///         answer outside the feed's [minAnswer, maxAnswer] (never served).
+///         Suspension (docs/suspension.md): an entry whose answer is `type(int192).min` says the
+///         committee cannot price the feed, with the reason code in its spreadBps. It travels
+///         in the same signed report under the same digest, epoch, age and observedAt rules as
+///         a price: the feed then reads `Suspended` (`read` reverts `FeedSuspended`), and the
+///         first later priced entry resumes it through the breaker (served with `FeedResumed`
+///         within the limit, else tripped). A suspension clears a tripped breaker: no node
+///         confirms its candidate any more.
 /// @custom:invariant invariant_served_BoundedMove — a newly served answer differs from the
 ///         previously served one by at most the feed's `deviationBps` (in force when it is
 ///         served), unless the guardian accepted it (`BreakerResolved`) or it confirmed the held
@@ -53,6 +60,11 @@ import {IAegisFeeds} from "./interfaces/IAegisFeeds.sol";
 ///         changes nothing; configuration, pauses, breaker resolutions and the guardian change
 ///         only in the guardian's own transactions.
 ///         Tested by `invariant_guardian_OnlyGuardianConfigures` (test/contracts/hub.invariants.test.ts).
+/// @custom:invariant invariant_suspension_OnlyCommittee — a feed becomes `Suspended` only by an
+///         accepted committee report carrying the suspension entry with a newer observedAt; a
+///         suspended feed never reads as a price (`read`, `updateAndRead` revert
+///         `FeedSuspended`) until a newer priced entry resumes it.
+///         Tested in test/contracts/hub-suspension.test.ts.
 interface IAegisHub is IAegisFeeds {
     // -- Types --
 
@@ -201,6 +213,16 @@ interface IAegisHub is IAegisFeeds {
     event FeedUpdated(bytes32 indexed feedId, int256 answer);
     /// @notice A feed of an accepted report was not applied.
     event FeedSkipped(bytes32 indexed feedId, SkipReason reason);
+    /// @notice An accepted report suspended the feed (or renewed its suspension).
+    /// @param feedId The feed.
+    /// @param reason The signed reason code (see `IAegisFeeds.FeedSuspended`); the observation
+    ///        time is the report's, in `ReportAccepted`.
+    event CommitteeSuspendedFeed(bytes32 indexed feedId, uint32 reason);
+    /// @notice A priced entry resumed a suspended feed within the breaker's limit.
+    /// @param feedId The feed.
+    /// @param roundId The new served round.
+    /// @param answer Its answer.
+    event FeedResumed(bytes32 indexed feedId, uint256 roundId, int256 answer);
     /// @notice The breaker tripped (or re-tripped to a new candidate); `served` is held.
     event BreakerTripped(bytes32 indexed feedId, int256 served, int256 candidate, uint64 observedAt);
     /// @notice The candidate level held over the configured reports and time and is served.
@@ -293,6 +315,11 @@ interface IAegisHub is IAegisFeeds {
 
     /// @notice All configured feed ids, in table order.
     function feedIds() external view returns (bytes32[] memory);
+
+    /// @notice The feed's suspension: whether the committee has it suspended, the signed reason
+    ///         code, and the observation time of the latest suspension report (0s when not).
+    /// @param feedId The feed; reverts `FeedUnknown`.
+    function suspension(bytes32 feedId) external view returns (bool suspended, uint32 reason, uint64 suspendedAt);
 
     /// @notice The breaker's state: tripped, candidate, its first observedAt, the last
     ///         confirming observedAt and the confirmations counted so far.

@@ -8,12 +8,16 @@ pragma solidity ^0.8.30;
 ///         age from the caller.
 interface IAegisFeeds {
     /// @notice Stored status of a feed. Staleness is derived from age, see `tryRead`.
+    ///         `Suspended` (appended, values never renumbered): the committee signed, with the
+    ///         same threshold as a price, that it cannot price the feed now; the last served
+    ///         answer is held and not usable until a priced report resumes the feed.
     enum FeedStatus {
         Unknown,
         Active,
         Tripped,
         Paused,
-        Stale
+        Stale,
+        Suspended
     }
 
     /// @notice The feed id is not configured on this hub.
@@ -24,18 +28,27 @@ interface IAegisFeeds {
     error FeedPaused(bytes32 feedId);
     /// @notice The latest answer is older than the caller's (or the feed's) maximum age.
     error FeedStale(bytes32 feedId, uint256 age, uint256 maxAge);
+    /// @notice The committee suspended the feed: `t` of its nodes signed that they cannot price it.
+    /// @param feedId The feed.
+    /// @param reason Why, as the nodes signed it: 0 unspecified, 1 too few fresh sources,
+    ///        2 sources in disagreement beyond the band, 3 out of range, 4 no snapshot yet,
+    ///        5 not configured on the nodes (docs/suspension.md).
+    /// @param suspendedAt Observation time (unix seconds) of the latest suspension report.
+    error FeedSuspended(bytes32 feedId, uint32 reason, uint256 suspendedAt);
     /// @notice No such round in the feed's bounded history (never existed or overwritten).
     error RoundNotFound(bytes32 feedId, uint256 roundId);
 
     /// @notice The latest served answer; reverts with a named error when the feed is unknown,
-    ///         paused, tripped, or older than `maxAge` seconds (0 = the feed's configured
+    ///         paused, suspended (`FeedSuspended`), tripped, or older than `maxAge` seconds (0 = the feed's configured
     ///         maximum staleness; the smaller of the two always applies).
     function read(bytes32 feedId, uint256 maxAge)
         external
         view
         returns (int256 answer, uint256 observedAt, uint256 spreadBps, uint256 roundId);
 
-    /// @notice The latest served answer and the feed's status, never reverting.
+    /// @notice The latest served answer and the feed's status, never reverting. While the feed
+    ///         is `Suspended`, the answer, observedAt, spreadBps and roundId are those of the last
+    ///         served round (its true observation time, so age-based checks keep working).
     function tryRead(bytes32 feedId)
         external
         view

@@ -174,6 +174,9 @@ contract EuropeanOption is IEuropeanOption, SequencerGuard, ReentrancyGuardTrans
         uint256 i;
         while (i < n && report.feedIds[i] != feedId) ++i;
         if (i == n) revert FeedNotInReport(feedId);
+        // A suspension entry (answer int192 min, reason in spreadBps) is the committee saying it
+        // cannot price the feed: never a candidate (docs/suspension.md).
+        if (report.answers[i] == type(int192).min) revert ReportSuspendsFeed(feedId, report.spreadBps[i]);
         Candidate memory c = Candidate({
             answer: report.answers[i],
             observedAt: report.observedAt,
@@ -215,6 +218,8 @@ contract EuropeanOption is IEuropeanOption, SequencerGuard, ReentrancyGuardTrans
         Candidate storage c = _candidates[id];
         if (c.source == CandidateSource.None) revert NoCandidate(id);
         _checkSequencer();
+        (bool suspended, uint32 reason, uint64 suspendedAt) = hub.suspension(feedId);
+        if (suspended) revert SettlementFeedSuspended(feedId, reason, suspendedAt);
 
         int256 price = c.answer;
         uint256 holderPayout = _payoff(o, price);

@@ -16,7 +16,9 @@ import {SequencerGuard} from "./SequencerGuard.sol";
 /// @notice Margined futures on one Aegis feed with a single pool owner as counterparty.
 ///         See `IFuturesMarket` for units and rules.
 /// @dev Prices come from `hub.tryRead` and pass, in order: sequencer up past its grace period,
-///      feed known with at least one round, not tripped, not paused, not stale (the market's
+///      feed known with at least one round, not tripped, not paused, not suspended by the
+///      committee (docs/suspension.md: a liquidation on the last price of a feed nobody can
+///      price is exactly the frozen-price hazard), not stale (the market's
 ///      `maxPriceAge` and the hub's own limit), `spreadBps` within the limit, answer > 0.
 ///      Checks-effects-interactions plus a transient reentrancy lock on every external action;
 ///      incoming transfers are measured against the balance (no fee-on-transfer collateral).
@@ -318,6 +320,7 @@ contract FuturesMarket is IFuturesMarket, SequencerGuard, ReentrancyGuardTransie
         if (status == IAegisFeeds.FeedStatus.Unknown || roundId == 0) revert PriceUnavailable(feedId);
         if (status == IAegisFeeds.FeedStatus.Tripped) revert PriceTripped(feedId);
         if (status == IAegisFeeds.FeedStatus.Paused) revert PricePaused(feedId);
+        if (status == IAegisFeeds.FeedStatus.Suspended) revert PriceSuspended(feedId);
         uint256 age = block.timestamp > observedAt ? block.timestamp - observedAt : 0;
         if (status == IAegisFeeds.FeedStatus.Stale || age > maxPriceAge) revert PriceStale(feedId, age, maxPriceAge);
         if (spreadBps > maxSpreadBps) revert PriceLowConfidence(feedId, spreadBps, maxSpreadBps);

@@ -244,6 +244,17 @@ interface IEuropeanOption {
     /// @param spreadBps Its dispersion.
     /// @param maxSpreadBps The limit.
     error LowConfidence(uint256 spreadBps, uint256 maxSpreadBps);
+    /// @notice The report's entry for this option's feed is a committee suspension (the
+    ///         committee signed that it cannot price the feed), not a price.
+    /// @param feedId The option's feed.
+    /// @param reason The signed reason code (see `IAegisFeeds.FeedSuspended`).
+    error ReportSuspendsFeed(bytes32 feedId, uint32 reason);
+    /// @notice The committee has the feed suspended now: settlement waits until a priced report
+    ///         resumes it (or, past the deadline, the refund applies).
+    /// @param feedId The option's feed.
+    /// @param reason The signed reason code.
+    /// @param suspendedAt Observation time of the latest suspension report.
+    error SettlementFeedSuspended(bytes32 feedId, uint32 reason, uint256 suspendedAt);
     /// @notice The proposed answer is not a positive price.
     /// @param answer The answer.
     error InvalidAnswer(int256 answer);
@@ -328,7 +339,8 @@ interface IEuropeanOption {
     function proposeRound(uint256 id, uint256 roundId) external;
 
     /// @notice Settles an active option on its candidate once proposals have closed and until
-    ///         `deadline`. Anyone may call. Pays the holder the capped payoff and the writer the
+    ///         `deadline`. Anyone may call. Reverts `SettlementFeedSuspended` while the committee
+    ///         has the feed suspended. Pays the holder the capped payoff and the writer the
     ///         rest of the collateral plus the premium.
     /// @param id The option (Active, with a candidate).
     function settle(uint256 id) external;

@@ -218,6 +218,10 @@ interface IFuturesMarket {
     /// @notice The guardian paused the feed.
     /// @param feedId The feed.
     error PricePaused(bytes32 feedId);
+    /// @notice The committee suspended the feed (it signed that it cannot price it): no marking,
+    ///         opening, closing or liquidating until a priced report resumes it.
+    /// @param feedId The feed.
+    error PriceSuspended(bytes32 feedId);
     /// @notice The latest price is `age` seconds old; this market accepts at most `maxAge`
     ///         (or the hub reports the feed stale under its own limit).
     /// @param feedId The feed.
