@@ -125,7 +125,7 @@ function rel(base: string, p: string): string {
 /** Validates a parsed config object; `baseDir` resolves relative paths. */
 export function resolveConfig(raw: unknown, baseDir: string, source = 'config'): LoadedConfig {
   const parsed = AggregatorConfigSchema.safeParse(raw);
-  if (!parsed.success) throw new AggregatorError('bad_config', `${source}: ${describeZodError(parsed.error)}`);
+  if (!parsed.success) throw new AggregatorError('bad_config', `${source}: ${describeZodError(parsed.error, AggregatorConfigSchema, { max: 8, top: '(top level)' })}`);
   const config = parsed.data;
   config.committee = rel(baseDir, config.committee);
   config.identity.keyFile = rel(baseDir, config.identity.keyFile);

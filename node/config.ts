@@ -12,7 +12,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { validateDetailed } from 'node-cron';
-import { feedId } from '../protocol/index.ts';
+import { describeZodError, feedId } from '../protocol/index.ts';
 import { VENUE_SPECS, isVenueId, marketFor, splitFeed, SUPPORTED_VENUES, type MarketRef, type VenueId } from './sources/index.ts';
 import { parsePolicy, type ObservationPolicy } from './observe/index.ts';
 import type { PasswordSource } from './keys/index.ts';
@@ -223,8 +223,7 @@ export function loadNodeConfig(file: string): NodeConfig {
 export function parseNodeConfig(raw: unknown, file: string): NodeConfig {
   const result = NodeConfigSchema.safeParse(raw ?? {});
   if (!result.success) {
-    const problems = result.error.issues.slice(0, 8).map((i) => `${i.path.length ? i.path.join('.') : '(top level)'}: ${i.message}`);
-    throw new NodeError('config_invalid', `config ${file}: ${problems.join('; ')}`);
+    throw new NodeError('config_invalid', `config ${file}: ${describeZodError(result.error, NodeConfigSchema, { max: 8, top: '(top level)' })}`);
   }
   const c = result.data;
   const base = dirname(resolve(file));

@@ -171,10 +171,86 @@ export function observationFromObserveResponse(res: ObserveResponse, feedIds: re
   return s;
 }
 
-/** Human-readable zod issues: "observation.feeds.0.answer: expected an integer …". */
-export function describeZodError(err: z.ZodError): string {
-  return err.issues
-    .slice(0, 5)
-    .map((i) => `${i.path.length ? i.path.join('.') : '(body)'}: ${i.message}`)
+/**
+ * Human-readable zod issues: "observation.feeds.0.answer: expected an integer …". With the
+ * schema, an unknown key names the nearest allowed one ("did you mean heartbeatSec?"): a typo
+ * in a config should say its fix, not only that something is wrong.
+ */
+export function describeZodError(err: z.ZodError, schema?: z.ZodType, o: { max?: number; top?: string } = {}): string {
+  // An unknown key first: a misspelt field usually also shows up as the real one missing.
+  const issues = [...err.issues].sort((a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'));
+  return issues
+    .slice(0, o.max ?? 5)
+    .map((i) => {
+      const where = i.path.length ? i.path.join('.') : (o.top ?? '(body)');
+      if (i.code === 'unrecognized_keys' && schema) {
+        const allowed = keysAt(schema, i.path);
+        const parts = i.keys.map((k) => {
+          const near = allowed && nearest(k, allowed);
+          return near ? `unknown key "${k}" (did you mean "${near}"?)` : `unknown key "${k}"`;
+        });
+        const list = allowed ? `; allowed here: ${allowed.join(', ')}` : '';
+        return `${where}: ${parts.join(', ')}${list}`;
+      }
+      return `${where}: ${i.message}`;
+    })
     .join('; ');
+}
+
+/** The keys an object schema allows at `path` (through optional, default, array, union), or undefined. */
+export function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] | undefined {
+  let s: unknown = schema;
+  const unwrap = (x: unknown): unknown => {
+    for (let k = 0; k < 10; k++) {
+      const def = (x as { _zod?: { def?: { type?: string; innerType?: unknown; in?: unknown; options?: unknown[] } } })._zod?.def;
+      if (!def) return x;
+      if (def.innerType !== undefined) x = def.innerType;
+      else if (def.type === 'pipe' && def.in !== undefined) x = def.in;
+      else return x;
+    }
+    return x;
+  };
+  for (const seg of [...path, undefined]) {
+    s = unwrap(s);
+    const def = (s as { _zod?: { def?: { type?: string; shape?: Record<string, unknown>; element?: unknown; options?: unknown[] } } })._zod?.def;
+    if (!def) return undefined;
+    if (def.type === 'union' && def.options) {
+      // The first object member that has the next key (or any object member at the end).
+      const objects = def.options.map(unwrap).filter((o) => (o as { _zod?: { def?: { shape?: unknown } } })._zod?.def?.shape);
+      s = objects.find((o) => seg === undefined || (typeof seg === 'string' && seg in ((o as { _zod: { def: { shape: Record<string, unknown> } } })._zod.def.shape))) ?? objects[0];
+      if (!s) return undefined;
+      if (seg === undefined) return Object.keys((s as { _zod: { def: { shape: Record<string, unknown> } } })._zod.def.shape);
+      s = (s as { _zod: { def: { shape: Record<string, unknown> } } })._zod.def.shape[seg as string];
+      continue;
+    }
+    if (seg === undefined) return def.shape ? Object.keys(def.shape) : undefined;
+    if (def.type === 'array' && typeof seg === 'number') s = def.element;
+    else if (def.shape && typeof seg === 'string' && seg in def.shape) s = def.shape[seg];
+    else return undefined;
+  }
+  return undefined;
+}
+
+/** The allowed key closest to `key` (edit distance ≤ max(2, a third of its length), or same letters case-insensitively). */
+export function nearest(key: string, allowed: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const a of allowed) {
+    const d = a.toLowerCase() === key.toLowerCase() ? 0 : editDistance(key.toLowerCase(), a.toLowerCase());
+    if (d < bestD) {
+      bestD = d;
+      best = a;
+    }
+  }
+  return bestD <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
 }

@@ -69,7 +69,7 @@ describe('config validation', () => {
     ['headers timeout above the request timeout', (c: any) => (c.http = { requestTimeoutMs: 5000, headersTimeoutMs: 8000 }), /http\.headersTimeoutMs: 8000 exceeds http\.requestTimeoutMs 5000/],
     ['minSources above the sources', (c: any) => (c.feeds[1].minSources = 5), /feeds\.1\.minSources: 5 exceeds the 2 configured sources/],
     ['a duplicate venue', (c: any) => c.feeds[1].sources.push({ venue: 'coinbase' }), /feeds\.1\.sources\.2: venue coinbase is listed twice/],
-    ['an unknown field', (c: any) => (c.feed = []), /\(top level\): Unrecognized key.*feed/i],
+    ['an unknown field, with the nearest known one', (c: any) => (c.feed = []), /\(top level\): unknown key "feed" \(did you mean "feeds"\?\); allowed here: listen, committee/],
     ['a missing store', (c: any) => delete c.store, /store: /],
   ])('names the field and the fix for %s', (_what, patch, message) => {
     expect(configError(patch)).toMatch(message);
