@@ -51,7 +51,8 @@ export async function startAggregator(
 ): Promise<RunningAggregator> {
   const loaded = typeof config === 'string' ? loadConfig(config) : config;
   const c = loaded.config;
-  const logger = opts.logger ?? pino({ name: c.name, level: c.log.level, base: { aggregator: c.name } });
+  // ISO time like the node's logs, so one log shipper query reads both.
+  const logger = opts.logger ?? pino({ name: c.name, level: c.log.level, base: { aggregator: c.name }, timestamp: pino.stdTimeFunctions.isoTime });
   const identity = await loadIdentityKey(c.identity.keyFile, readPassword(c.identity.password, opts.env));
   if (!loaded.committee.aggregators.some((a) => a.identityKey.toLowerCase() === identity.publicKey.toLowerCase())) {
     logger.warn({ identityKey: identity.publicKey }, 'identity key is not listed under "aggregators" in the committee file; nodes will refuse its requests (unknown_key)');
