@@ -32,7 +32,7 @@ export interface SourceQuote {
 /** A price source: one venue behind the shared HTTP policy. */
 export interface PriceSource {
   id: string;
-  venue: VenueId;
+  venue: SourceVenue;
   /** Fetch one feed. Rejects with a `SourceError` whose `kind` says why; never resolves with garbage. */
   fetch(feed: string, signal?: AbortSignal): Promise<SourceQuote>;
   /** The market this source reads for a feed, or undefined when the feed is not `BASE/QUOTE`. */
@@ -68,6 +68,12 @@ export const VENUE_IDS = [
   'bitfinex',
 ] as const;
 export type VenueId = (typeof VENUE_IDS)[number];
+
+/** On-chain sources (`node/sources/dex`). */
+export const DEX_IDS = ['uniswap-v3'] as const;
+export type DexId = (typeof DEX_IDS)[number];
+/** Where a source reads: an exchange's REST API or a DEX on a chain. */
+export type SourceVenue = VenueId | DexId;
 
 /** What a venue parser extracts from a ticker body before the shared sanity checks. */
 export interface ParsedTicker {
