@@ -12,16 +12,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { feedId } from '../../protocol/index.ts';
 import { startDevnet, type Devnet } from '../../sim/devnet/devnet.ts';
 import type { VenueId } from '../../node/sources/index.ts';
-import { browserGate, ensureDashboardBuilt, launchBrowser, ROOT, type Browser } from './browser.ts';
+import { browserGate, ensureDashboardBuilt, launchBrowser, REQUIRE_BROWSER, ROOT, type Browser } from './browser.ts';
+import { PROMETHEUS, startPrometheus, type PrometheusServer } from './prometheus.ts';
 
 const chromium = browserGate();
 const VENUES: VenueId[] = ['coinbase', 'kraken', 'bitstamp', 'gemini', 'bitfinex'];
+if (chromium && !PROMETHEUS) {
+  if (REQUIRE_BROWSER) throw new Error('AEGIS_REQUIRE_BROWSER_TESTS=1 but prometheus is missing: apt-get install -y prometheus');
+  console.warn('the dashboard browser test runs without the real-run alert check: no /usr/bin/prometheus (apt-get install -y prometheus)');
+}
 const SHOTS = process.env.AEGIS_SCREENSHOTS === '1' ? join(ROOT, 'docs', 'img') : undefined;
 
 describe.skipIf(!chromium)('dashboard in Chromium against a devnet', () => {
   let net: Devnet;
   let browser: Browser;
   let phone: Browser | undefined;
+  let prom: PrometheusServer | undefined;
   let base: string;
 
   beforeAll(async () => {
@@ -43,11 +49,13 @@ describe.skipIf(!chromium)('dashboard in Chromium against a devnet', () => {
     });
     browser = await launchBrowser(chromium!);
     base = `${net.aggregatorUrl}/dashboard/`;
+    if (PROMETHEUS) prom = await startPrometheus([{ job: 'aegis-aggregator', urls: [net.aggregatorUrl] }, { job: 'aegis-node', urls: net.nodeUrls }]);
   });
 
   afterAll(async () => {
     await phone?.close();
     await browser?.close();
+    await prom?.stop();
     await net?.close();
   });
 
@@ -112,6 +120,19 @@ describe.skipIf(!chromium)('dashboard in Chromium against a devnet', () => {
     await page.waitForFunction(() => /tripped \(block \d+\)/.test(document.body.textContent ?? ''), undefined, { timeout: 30_000 });
     await page.waitForSelector('.chart canvas');
     if (SHOTS) await page.screenshot({ path: join(SHOTS, 'dashboard-feed.png'), fullPage: true });
+  });
+
+  it.skipIf(!PROMETHEUS)('fires AegisBreakerTripped in a real Prometheus scraping the aggregator', async () => {
+    const until = Date.now() + 60_000;
+    for (;;) {
+      const firing = await prom!.firing();
+      if (firing.some((a) => a.labels.alertname === 'AegisBreakerTripped' && a.labels.feed === 'ETH/USD')) break;
+      if (Date.now() > until) throw new Error(`AegisBreakerTripped did not fire within 60 s; firing: ${JSON.stringify(firing.map((a) => a.labels))}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const firing = await prom!.firing();
+    // The untouched feed stays quiet.
+    expect(firing.some((a) => a.labels.alertname === 'AegisBreakerTripped' && a.labels.feed === 'BTC/USD')).toBe(false);
   });
 
   it('verifies a real report in the browser and refuses an altered one', async () => {
