@@ -1,6 +1,6 @@
 /**
  * The aggregator's configuration file (YAML, validated with zod; errors name the field).
- * Relative paths are resolved against the config file's folder. See the README, "Running an aggregator"
+ * Relative paths are resolved against the config file's folder. See docs/running-an-aggregator.md §Configuration
  * for the reference.
  */
 import { X509Certificate } from 'node:crypto';

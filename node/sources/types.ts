@@ -108,7 +108,7 @@ export interface VenueAnswer {
 
 /**
  * A rate limit as the venue signals it, with the wait the venue documents or announces. The
- * source never asks again before `waitMs` has passed (design "Round protocol", step 2: a node
+ * source never asks again before `waitMs` has passed (docs/design.md §Round protocol, step 2: a node
  * must not lose its venues by hammering them).
  */
 export interface RateLimitSignal {

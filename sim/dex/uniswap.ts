@@ -5,7 +5,7 @@
  * tokens from the repository's test token. Pools are moved by real swaps through the router, so
  * what the DEX source reads, and what an attack costs, is what the contracts compute.
  *
- * Used by the DEX source tests and by the simulator's DEX attacks (design "Simulation": the
+ * Used by the DEX source tests and by the simulator's DEX attacks (docs/design.md §Simulation: the
  * simulator drives the same code as production against simulated venues; here the venue is the
  * real contract).
  */

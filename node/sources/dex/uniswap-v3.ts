@@ -1,7 +1,7 @@
 /**
  * Uniswap v3 pools as a price source: the time-weighted average price over a configured window,
  * read from the pool's own oracle with `observe([windowS, 0])`, never the spot price in
- * `slot0` (design "Round protocol", step 2: a node prices from sources it can trust not to
+ * `slot0` (docs/design.md §Round protocol, step 2: a node prices from sources it can trust not to
  * be moved within one round; a spot price moves as far as one swap pushes it, inside one
  * block, for the cost of a flash loan's fee).
  *
