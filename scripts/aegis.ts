@@ -13,6 +13,7 @@ const parts: { file: string; register: string }[] = [
   { file: '../sim/cli.ts', register: 'registerSimCommands' },
   { file: '../node/dkg/cli.ts', register: 'registerDkgCommands' },
   { file: '../sim/testbed/cli.ts', register: 'registerTestbedCommands' },
+  { file: '../sim/devnet/cli.ts', register: 'registerDevnetCommands' },
 ];
 
 for (const part of parts) {
