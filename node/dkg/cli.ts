@@ -15,6 +15,7 @@
  *   aegis dkg rotate    --ceremony RESHARE_FILE --committee CURRENT --rpc URL --tx-key-env VAR <coordinator key>
  *   aegis dkg retire    --share OLD_KEYSTORE --committee ITS_COMMITTEE (--rpc URL | --force)
  *   aegis dkg status    (--node URL... | --ceremony FILE)
+ *   aegis dkg committee --ceremony FILE --transcript FILE --chain-id N --hub ADDR [--config-version V] [--aggregator KEY...] -o FILE
  *   aegis dkg verify    TRANSCRIPT [--committee FILE]
  *
  * <coordinator key>: --key KEYSTORE (--password-file F | --password-env V), an EIP-2335
@@ -38,7 +39,7 @@ import { readPassword } from '../keys/index.ts';
 import { loadNodeConfig } from '../config.ts';
 import { createNodeLogger } from '../log.ts';
 import { describeApproval, listApprovals, revokeApproval } from './approvals.ts';
-import { CoordinatorError, buildCeremonyFile, planOf, rotateHub, runCeremony, type RunResult } from './coordinator.ts';
+import { CoordinatorError, buildCeremonyFile, committeeFileOf, planOf, rotateHub, runCeremony, type RunResult } from './coordinator.ts';
 import { retireShare } from './retire.ts';
 import { approvalFileOf, approveCeremonyFile, startDkgServer } from './server.ts';
 
@@ -192,6 +193,11 @@ export function registerDkgCommands(program: Command): void {
     .requiredOption('-o, --out <file>', 'ceremony file to write')
     .action(async (o: { id: string; t: number; node: string[]; previous?: string; dealer?: string[]; phaseS?: number; chainId?: number; hub?: string; configVersion: number; aggregator?: string[]; out: string }) => {
       await run(async () => {
+        // The committee block needs all of chain id and hub; half of it used to be dropped without a word.
+        if ((o.chainId !== undefined || o.aggregator) && !o.hub) {
+          throw new CoordinatorError('bad_ceremony_file', `--chain-id/--aggregator describe the committee file, which also needs --hub; give --hub ADDR, or leave them all out now and write the committee file once the hub is deployed: aegis dkg committee --ceremony ${o.out} --transcript transcript.json --chain-id N --hub ADDR --aggregator KEY -o committee.json`);
+        }
+        if (o.hub && o.chainId === undefined) throw new CoordinatorError('bad_ceremony_file', `--hub ${o.hub} needs --chain-id N (the chain the hub is on)`);
         const file = await buildCeremonyFile({
           ceremonyId: o.id,
           t: o.t,
@@ -217,7 +223,11 @@ export function registerDkgCommands(program: Command): void {
       .option('--committee-out <file>', 'committee file to write (needs a "committee" block in the ceremony file)'),
   ).action(async (o: KeyOpts & { ceremony: string; phaseTimeoutS: number; transcriptOut: string; committeeOut?: string }) => {
     await run(async () => {
-      const r = await runCeremony(readJson(o.ceremony, 'ceremony file'), {
+      const ceremonyFile = readJson(o.ceremony, 'ceremony file');
+      if (o.committeeOut && !planOf(ceremonyFile).committee) {
+        throw new CoordinatorError('bad_ceremony_file', `--committee-out ${o.committeeOut}: ceremony file ${o.ceremony} has no committee block (it was written without --hub); drop --committee-out and, after the ceremony, write the committee file with: aegis dkg committee --ceremony ${o.ceremony} --transcript ${o.transcriptOut} --chain-id N --hub ADDR --aggregator KEY -o committee.json`);
+      }
+      const r = await runCeremony(ceremonyFile, {
         coordinatorSecret: await coordinatorSecret(o),
         phaseTimeoutMs: o.phaseTimeoutS * 1000,
         progress: say,
@@ -329,6 +339,33 @@ export function registerDkgCommands(program: Command): void {
           }
         }
         if (down > 0) process.exitCode = 1;
+      });
+    });
+
+  dkg
+    .command('committee')
+    .description('write the committee file of a finished ceremony (for a ceremony run before the hub was deployed): public shares from the verified transcript, node URLs from the ceremony file')
+    .requiredOption('--ceremony <file>', 'the ceremony file (aegis dkg ceremony)')
+    .requiredOption('--transcript <file>', 'the transcript (aegis dkg start --transcript-out)')
+    .requiredOption('--chain-id <n>', 'chain id of the hub', int('--chain-id'))
+    .requiredOption('--hub <address>', 'hub address')
+    .option('--config-version <v>', 'config version the hub will have for this committee', int('--config-version'), 1)
+    .option('--aggregator <key>', 'aggregator identity key; repeatable', collect)
+    .requiredOption('-o, --out <file>', 'committee file to write')
+    .action(async (o: { ceremony: string; transcript: string; chainId: number; hub: string; configVersion: number; aggregator?: string[]; out: string }) => {
+      await run(async () => {
+        const ceremonyFile = readJson(o.ceremony, 'ceremony file') as Record<string, unknown>;
+        const plan = planOf({ ...ceremonyFile, committee: { chainId: o.chainId, hub: o.hub, configVersion: o.configVersion, aggregators: (o.aggregator ?? []).map((identityKey) => ({ identityKey })) } });
+        const v = verifyTranscript(readJson(o.transcript, 'transcript'));
+        if (!v.ok) throw new CoordinatorError('bad_transcript', `transcript ${o.transcript} does not verify: ${v.reason}`);
+        if (v.ceremony.ceremonyId !== plan.ceremony.ceremonyId) {
+          throw new CoordinatorError('bad_transcript', `transcript ${o.transcript} is of ceremony ${v.ceremony.ceremonyId}, the ceremony file ${o.ceremony} describes ${plan.ceremony.ceremonyId}; pass the pair of one ceremony`);
+        }
+        const file = committeeFileOf(plan, v);
+        const committee = parseCommittee(file);
+        writeJson(o.out, file);
+        console.log(`committee file ${o.out}: n=${committee.nodes.length} t=${committee.t}, chain ${committee.chainId}, hub ${committee.hub}, configVersion ${committee.configVersion}, ${committee.aggregators.length} aggregator(s)`);
+        if (committee.aggregators.length === 0) console.log('  no aggregator listed: nodes refuse every request until one is added under "aggregators"');
       });
     });
 

@@ -102,6 +102,18 @@ describe('aegis dkg over seven node processes', () => {
     expect(verify.stdout).toMatch(/valid\. ceremony cli-dkg-7, n=7 t=5/);
     expect(verify.stdout).toMatch(/committee file .* matches \(configVersion 1\)/);
 
+    // The hub may be unknown at ceremony time: the committee file can be written afterwards,
+    // and is the same file `start --committee-out` wrote.
+    const later = join(fx.root, 'committee-later.json');
+    const written = await run(process.execPath, [...AEGIS, 'dkg', 'committee', '--ceremony', ceremony, '--transcript', transcript, '--chain-id', '31337', '--hub', '0x0000000000000000000000000000000000000001', '--aggregator', fx.aggregatorKey, '-o', later], { env });
+    expect(written.stdout).toMatch(/committee file .*committee-later\.json: n=7 t=5, chain 31337/);
+    expect(JSON.parse(readFileSync(later, 'utf8'))).toEqual(JSON.parse(readFileSync(committee, 'utf8')));
+    // Half a committee block is an error, not silently dropped.
+    const half = await run(process.execPath, [...AEGIS, 'dkg', 'ceremony', '--id', 'cli-dkg-8', '--t', '5', ...urls.flatMap((u) => ['--node', u]), '--chain-id', '31337', '--out', join(fx.root, 'c8.json')], { env }).catch((e: { code: number; stderr: string }) => e);
+    expect((half as { code: number }).code).toBe(1);
+    expect((half as { stderr: string }).stderr).toMatch(/error \(bad_ceremony_file\): dkg: --chain-id\/--aggregator describe the committee file, which also needs --hub; .*aegis dkg committee --ceremony/);
+    expect(existsSync(join(fx.root, 'c8.json'))).toBe(false);
+
     // A tampered transcript is refused with the reason, exit code 1.
     const bad = join(fx.root, 'bad.json');
     const json = JSON.parse(readFileSync(transcript, 'utf8'));
