@@ -319,14 +319,6 @@ contract AegisHub is IAegisHub {
     }
 
     /// @inheritdoc IAegisHub
-    function suspension(bytes32 feedId) external view returns (bool suspended, uint32 reason, uint64 suspendedAt) {
-        uint256 s = _state[feedId];
-        if (s & F_EXISTS == 0) revert FeedUnknown(feedId);
-        if (s & F_SUSPENDED == 0) return (false, 0, 0);
-        return (true, uint32(s >> S_SPREAD), uint40(s >> S_OBSERVED));
-    }
-
-    /// @inheritdoc IAegisHub
     function breakerState(bytes32 feedId)
         external
         view

@@ -316,11 +316,6 @@ interface IAegisHub is IAegisFeeds {
     /// @notice All configured feed ids, in table order.
     function feedIds() external view returns (bytes32[] memory);
 
-    /// @notice The feed's suspension: whether the committee has it suspended, the signed reason
-    ///         code, and the observation time of the latest suspension report (0s when not).
-    /// @param feedId The feed; reverts `FeedUnknown`.
-    function suspension(bytes32 feedId) external view returns (bool suspended, uint32 reason, uint64 suspendedAt);
-
     /// @notice The breaker's state: tripped, candidate, its first observedAt, the last
     ///         confirming observedAt and the confirmations counted so far.
     function breakerState(bytes32 feedId)

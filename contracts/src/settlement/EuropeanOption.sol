@@ -8,6 +8,7 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {AggregatorV3Interface} from "@chainlink/contracts/src/v0.8/shared/interfaces/AggregatorV3Interface.sol";
 import {IAegisHub} from "../IAegisHub.sol";
+import {IAegisFeeds} from "../interfaces/IAegisFeeds.sol";
 import {IEuropeanOption} from "./IEuropeanOption.sol";
 import {SequencerGuard} from "./SequencerGuard.sol";
 
@@ -218,8 +219,8 @@ contract EuropeanOption is IEuropeanOption, SequencerGuard, ReentrancyGuardTrans
         Candidate storage c = _candidates[id];
         if (c.source == CandidateSource.None) revert NoCandidate(id);
         _checkSequencer();
-        (bool suspended, uint32 reason, uint64 suspendedAt) = hub.suspension(feedId);
-        if (suspended) revert SettlementFeedSuspended(feedId, reason, suspendedAt);
+        (,,,, IAegisFeeds.FeedStatus status) = hub.tryRead(feedId);
+        if (status == IAegisFeeds.FeedStatus.Suspended) revert SettlementFeedSuspended(feedId);
 
         int256 price = c.answer;
         uint256 holderPayout = _payoff(o, price);

@@ -251,10 +251,9 @@ interface IEuropeanOption {
     error ReportSuspendsFeed(bytes32 feedId, uint32 reason);
     /// @notice The committee has the feed suspended now: settlement waits until a priced report
     ///         resumes it (or, past the deadline, the refund applies).
+    ///         The hub's `read` names the reason (`FeedSuspended`).
     /// @param feedId The option's feed.
-    /// @param reason The signed reason code.
-    /// @param suspendedAt Observation time of the latest suspension report.
-    error SettlementFeedSuspended(bytes32 feedId, uint32 reason, uint256 suspendedAt);
+    error SettlementFeedSuspended(bytes32 feedId);
     /// @notice The proposed answer is not a positive price.
     /// @param answer The answer.
     error InvalidAnswer(int256 answer);
