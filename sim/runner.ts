@@ -43,7 +43,7 @@ import { RoundEngine, type RoundResult, type SignedReport } from '../aggregator/
 import { decideBatch, type FeedPolicy } from '../aggregator/policy.ts';
 import { EthersHubReader } from '../aggregator/chain/hub.ts';
 import { Transmitter } from '../aggregator/chain/transmitter.ts';
-import { decodeHubError } from '../aggregator/chain/hub-abi.ts';
+import { FEED_STATUS, decodeHubError } from '../aggregator/chain/hub-abi.ts';
 import { ANVIL_KEYS, compileContracts, deploy, iface, startAnvil, type Anvil, type CompileOutput } from '../contracts/index.ts';
 import { addFeeds, deployHub } from '../contracts/hub.ts';
 import { createVenueResponder, startVenueServer, type VenueServer } from './venues/index.ts';
@@ -64,6 +64,7 @@ import {
   type WashPlan,
 } from './attack/index.ts';
 import type { Scenario } from './scenario/schema.ts';
+import { suspendReasonName } from '../protocol/index.ts';
 import { judge, type RunResult, type Sample, type DefenceEvent, type PartyPayout, type LiquidationRecord, type OptionRecord } from './result.ts';
 
 /** Genesis of the simulated chain: 2030-01-01T00:00:00Z, fixed so runs are reproducible. */
@@ -441,6 +442,8 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
     const proposed = new Set<string>();
     const openSet = new Set<number>();
     const lastExcluded = new Set<string>();
+    let quorumLostSec: number | null = null;
+    const venueNoiseBps = Math.max(...venues.map((v) => v.noiseBps));
 
     const logsOf = (receipt: TransactionReceipt | null, tSec: number) => {
       for (const log of receipt?.logs ?? []) {
@@ -456,6 +459,15 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
           const answer = parsed.args.getValue?.('candidate') ?? parsed.args.getValue?.('answer');
           breakerEvents.push({ tSec, event: parsed.name, ...(answer !== undefined ? { answer: fromAnswer(BigInt(answer)) } : {}) });
           fired(tSec, 'hub breaker', parsed.name);
+        }
+        if (parsed.name === 'CommitteeSuspendedFeed') {
+          const why = suspendReasonName(Number(parsed.args[1]));
+          breakerEvents.push({ tSec, event: `CommitteeSuspendedFeed (${why})` });
+          fired(tSec, 'committee suspended the feed', why);
+        }
+        if (parsed.name === 'FeedResumed') {
+          breakerEvents.push({ tSec, event: 'FeedResumed', answer: fromAnswer(BigInt(parsed.args[2])) });
+          fired(tSec, 'committee resumed the feed', `round ${parsed.args[1]}`);
         }
         if (parsed.name === 'FeedSkipped') fired(tSec, 'hub bounds', `FeedSkipped reason ${['UnknownFeed', 'FeedPaused', 'NotNewer', 'OutOfBounds'][Number(parsed.args[1])] ?? parsed.args[1]}`);
       }
@@ -493,7 +505,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
       epoch = BigInt(await hub.getFunction('latestEpoch')()) + 1n;
       const result: RoundResult = await engine.run(epoch, [feedId], async (aggregate, observedAt) => {
         const states = await reader.feedStates([feedId]);
-        const d = decideBatch(aggregate.feeds.map((f) => ({ feed: s.feed.name, feedId: f.feedId, answer: f.answer, observedAt })), states, policies);
+        const d = decideBatch(aggregate.feeds.map((f) => ({ feed: s.feed.name, feedId: f.feedId, answer: f.answer, observedAt, ...(f.suspendReason !== undefined ? { suspendReason: f.suspendReason } : {}) })), states, policies);
         return { feedIds: d.post.map((p) => p.feedId), skipped: d.hold.map((h) => ({ feedId: h.feedId, reason: h.decision.log })) };
       });
       for (const e of result.excluded) fired(tSec, e.phase === 'observe' ? 'aggregator excluded observation' : 'aggregator excluded partial', `node ${e.index}: ${e.code}`);
@@ -607,10 +619,19 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
           const r = await tryCall(fA, 'liquidate', [addr]);
           if (r.ok) {
             openSet.delete(k);
-            const justified = Boolean(await futures.getFunction('isLiquidatableAt')(addr, toAnswer(market.truth(tSec))));
-            const served = fromAnswer(BigInt((await hub.getFunction('tryRead')(feedId))[0]));
-            liquidations.push({ tSec, trader: `trader ${k + 1}`, price: served, truePrice: market.truth(tSec), justified });
-            if (!justified) noteAttack(tSec, `trader ${k + 1} liquidated at ${served.toPrecision(6)} while the true price ${market.truth(tSec).toPrecision(6)} did not justify it`);
+            const truth = market.truth(tSec);
+            const liquidatableAt = async (price: number): Promise<boolean> => Boolean(await futures!.getFunction('isLiquidatableAt')(addr, toAnswer(price)));
+            const justified = await liquidatableAt(truth);
+            const read = await hub.getFunction('tryRead')(feedId);
+            const served = fromAnswer(BigInt(read[0]));
+            // The oracle's resolution: no post below the deviation threshold, the committee's
+            // dispersion in the served round, and the venues' own noise (result.ts, Verdict).
+            const spreadBps = Number(read[2]);
+            const resolutionPct = s.oracle.deviationPct + spreadBps / 100 + venueNoiseBps / 100;
+            const withinResolution = justified || (await liquidatableAt(truth * (1 - resolutionPct / 100))) || (await liquidatableAt(truth * (1 + resolutionPct / 100)));
+            const judgement = justified ? 'justified' : withinResolution ? 'early within resolution' : s.attacks.length > 0 ? 'manipulated price' : 'oracle error';
+            liquidations.push({ tSec, trader: `trader ${k + 1}`, price: served, truePrice: truth, justified, resolution: { pct: Number(resolutionPct.toFixed(4)), postingThresholdPct: s.oracle.deviationPct, spreadBps, venueNoiseBps }, withinResolution, judgement });
+            if (judgement === 'manipulated price') noteAttack(tSec, `trader ${k + 1} liquidated at ${served.toPrecision(6)} while the true price ${truth.toPrecision(6)} did not justify it, beyond the oracle's resolution of ${resolutionPct.toFixed(3)} %`);
           } else if (r.error !== 'NotLiquidatable') {
             const wouldBe = Boolean(await futures.getFunction('isLiquidatableAt')(addr, BigInt((await hub.getFunction('tryRead')(feedId))[0])));
             if (wouldBe) fired(tSec, 'futures refused liquidation', r.error);
@@ -702,10 +723,14 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
       // What node 1's filter did with the venues (the same view for every honest node).
       const view = services[0]!.views().get(s.feed.name);
       const excludedNow = new Set<string>();
-      for (const src of view?.result?.sources ?? []) if (!src.used) excludedNow.add(`${src.source}: ${src.reason}`);
+      // A fresh, valid quote carries no exclusion reason: it went unused because the feed had no observation.
+      for (const src of view?.result?.sources ?? []) if (!src.used) excludedNow.add(`${src.source}: ${src.reason ?? `fresh but unused, the feed has no observation (${view && !view.ok ? view.reason : 'priced without it'})`}`);
       for (const x of view?.excluded ?? []) excludedNow.add(`${x.source}: ${x.reason}`);
       for (const x of excludedNow) fired(tSec, 'node filter dropped source', x);
-      if (view && !view.ok) fired(tSec, 'node withheld observation', view.reason);
+      if (view && !view.ok) {
+        fired(tSec, 'node withheld observation', view.reason);
+        if (quorumLostSec === null) quorumLostSec = tSec;
+      }
       lastExcluded.clear();
       for (const x of excludedNow) lastExcluded.add(x);
       await mineAt(T0 + tSec);
@@ -714,7 +739,7 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
         await keeper(tSec);
       }
       const r = await hub.getFunction('tryRead')(feedId);
-      const status = ['unknown', 'active', 'tripped', 'paused', 'stale'][Number(r[4])] ?? 'unknown';
+      const status = FEED_STATUS[Number(r[4])] ?? 'unknown';
       const roundId = BigInt(r[3]);
       const observedAt = Number(r[1]);
       const consumerMaxAge = fut ? Math.min(fut.maxPriceAgeSec, s.oracle.hub.maxStaleness) : s.oracle.hub.maxStaleness;
@@ -760,6 +785,8 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
       attackerHoldsOption: s.attacks.some((a) => a.kind === 'expiry-push'),
       bountyBps: fut?.liquidationBountyBps ?? 0,
       positions: fut?.positions ?? [],
+      attacked: s.attacks.length > 0,
+      quorumLostSec,
       payouts,
       forgedAccepted,
       reportsAccepted,

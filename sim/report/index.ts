@@ -5,7 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RunResult } from '../result.ts';
+import type { LiquidationRecord, RunResult } from '../result.ts';
 import { esc, lineChart, type Marker, type Series } from './svg.ts';
 
 const COLORS = ['#8e44ad', '#e67e22', '#16a085', '#c0392b', '#2980b9', '#7f8c8d', '#d35400', '#27ae60', '#f1c40f'];
@@ -33,7 +33,7 @@ export function toMarkdown(r: RunResult): string {
     for (const a of r.attacker.actions.slice(0, 30)) lines.push(`| ${a.firstSec}${a.lastSec !== a.firstSec ? `–${a.lastSec}` : ''} | ${a.detail} | ${a.count} |`);
     lines.push('');
   }
-  lines.push('## Served price', '', `Max deviation of the usable on-chain price from the truth: **${r.served.maxDeviationPct.toFixed(4)} %**${r.served.maxDeviationAtSec !== null ? ` at t=${r.served.maxDeviationAtSec}s` : ''}. Unusable for ${r.served.unusableSec}s. Reports accepted: ${r.served.reportsAccepted}; not signed by the committee but accepted: ${r.served.forgedAccepted}.`, '');
+  lines.push('## Served price', '', `Max deviation of the usable on-chain price from the truth: **${r.served.maxDeviationPct.toFixed(4)} %**${r.served.maxDeviationAtSec !== null ? ` at t=${r.served.maxDeviationAtSec}s` : ''}. Unusable for ${r.served.unusableSec}s${r.served.suspendedSec > 0 ? ` (suspended by the committee for ${r.served.suspendedSec}s)` : ''}; usable but more than ${r.served.tolerancePct} % off the truth for ${r.served.maxUsableOffSec}s in a row at most. Reports accepted: ${r.served.reportsAccepted}; not signed by the committee but accepted: ${r.served.forgedAccepted}.`, '');
   lines.push('## Defences fired', '');
   if (r.defences.length === 0) lines.push('None.', '');
   else {
@@ -50,7 +50,13 @@ export function toMarkdown(r: RunResult): string {
     for (const p of r.settlement.payouts) lines.push(`| ${p.party} | ${usd(p.depositedUsd)} | ${usd(p.finalUsd)} | ${usd(p.netUsd)} |`);
     lines.push('');
   } else lines.push('No settlement contracts in this scenario.', '');
-  for (const l of r.settlement.liquidations) lines.push(`- ${l.trader} liquidated at t=${l.tSec}s at ${l.price} (true ${l.truePrice.toPrecision(6)}): ${l.justified ? 'justified by the true price' : '**not justified by the true price**'}`);
+  const judged: Record<LiquidationRecord['judgement'], string> = {
+    justified: 'justified by the true price',
+    'early within resolution': 'early by less than the oracle\'s resolution (not a breach)',
+    'manipulated price': '**on a manipulated price: not justified by the true price**',
+    'oracle error': '**on an oracle error: not justified by the true price (no attacker)**',
+  };
+  for (const l of r.settlement.liquidations) lines.push(`- ${l.trader} liquidated at t=${l.tSec}s at ${l.price} (true ${l.truePrice.toPrecision(6)}, resolution ${l.resolution.pct} %): ${judged[l.judgement]}`);
   if (r.settlement.option) {
     const o = r.settlement.option;
     lines.push(`- option: ${o.outcome}${o.roundPrice !== undefined ? ` on a round at ${o.roundPrice}` : ''}; holder payout ${usd(o.holderPayoutUsd)}, at the true price ${usd(o.honestPayoutUsd)}`);

@@ -221,6 +221,16 @@ export const ScenarioSchema = z.strictObject({
       maxServedDeviationPct: z.number().nonnegative().optional(),
       liquidations: z.number().int().nonnegative().optional(),
       attackPays: z.boolean().optional(),
+      /** `served.maxUsableOffSec` at most this (the longest run of a usable price off the truth by more than `tolerancePct`). */
+      maxUsableOffSec: z.number().nonnegative().optional(),
+      /** Liquidations the true price alone justified. */
+      justifiedLiquidations: z.number().int().nonnegative().optional(),
+      /** Whether the committee suspended the feed at some point. */
+      suspended: z.boolean().optional(),
+      /** Seconds from the nodes losing their observation quorum to the hub serving the feed as suspended, at most. */
+      suspendedWithinSec: z.number().nonnegative().optional(),
+      /** After a suspension, the feed is active and usable again before the run ends. */
+      resumed: z.boolean().optional(),
     })
     .prefault({}),
 });
