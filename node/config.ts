@@ -13,7 +13,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { validateDetailed } from 'node-cron';
 import { describeZodError, feedId } from '../protocol/index.ts';
-import { VENUE_SPECS, isVenueId, marketFor, splitFeed, SUPPORTED_VENUES, type MarketRef, type VenueId } from './sources/index.ts';
+import { VENUE_SPECS, isVenueId, marketFor, splitFeed, SUPPORTED_VENUES, type DexId, type MarketRef, type VenueId } from './sources/index.ts';
 import { parsePolicy, type ObservationPolicy } from './observe/index.ts';
 import type { PasswordSource } from './keys/index.ts';
 import { NodeError } from './errors.ts';
@@ -43,6 +43,44 @@ const sourceSchema = z.strictObject({
   baseUrl: z.url({ message: 'expected an http(s) URL such as https://api.binance.com' }).optional(),
 });
 
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'expected a 0x-prefixed 20-byte address');
+
+/**
+ * An on-chain source: Uniswap v3 pools read over JSON-RPC, priced by their TWAP (see
+ * node/sources/dex/uniswap-v3.ts and docs/sources.md for choosing pools, window and weight).
+ */
+const dexSourceSchema = z.strictObject({
+  dex: z.literal('uniswap-v3'),
+  /** Source id in quotes, logs and metrics; default `uniswap-v3`. Give one per pool set when a feed lists several. */
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'expected a lower-case id such as uniswap-v3-eth-usdc').optional(),
+  /** JSON-RPC URLs of the chain, tried in order with failover. */
+  rpcUrls: z.array(z.url({ message: 'expected an http(s) JSON-RPC URL' })).min(1, 'list at least one RPC URL').max(8),
+  /** Pool addresses, hop by hop from baseToken to the quote token (TOKEN/WETH, then WETH/USDC). */
+  pools: z.array(address).min(1, 'list at least one pool').max(4),
+  /** The token the feed prices. */
+  baseToken: address,
+  /** The token the last pool prices in; checked when given. */
+  quoteToken: address.optional(),
+  /** Currency code of the quote token as feeds name it (USDC); default the feed's quote. */
+  quote: z.string().regex(/^[A-Z0-9]+$/, 'expected an upper-case currency code such as USDC').optional(),
+  /** TWAP window. */
+  windowS: z.number().int().min(60).max(86_400).default(1800),
+  /** An RPC whose latest block is older than this is skipped. */
+  maxBlockAgeS: z.number().int().positive().max(3_600).default(60),
+  /** Multiplies the weight (base units an attacker must trade to move the TWAP 1 %) against exchanges' 24 h volume. */
+  weightScale: z.number().positive().default(1),
+  timeoutMs: z.number().int().positive().max(60_000).optional(),
+});
+
+/** A feed source: an exchange (`venue`) or a DEX (`dex`); each checked against its own schema so errors stay specific. */
+const anySourceSchema = z.unknown().transform((value, ctx): z.output<typeof sourceSchema> | z.output<typeof dexSourceSchema> => {
+  const schema = typeof value === 'object' && value !== null && 'dex' in value ? dexSourceSchema : sourceSchema;
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  for (const issue of r.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path as (string | number)[] });
+  return z.NEVER;
+});
+
 const feedSchema = z.strictObject({
   name: z.string().regex(FEED_NAME, 'expected BASE/QUOTE in upper case, such as BTC/USD'),
   decimals: z.number().int().min(0).max(36).default(8),
@@ -64,7 +102,7 @@ const feedSchema = z.strictObject({
   conversionFeeds: z.array(z.string().regex(FEED_NAME, 'expected a feed name such as USDT/USD')).optional(),
   /** Per-feed override of `signer.sanityBandBps`. */
   sanityBandBps: z.number().positive().max(10_000).optional(),
-  sources: z.array(sourceSchema).min(1, 'list at least one source'),
+  sources: z.array(anySourceSchema).min(1, 'list at least one source'),
 });
 
 const venueDefaults = z.strictObject({
@@ -173,11 +211,30 @@ export const NodeConfigSchema = z.strictObject({
 export type NodeConfigInput = z.input<typeof NodeConfigSchema>;
 type RawConfig = z.output<typeof NodeConfigSchema>;
 
-/** One source of one feed, resolved: venue, market, base URL. */
-export interface FeedSourceConfig {
+/** One source of one feed, resolved: an exchange (venue, market, base URL) or a DEX. */
+export type FeedSourceConfig = CexSourceConfig | DexSourceConfig;
+
+export interface CexSourceConfig {
+  kind?: 'cex';
   venue: VenueId;
   market: MarketRef;
   baseUrl?: string;
+}
+
+export interface DexSourceConfig {
+  kind: 'dex';
+  venue: DexId;
+  /** Source id (unique per feed). */
+  id: string;
+  market: MarketRef;
+  rpcUrls: string[];
+  pools: string[];
+  baseToken: string;
+  quoteToken?: string;
+  windowS: number;
+  maxBlockAgeMs: number;
+  weightScale: number;
+  timeoutMs?: number;
 }
 
 export interface FeedConfig {
@@ -242,6 +299,14 @@ export function parseNodeConfig(raw: unknown, file: string): NodeConfig {
     const field = `feeds.${i}`;
     const target = splitFeed(f.name)!.quote;
     const sources = f.sources.map((s, k): FeedSourceConfig => {
+      if ('dex' in s) {
+        const id = s.id ?? s.dex;
+        return {
+          kind: 'dex', venue: s.dex, id, market: { symbol: `${s.dex}:${s.pools.join('>')}`, quote: s.quote ?? target },
+          rpcUrls: s.rpcUrls, pools: s.pools, baseToken: s.baseToken, ...(s.quoteToken !== undefined ? { quoteToken: s.quoteToken } : {}),
+          windowS: s.windowS, maxBlockAgeMs: s.maxBlockAgeS * 1000, weightScale: s.weightScale, ...(s.timeoutMs !== undefined ? { timeoutMs: s.timeoutMs } : {}),
+        };
+      }
       const venue = s.venue as VenueId;
       if (s.quote !== undefined && s.symbol === undefined) fail(`${field}.sources.${k}.quote`, 'quote is only meaningful with symbol; add the venue symbol it belongs to');
       const override = s.symbol === undefined ? undefined : { [f.name]: s.quote === undefined ? s.symbol : { symbol: s.symbol, quote: s.quote } };
@@ -251,8 +316,9 @@ export function parseNodeConfig(raw: unknown, file: string): NodeConfig {
     });
     const seen = new Set<string>();
     sources.forEach((s, k) => {
-      if (seen.has(s.venue)) fail(`${field}.sources.${k}`, `venue ${s.venue} is listed twice for ${f.name}; a venue counts once per feed`);
-      seen.add(s.venue);
+      const key = s.kind === 'dex' ? s.id : s.venue;
+      if (seen.has(key)) fail(`${field}.sources.${k}`, s.kind === 'dex' ? `source id ${key} is listed twice for ${f.name}; give each pool source its own id` : `venue ${s.venue} is listed twice for ${f.name}; a venue counts once per feed`);
+      seen.add(key);
     });
     const needed = [...new Set(sources.filter((s) => s.market.quote !== target).map((s) => `${s.market.quote}/${target}`))].sort();
     const conversionFeeds = f.conversionFeeds ?? needed;

@@ -12,7 +12,7 @@
  */
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
-import { SourceError, createSource, type PriceSource, type SourceQuote, type VenueId } from './sources/index.ts';
+import { SourceError, createSource, createUniswapV3Source, type PriceSource, type SourceQuote, type SourceVenue, type VenueId } from './sources/index.ts';
 import type { NodeConfig } from './config.ts';
 import type { NodeMetrics } from './metrics.ts';
 
@@ -20,7 +20,7 @@ import type { NodeMetrics } from './metrics.ts';
 export interface SourceEntry {
   feed: string;
   source: string;
-  venue: VenueId;
+  venue: SourceVenue;
   market: string;
   /** Last good quote (possibly from an earlier pass). */
   quote?: SourceQuote;
@@ -76,8 +76,15 @@ export class SourcePoller {
     this.#onSnapshot = opts.onSnapshot;
     // One PriceSource per venue and base URL, so the circuit breaker covers the venue, not one market.
     const sources = new Map<string, { venue: VenueId; baseUrl: string | undefined; symbols: Record<string, { symbol: string; quote: string }> }>();
+    // A DEX source reads pools of one feed: one PriceSource per (feed, source id).
+    const dex = new Map<string, PriceSource>();
     for (const feed of opts.config.feeds) {
       for (const s of feed.sources) {
+        if (s.kind === 'dex') {
+          const { kind: _k, venue: _v, id, market, maxBlockAgeMs, ...pools } = s;
+          dex.set(`${feed.name}|${id}`, createUniswapV3Source({ ...pools, id, feed: feed.name, quote: market.quote, maxBlockAgeMs, now: this.#now }));
+          continue;
+        }
         const key = `${s.venue}|${s.baseUrl ?? ''}`;
         const entry = sources.get(key) ?? { venue: s.venue, baseUrl: s.baseUrl, symbols: {} };
         entry.symbols[feed.name] = s.market;
@@ -101,7 +108,7 @@ export class SourcePoller {
     }
     for (const feed of opts.config.feeds) {
       for (const s of feed.sources) {
-        const source = built.get(`${s.venue}|${s.baseUrl ?? ''}`)!;
+        const source = s.kind === 'dex' ? dex.get(`${feed.name}|${s.id}`)! : built.get(`${s.venue}|${s.baseUrl ?? ''}`)!;
         const key = `${feed.name}|${source.id}`;
         this.#tasks.push({ feed: feed.name, source, key });
         this.#entries.set(key, { feed: feed.name, source: source.id, venue: s.venue, market: s.market.symbol });

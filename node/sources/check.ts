@@ -12,12 +12,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SourceError } from './errors.ts';
 import { createSource, VENUE_SPECS } from './index.ts';
+import type { FeedSourceConfig } from '../config.ts';
+import { createUniswapV3Source } from './dex/uniswap-v3.ts';
 import type { RecordedAnswer } from './source.ts';
-import type { MarketRef, SourceQuote, VenueId } from './types.ts';
+import type { PriceSource, SourceQuote, SourceVenue, VenueId } from './types.ts';
 
 /** The part of a resolved node config the check reads. */
 export interface CheckInput {
-  feeds: readonly { name: string; sources: readonly { venue: VenueId; market: MarketRef; baseUrl?: string }[] }[];
+  feeds: readonly { name: string; sources: readonly FeedSourceConfig[] }[];
   venues: Partial<Record<VenueId, { timeoutMs?: number | undefined; retries?: number | undefined; maxStalenessMs?: number | undefined }>>;
 }
 
@@ -32,8 +34,9 @@ export interface CheckOptions {
 export interface CheckRow {
   feed: string;
   source: string;
-  venue: VenueId;
+  venue: SourceVenue;
   market: string;
+  /** The venue's base URL, or a DEX source's RPC URLs. */
   baseUrl: string;
   quote?: SourceQuote;
   error?: { kind: string; message: string };
@@ -54,6 +57,19 @@ export async function checkSources(input: CheckInput, opts: CheckOptions = {}): 
   const rows: CheckRow[] = [];
   for (const feed of input.feeds) {
     for (const s of feed.sources) {
+      if (s.kind === 'dex') {
+        // On-chain: the RPC URLs are the operator's own; `live` changes nothing, nothing is recorded.
+        const { kind: _k, venue: _v, id, market, ...pools } = s;
+        const dex: PriceSource = createUniswapV3Source({ ...pools, id, feed: feed.name, quote: market.quote, now });
+        const row: CheckRow = { feed: feed.name, source: id, venue: s.venue, market: market.symbol, baseUrl: s.rpcUrls.join(' '), freshness: `TWAP over ${s.windowS} s at the latest block; an RPC whose latest block is older than ${s.maxBlockAgeMs / 1000} s is skipped` };
+        try {
+          row.quote = await dex.fetch(feed.name);
+        } catch (err) {
+          row.error = err instanceof SourceError ? { kind: err.kind, message: err.message } : { kind: 'internal', message: String(err) };
+        }
+        rows.push(row);
+        continue;
+      }
       const spec = VENUE_SPECS[s.venue];
       const baseUrl = checkUrl(s.venue, s.baseUrl, opts.live === true);
       const defaults = input.venues[s.venue] ?? {};

@@ -50,5 +50,6 @@ export type { SourceErrorKind } from './errors.ts';
 export { convertQuote } from './convert.ts';
 export { createVenueSource, marketFor, splitFeed, SOURCE_DEFAULTS, type SourceOptions } from './source.ts';
 export { DEFAULT_RETRY_POLICY, type RetryPolicy } from './http.ts';
-export type { PriceSource, SourceQuote, SourceHealth, CircuitState, MarketRef, VenueId, VenueSpec, ParsedTicker, VenueErrorPayload } from './types.ts';
-export { VENUE_IDS } from './types.ts';
+export type { PriceSource, SourceQuote, SourceHealth, CircuitState, MarketRef, VenueId, VenueSpec, ParsedTicker, VenueErrorPayload, DexId, SourceVenue } from './types.ts';
+export { VENUE_IDS, DEX_IDS } from './types.ts';
+export { createUniswapV3Source, UNISWAP_V3, type UniswapV3SourceOptions, type DexQuoteDetail } from './dex/uniswap-v3.ts';

@@ -144,7 +144,7 @@ describe('Uniswap v3 TWAP source on the real contracts', () => {
     const [r1, r2] = [await pump.wait(), await dump.wait()];
     expect(r1!.blockNumber).toBe(r2!.blockNumber);
     // The pump really took the pool to 10× (the pool's own Swap event), inside that block.
-    const swapped = new Interface(POOL_ABI).parseLog(r1!.logs.find((l) => l.address === wethUsdc.address)!)!;
+    const swapped = new Interface(POOL_ABI).parseLog(r1!.logs.find((l: { address: string }) => l.address === wethUsdc.address)!)!;
     const pumped = (Number(swapped.args.sqrtPriceX96) / 2 ** 96) ** 2 * 1e12;
     expect(pumped / spot).toBeGreaterThan(9.99);
     await uni.mine(12);

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SUPPORTED_VENUES, SourceError, VENUE_SPECS, createSource, marketFor } from '../../node/sources/index.ts';
+import { SUPPORTED_VENUES, SourceError, VENUE_SPECS, createSource, marketFor, type VenueId } from '../../node/sources/index.ts';
 import { checkSources, checkUrl, queryString } from '../../node/sources/check.ts';
 import { startVenueServer, type VenueServer } from '../../sim/venues/index.ts';
 import { startFixtureServer, type Fixture, type FixtureServer } from './fixture-server.ts';
@@ -48,7 +48,7 @@ describe('aegis node check --record', () => {
     expect(rows).toHaveLength(2 * SUPPORTED_VENUES.length);
     for (const r of rows) {
       expect(r.recorded, `${r.source} ${r.feed}`).toBeDefined();
-      expect(r.freshness).toBe(VENUE_SPECS[r.venue].freshnessBasis);
+      expect(r.freshness).toBe(VENUE_SPECS[r.venue as VenueId].freshnessBasis);
       if (r.venue === 'kucoin') expect(r.error?.kind).toBe('rate_limited');
       else expect(r.quote?.price, `${r.source} ${r.feed}: ${r.error?.message}`).toBe(r.feed === 'BTC/USD' ? 97_123.45 : 3_456.7);
     }
@@ -59,7 +59,7 @@ describe('aegis node check --record', () => {
       replay.reset();
       replay.setClock(() => fx.recordedAtMs!);
       replay.serve(fx, ...(fx.followUp ? [fx.followUp] : []));
-      const got = await createSource(r.venue, { baseUrl: replay.url, now: () => fx.recordedAtMs!, retries: 0, symbols: { [r.feed]: { symbol: r.market, quote: r.quote?.quote ?? marketFor(VENUE_SPECS[r.venue], r.feed)!.quote } } })
+      const got = await createSource(r.venue as VenueId, { baseUrl: replay.url, now: () => fx.recordedAtMs!, retries: 0, symbols: { [r.feed]: { symbol: r.market, quote: r.quote?.quote ?? marketFor(VENUE_SPECS[r.venue as VenueId], r.feed)!.quote } } })
         .fetch(r.feed)
         .catch((e: unknown) => e);
       if (fx.expect.kind) {
