@@ -26,10 +26,12 @@ interface Section {
 const SECTIONS: Section[] = [
   { name: 'crypto', file: '../protocol/bls/bench.ts', fn: 'benchSection' },
   { name: 'gas', file: '../contracts/gas.ts', fn: 'benchSection' },
+  { name: 'adapters', file: '../contracts/adapter-gas.ts', fn: 'benchSection' },
   { name: 'observe', file: '../sim/devnet/bench.ts', fn: 'benchSection' },
   { name: 'round', file: '../sim/devnet/round-nodes.ts', fn: 'benchSection' },
   { name: 'dkg', file: '../sim/devnet/dkg-bench.ts', fn: 'benchSection' },
   { name: 'peers', file: '../contracts/peers/bench.ts', fn: 'benchSection' },
+  { name: 'dashboard', file: '../bench/dashboard.ts', fn: 'benchSection' },
 ];
 
 export interface SectionOptions {

@@ -48,9 +48,35 @@ describe('factory', () => {
     await expectRevert(f, factory.createStrict!(hub, FEED, STRICT_MAX_AGE), 'AdapterExists', [hub, FEED, await strict.getAddress()]);
     expect(await factory.strictAdapterOf!(hub, FEED, 1n)).toBe('0x0000000000000000000000000000000000000000');
     const rc = await (await factory.createStrict!(hub, FEED, 1n)).wait();
-    const created = events(factory, rc).find((e) => e.name === 'AdapterCreated')!;
-    expect([created.args.adapter, created.args.strict, created.args.maxAge]).toEqual([await factory.strictAdapterOf!(hub, FEED, 1n), true, 1n]);
+    const created = events(factory, rc).find((e) => e.name === 'StrictAdapterCreated')!;
+    expect([created.args.hub, created.args.feedId, created.args.adapter, created.args.maxAge]).toEqual([hub, FEED, await factory.strictAdapterOf!(hub, FEED, 1n), 1n]);
     expect([await adapter.strict!(), await strict.strict!(), await strict.maxAge!()]).toEqual([false, true, STRICT_MAX_AGE]);
+  });
+
+  it('adapters are EIP-1167 clones carrying their arguments (97 / 101 bytes of code); a standalone deployment reads the same', async () => {
+    const code = await f.anvil.provider.getCode(await adapter.getAddress());
+    expect((code.length - 2) / 2).toBe(45 + 52);
+    expect(code.toLowerCase()).toContain((await factory.lenientImplementation!()).slice(2).toLowerCase());
+    expect((await f.anvil.provider.getCode(await strict.getAddress())).length).toBe(2 + 2 * (45 + 56));
+    expect([await adapter.hub!(), await adapter.feedId!()]).toEqual([await f.hub.getAddress(), FEED]);
+    const standalone = await deployWith(f, f.deployer, 'AegisAggregatorV3', [await f.hub.getAddress(), FEED]);
+    expect([...(await standalone.latestRoundData!())]).toEqual([...(await adapter.latestRoundData!())]);
+    const standaloneStrict = await deployWith(f, f.deployer, 'AegisAggregatorV3Strict', [await f.hub.getAddress(), FEED, STRICT_MAX_AGE]);
+    expect([await standaloneStrict.maxAge!(), await standaloneStrict.latestAnswer!()]).toEqual([STRICT_MAX_AGE, await adapter.latestAnswer!()]);
+    // The implementations themselves point at no hub.
+    const impl = adapter.attach(await factory.lenientImplementation!()) as Contract;
+    expect(await impl.hub!()).toBe('0x0000000000000000000000000000000000000000');
+  });
+
+  it('createMany creates one adapter per feed in one transaction, each at its predicted address', async () => {
+    const hub = await f.hub.getAddress();
+    const ids = ['AAA/USD', 'BBB/USD', 'CCC/USD'].map((n) => feedId(n));
+    for (const id of ids) await (await f.hub.addFeed!(id, feedConfig({ description: 'X / USD' }))).wait();
+    const rc = await (await factory.createMany!(hub, ids, true, 30)).wait();
+    const created = events(factory, rc).filter((e) => e.name === 'StrictAdapterCreated');
+    expect(created.map((e) => e.args.feedId)).toEqual(ids);
+    for (const [i, id] of ids.entries()) expect(created[i]!.args.adapter).toBe(await factory.predictStrict!(hub, id, 30));
+    await expectRevert(f, factory.createMany!(hub, [feedId('DDD/USD')], false, 0), 'FeedNotConfigured', [hub, feedId('DDD/USD')]);
   });
 
   it('refuses a feed the hub does not know', async () => {

@@ -35,6 +35,12 @@ import {IAegisFeeds} from "../interfaces/IAegisFeeds.sol";
 ///         `getTimestamp`) never revert for missing data and return 0, as Chainlink's
 ///         aggregators and proxies do.
 ///
+///         Deployment: the factory deploys each adapter as an EIP-1167 minimal proxy (45 bytes)
+///         with its (hub, feed[, maxAge]) appended to the proxy's code, delegating to one
+///         implementation per variant: about 57,000 gas per adapter instead of a full copy of
+///         this code. The same contract deployed on its own (constructor arguments) works too;
+///         `_target()` tells the two apart by `address(this)`.
+///
 ///         Events: the adapter is a view of the hub and has no transmit of its own, so
 ///         `NewRound` / `AnswerUpdated` are emitted by `announce()`, which anyone (the operator's
 ///         poster, a keeper, an indexer) calls after a round is served; the hub's own events
@@ -50,12 +56,16 @@ abstract contract AegisAggregatorV3Base is AggregatorV2V3Interface {
     ///         the reading block; tripped, paused and any other non-Active feed by one rule).
     uint256 public constant override version = 2;
 
+    /// @dev Bytes of the EIP-1167 proxy before the appended arguments (hub ‖ feedId ‖ [maxAge]).
+    uint256 internal constant CLONE_ARGS = 45;
+
     // -- Immutables --
 
-    /// @notice The hub serving the feed.
-    IAegisFeeds public immutable hub;
-    /// @notice The feed id, e.g. `bytes32("BTC/USD")`.
-    bytes32 public immutable feedId;
+    /// @dev This contract's own address: a delegatecall from a clone sees another `address(this)`.
+    address private immutable _self;
+    /// @dev The target of a standalone deployment (zero in the factory's implementations).
+    IAegisFeeds private immutable _ownHub;
+    bytes32 private immutable _ownFeedId;
 
     // -- Storage --
 
@@ -65,20 +75,33 @@ abstract contract AegisAggregatorV3Base is AggregatorV2V3Interface {
     /// @param hub_ The hub serving the feed.
     /// @param feedId_ The feed id on that hub.
     constructor(IAegisFeeds hub_, bytes32 feedId_) {
-        hub = hub_;
-        feedId = feedId_;
+        _self = address(this);
+        _ownHub = hub_;
+        _ownFeedId = feedId_;
+    }
+
+    /// @notice The hub serving the feed.
+    function hub() external view returns (IAegisFeeds h) {
+        (h,) = _target();
+    }
+
+    /// @notice The feed id, e.g. `bytes32("BTC/USD")`.
+    function feedId() external view returns (bytes32 id) {
+        (, id) = _target();
     }
 
     // -- AggregatorV3Interface --
 
     /// @inheritdoc AggregatorV3Interface
     function decimals() external view override returns (uint8) {
-        return hub.decimals(feedId);
+        (IAegisFeeds h, bytes32 id) = _target();
+        return h.decimals(id);
     }
 
     /// @inheritdoc AggregatorV3Interface
     function description() external view override returns (string memory) {
-        return hub.description(feedId);
+        (IAegisFeeds h, bytes32 id) = _target();
+        return h.description(id);
     }
 
     /// @inheritdoc AggregatorV3Interface
@@ -91,7 +114,8 @@ abstract contract AegisAggregatorV3Base is AggregatorV2V3Interface {
         override
         returns (uint80 roundId, int256 answer, uint256 startedAt, uint256 updatedAt, uint80 answeredInRound)
     {
-        (int256 a, uint256 observedAt,) = hub.getRound(feedId, roundId_);
+        (IAegisFeeds h, bytes32 id) = _target();
+        (int256 a, uint256 observedAt,) = h.getRound(id, roundId_);
         uint256 t = _clamp(observedAt);
         return (roundId_, a, t, t, roundId_);
     }
@@ -107,7 +131,10 @@ abstract contract AegisAggregatorV3Base is AggregatorV2V3Interface {
         returns (uint80 roundId, int256 answer, uint256 startedAt, uint256 updatedAt, uint80 answeredInRound)
     {
         (int256 a, uint256 t, uint256 r) = _latest();
-        if (r == 0) revert IAegisFeeds.RoundNotFound(feedId, 0);
+        if (r == 0) {
+            (, bytes32 id) = _target();
+            revert IAegisFeeds.RoundNotFound(id, 0);
+        }
         // Round ids count reports per feed (uint32 in the hub); they cannot reach 2^80.
         roundId = uint80(r);
         return (roundId, a, t, t, roundId);
@@ -136,7 +163,8 @@ abstract contract AegisAggregatorV3Base is AggregatorV2V3Interface {
     /// @inheritdoc AggregatorInterface
     /// @dev 0 for a round that does not exist or left the history (never reverts for missing data).
     function getAnswer(uint256 roundId) external view override returns (int256 answer) {
-        try hub.getRound(feedId, roundId) returns (int256 a, uint256, uint256) {
+        (IAegisFeeds h, bytes32 id) = _target();
+        try h.getRound(id, roundId) returns (int256 a, uint256, uint256) {
             return a;
         } catch {
             return 0;
@@ -146,7 +174,8 @@ abstract contract AegisAggregatorV3Base is AggregatorV2V3Interface {
     /// @inheritdoc AggregatorInterface
     /// @dev 0 for a round that does not exist or left the history (never reverts for missing data).
     function getTimestamp(uint256 roundId) external view override returns (uint256 updatedAt) {
-        try hub.getRound(feedId, roundId) returns (int256, uint256 observedAt, uint256) {
+        (IAegisFeeds h, bytes32 id) = _target();
+        try h.getRound(id, roundId) returns (int256, uint256 observedAt, uint256) {
             return _clamp(observedAt);
         } catch {
             return 0;
@@ -161,16 +190,17 @@ abstract contract AegisAggregatorV3Base is AggregatorV2V3Interface {
     ///         idempotent: a second call in the same block emits nothing.
     /// @return count Rounds announced by this call.
     function announce() external returns (uint256 count) {
-        uint256 latest = hub.latestRoundId(feedId);
+        (IAegisFeeds h, bytes32 id) = _target();
+        uint256 latest = h.latestRoundId(id);
         uint256 from = lastAnnouncedRound + 1;
         if (latest >= MAX_ANNOUNCE && from + MAX_ANNOUNCE <= latest) from = latest + 1 - MAX_ANNOUNCE;
         if (from > latest) return 0;
         // Effects before the (view) calls into the hub.
         lastAnnouncedRound = latest;
         for (uint256 r = from; r <= latest; ++r) {
-            try hub.getRound(feedId, r) returns (int256 a, uint256 observedAt, uint256) {
+            try h.getRound(id, r) returns (int256 a, uint256 observedAt, uint256) {
                 uint256 t = _clamp(observedAt);
-                emit NewRound(r, address(hub), t);
+                emit NewRound(r, address(h), t);
                 emit AnswerUpdated(a, r, t);
                 ++count;
             } catch {}
@@ -183,12 +213,14 @@ abstract contract AegisAggregatorV3Base is AggregatorV2V3Interface {
     ///         status a later hub adds), for consumers that want to halt at once instead of
     ///         waiting for staleness.
     function status() external view returns (IAegisFeeds.FeedStatus s) {
-        (,,,, s) = hub.tryRead(feedId);
+        (IAegisFeeds h, bytes32 id) = _target();
+        (,,,, s) = h.tryRead(id);
     }
 
     /// @notice The latest round's dispersion of node observations in basis points (confidence).
     function latestSpreadBps() external view returns (uint256 spreadBps) {
-        (,, spreadBps,,) = hub.tryRead(feedId);
+        (IAegisFeeds h, bytes32 id) = _target();
+        (,, spreadBps,,) = h.tryRead(id);
     }
 
     /// @notice True for the variant whose latest reads revert unless the feed is Active and fresh.
@@ -199,6 +231,23 @@ abstract contract AegisAggregatorV3Base is AggregatorV2V3Interface {
     /// @dev The latest round as the variant serves it: (answer, clamped time, round id); round 0
     ///      means no round yet.
     function _latest() internal view virtual returns (int256 answer, uint256 updatedAt, uint256 roundId);
+
+    /// @dev (hub, feed): the constructor's for a standalone deployment, else the 52 bytes the
+    ///      factory appended to the clone's code (hub address ‖ feed id), read with one
+    ///      EXTCODECOPY of the clone itself (warm) into scratch space.
+    function _target() internal view returns (IAegisFeeds h, bytes32 id) {
+        if (address(this) == _self) return (_ownHub, _ownFeedId);
+        assembly ("memory-safe") {
+            extcodecopy(address(), 0x00, CLONE_ARGS, 52)
+            h := shr(96, mload(0x00))
+            id := mload(0x14)
+        }
+    }
+
+    /// @dev True when running as a factory clone (arguments in the code, not in immutables).
+    function _isClone() internal view returns (bool) {
+        return address(this) != _self;
+    }
 
     /// @dev `min(observedAt, block.timestamp)`: see the time rule in the contract notes.
     function _clamp(uint256 observedAt) internal view returns (uint256) {
@@ -227,8 +276,9 @@ contract AegisAggregatorV3 is AegisAggregatorV3Base {
     }
 
     function _latest() internal view override returns (int256 answer, uint256 updatedAt, uint256 roundId) {
+        (IAegisFeeds h, bytes32 id) = _target();
         uint256 observedAt;
-        (answer, observedAt,, roundId,) = hub.tryRead(feedId);
+        (answer, observedAt,, roundId,) = h.tryRead(id);
         updatedAt = _clamp(observedAt);
     }
 }
@@ -254,15 +304,25 @@ contract AegisAggregatorV3Strict is AegisAggregatorV3Base {
     /// @param maxAge This adapter's maximum age.
     error StaleAnswer(bytes32 feedId, uint256 age, uint256 maxAge);
 
-    /// @notice Maximum age in seconds of a latest answer, on top of the feed's own
-    ///         `maxStaleness` (which makes the hub report the feed Stale); 0 = that limit only.
-    uint256 public immutable maxAge;
+    /// @dev A standalone deployment's maximum age (clones carry theirs in their code).
+    uint32 private immutable _ownMaxAge;
 
     /// @param hub_ The hub serving the feed.
     /// @param feedId_ The feed id on that hub.
     /// @param maxAge_ Maximum age of a latest answer in seconds (0 = the feed's `maxStaleness`).
-    constructor(IAegisFeeds hub_, bytes32 feedId_, uint256 maxAge_) AegisAggregatorV3Base(hub_, feedId_) {
-        maxAge = maxAge_;
+    constructor(IAegisFeeds hub_, bytes32 feedId_, uint32 maxAge_) AegisAggregatorV3Base(hub_, feedId_) {
+        _ownMaxAge = maxAge_;
+    }
+
+    /// @notice Maximum age in seconds of a latest answer, on top of the feed's own
+    ///         `maxStaleness` (which makes the hub report the feed Stale); 0 = that limit only.
+    function maxAge() public view returns (uint256 m) {
+        if (!_isClone()) return _ownMaxAge;
+        // The 4 bytes after (hub ‖ feedId) in the clone's code.
+        assembly ("memory-safe") {
+            extcodecopy(address(), 0x00, add(CLONE_ARGS, 52), 4)
+            m := shr(224, mload(0x00))
+        }
     }
 
     /// @inheritdoc AegisAggregatorV3Base
@@ -271,13 +331,15 @@ contract AegisAggregatorV3Strict is AegisAggregatorV3Base {
     }
 
     function _latest() internal view override returns (int256 answer, uint256 updatedAt, uint256 roundId) {
+        (IAegisFeeds h, bytes32 id) = _target();
         uint256 observedAt;
         IAegisFeeds.FeedStatus s;
-        (answer, observedAt,, roundId, s) = hub.tryRead(feedId);
-        if (s != IAegisFeeds.FeedStatus.Active) revert FeedNotActive(feedId, s);
+        (answer, observedAt,, roundId, s) = h.tryRead(id);
+        if (s != IAegisFeeds.FeedStatus.Active) revert FeedNotActive(id, s);
         updatedAt = _clamp(observedAt);
         // Cannot underflow: updatedAt <= block.timestamp.
         uint256 age = block.timestamp - updatedAt;
-        if (maxAge != 0 && age > maxAge) revert StaleAnswer(feedId, age, maxAge);
+        uint256 limit = maxAge();
+        if (limit != 0 && age > limit) revert StaleAnswer(id, age, limit);
     }
 }
