@@ -81,7 +81,7 @@ describe('EACAggregatorProxy in front of Aegis', () => {
     const states: HubStateName[] = await walkHubStates(f, async () => {
       await expectProxyServesHub(2n);
     }, oracle);
-    expect(states).toEqual(['active', 'tripped', 'recovered from trip', 'paused', 'unpaused', 'stale', 'recovered from stale']);
+    expect(states).toEqual(['active', 'tripped', 'recovered from trip', 'paused', 'unpaused', 'suspended', 'resumed', 'stale', 'recovered from stale']);
   });
 
   it('missing rounds through the proxy: getRoundData reverts (no data), getAnswer / getTimestamp return 0', async () => {
@@ -128,7 +128,7 @@ describe('EACAggregatorProxy in front of Aegis', () => {
       expect((await proxy.getRoundData!(phased(3n, hub.roundId)))[1]).toBe(hub.answer);
       reverted.push(state);
     }, oracle);
-    expect(reverted).toEqual(['tripped', 'paused', 'stale']);
+    expect(reverted).toEqual(['tripped', 'paused', 'suspended', 'stale']);
     expect((await proxy.getRoundData!(phased(2n, last2)))[1]).toBe(2030n * ONE);
   });
 });

@@ -7,9 +7,13 @@
  */
 import type { Contract } from 'ethers';
 import { attach } from '../../contracts/deploy.ts';
-import { deployWith, FEED, ONE, Status, type Fixture, type Oracle } from '../contracts/helpers/chain.ts';
+import { SUSPENDED_ANSWER, SuspendReason } from '../../protocol/report.ts';
+import { deployWith, FEED, latestTime, ONE, Status as FixtureStatus, type Fixture, type Oracle } from '../contracts/helpers/chain.ts';
 
-export { FEED, ONE, Status };
+/** IAegisFeeds.FeedStatus, with the committee's `Suspended` (appended as 5). */
+export const Status = { ...FixtureStatus, Suspended: 5n } as const;
+
+export { FEED, ONE };
 
 /** The factory and the lenient and strict adapters of FEED (strict with the feed's own limit). */
 export async function adapters(f: Fixture): Promise<{ factory: Contract; lenient: Contract; strict: Contract }> {
@@ -37,14 +41,24 @@ export async function hubView(f: Fixture): Promise<HubView> {
   return { answer, observedAt, roundId, status };
 }
 
-export type HubStateName = 'active' | 'tripped' | 'recovered from trip' | 'paused' | 'unpaused' | 'stale' | 'recovered from stale';
+export type HubStateName = 'active' | 'tripped' | 'recovered from trip' | 'paused' | 'unpaused' | 'suspended' | 'resumed' | 'stale' | 'recovered from stale';
+
+/** The committee signs that it cannot price FEED (a suspension entry: same report format). */
+export async function suspend(f: Fixture, oracle: Oracle = f.oracle): Promise<void> {
+  const now = await latestTime(f.hub);
+  const observedAt = now > oracle.lastObservedAt ? now : oracle.lastObservedAt + 1n;
+  oracle.lastObservedAt = observedAt;
+  const { report, signature } = await oracle.report({ [FEED]: SUSPENDED_ANSWER }, observedAt, SuspendReason.too_few_sources);
+  await (await f.hub.transmit!(report, signature)).wait();
+}
 
 /**
  * Drives FEED through every state the hub has, with real signed reports and the guardian's
  * real calls, and awaits `check` in each (the hub's view and the state's name are passed):
  * active → tripped (a +30 % report is held by the 10 % breaker) → recovered from trip (a report
- * within the limit clears it) → paused → unpaused → stale (past maxStaleness) → recovered from
- * stale (a fresh report). Asserts the hub really is in each state before calling `check`.
+ * within the limit clears it) → paused → unpaused → suspended (the committee signs that it
+ * cannot price the feed) → resumed (the next priced report) → stale (past maxStaleness) →
+ * recovered from stale (a fresh report). Asserts the hub really is in each state before calling `check`.
  * `oracle` signs the reports (default: the fixture's; pass another after a committee rotation).
  */
 export async function walkHubStates(f: Fixture, check: (state: HubStateName, hub: HubView) => Promise<void>, oracle: Oracle = f.oracle): Promise<HubStateName[]> {
@@ -65,6 +79,10 @@ export async function walkHubStates(f: Fixture, check: (state: HubStateName, hub
   await at('paused', Status.Paused);
   await (await f.hub.setFeedPaused!(FEED, false)).wait();
   await at('unpaused', Status.Active);
+  await suspend(f, oracle);
+  await at('suspended', Status.Suspended);
+  await oracle.push(2015n * ONE);
+  await at('resumed', Status.Active);
   const { maxStaleness } = (await f.hub.feedConfig!(FEED)) as { maxStaleness: bigint };
   await f.warpTo((await hubView(f)).observedAt + maxStaleness + 1n);
   await at('stale', Status.Stale);
