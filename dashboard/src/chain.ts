@@ -86,6 +86,7 @@ interface RpcCall {
 
 export class HubClient {
   #id = 0;
+  #configs = new Map<string, ReturnType<Interface['decodeFunctionResult']>[0]>();
   constructor(
     readonly rpcUrl: string,
     readonly hub: string,
@@ -121,17 +122,25 @@ export class HubClient {
     return hubAbi.decodeFunctionResult(fn, raw as string);
   }
 
-  /** Every feed of the hub with its served state, configuration and breaker, in two round trips. */
+  /**
+   * Every feed of the hub with its served state, configuration and breaker: two round trips
+   * (a third only when a feed is tripped, for its pending candidate). Feed configurations change
+   * only by the guardian (`FeedConfigured`), so they are read once per feed and kept.
+   */
   async hubView(): Promise<HubView> {
     const [idsRaw, pausedRaw, block] = await this.batch([this.callOf('feedIds'), this.callOf('paused'), { method: 'eth_getBlockByNumber', params: ['latest', false] }]);
     const ids = (this.decode('feedIds', idsRaw)[0] as string[]).map(String);
-    const calls: RpcCall[] = [];
-    for (const id of ids) calls.push(this.callOf('tryRead', [id]), this.callOf('feedConfig', [id]), this.callOf('breakerState', [id]));
-    const raw = await this.batch(calls);
+    const needConfig = ids.filter((id) => !this.#configs.has(id));
+    const raw = await this.batch([...ids.map((id) => this.callOf('tryRead', [id])), ...needConfig.map((id) => this.callOf('feedConfig', [id]))]);
+    needConfig.forEach((id, k) => this.#configs.set(id, this.decode('feedConfig', raw[ids.length + k])[0]));
+    const reads = ids.map((id, k) => this.decode('tryRead', raw[k]));
+    const tripped = ids.filter((_, k) => Number(reads[k]![4]) === 2);
+    const breakerRaw = await this.batch(tripped.map((id) => this.callOf('breakerState', [id])));
+    const breakers = new Map(tripped.map((id, k) => [id, this.decode('breakerState', breakerRaw[k])]));
     const feeds = ids.map((id, k): FeedView => {
-      const r = this.decode('tryRead', raw[3 * k]);
-      const c = this.decode('feedConfig', raw[3 * k + 1])[0];
-      const b = this.decode('breakerState', raw[3 * k + 2]);
+      const r = reads[k]!;
+      const c = this.#configs.get(id)!;
+      const b = breakers.get(id);
       return {
         id,
         name: nameOf(id),
@@ -147,11 +156,16 @@ export class HubClient {
         deviationBps: Number(c.deviationBps),
         confirmations: Number(c.confirmations),
         confirmationTime: Number(c.confirmationTime),
-        breaker: { tripped: Boolean(b[0]), candidate: BigInt(b[1]), since: Number(b[2]), lastAt: Number(b[3]), seen: Number(b[4]) },
+        breaker: b ? { tripped: Boolean(b[0]), candidate: BigInt(b[1]), since: Number(b[2]), lastAt: Number(b[3]), seen: Number(b[4]) } : { tripped: false, candidate: 0n, since: 0, lastAt: 0, seen: 0 },
       };
     });
     const blk = block as { number: string; timestamp: string };
     return { blockNumber: Number(blk.number), blockTime: Number(blk.timestamp), paused: Boolean(this.decode('paused', pausedRaw)[0]), feeds };
+  }
+
+  /** Forget cached feed configurations (after a `FeedConfigured` event). */
+  forgetConfigs(): void {
+    this.#configs.clear();
   }
 
   async blockNumber(): Promise<number> {
@@ -163,9 +177,9 @@ export class HubClient {
   /**
    * A feed's history from the hub's events since `fromBlock`: every `FeedUpdated` with the
    * observation time of its report (`ReportAccepted` in the same transaction) and the round id
-   * (rounds are continuous, so counted back from the served round), and the breaker's events.
+   * (rounds are continuous), and the breaker's events.
    */
-  async history(feed: FeedView, fromBlock = 0): Promise<{ points: HistoryPoint[]; marks: BreakerMark[] }> {
+  async history(feed: Pick<FeedView, 'id'> & { roundId?: bigint }, fromBlock = 0): Promise<{ points: HistoryPoint[]; marks: BreakerMark[] }> {
     const topic = (name: string) => hubAbi.getEvent(name)!.topicHash;
     const filter = (topics: (string | string[] | null)[]) => ({ method: 'eth_getLogs', params: [{ address: this.hub, fromBlock: '0x' + fromBlock.toString(16), toBlock: 'latest', topics }] });
     const breakerTopics = ['BreakerTripped', 'BreakerConfirmed', 'BreakerCleared', 'BreakerResolved', 'BreakerRejected'].map(topic);
@@ -180,7 +194,9 @@ export class HubClient {
     const points: HistoryPoint[] = updates.map((l, k) => ({
       time: observedAtByTx.get(l.transactionHash) ?? 0,
       answer: BigInt(hubAbi.parseLog(l)!.args.answer),
-      roundId: feed.roundId - BigInt(updates.length - 1 - k),
+      // From block 0 every round of the feed is here (rounds are continuous from 1); from a later
+      // block, counted back from the served round.
+      roundId: fromBlock === 0 || feed.roundId === undefined ? BigInt(k + 1) : feed.roundId - BigInt(updates.length - 1 - k),
       block: Number(l.blockNumber),
       tx: l.transactionHash,
     }));

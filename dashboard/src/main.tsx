@@ -6,9 +6,10 @@
  * Two modes: served by an aggregator (`/dashboard/`: chain reads through its read-only RPC
  * pass-through, rounds and nodes from its store, live updates by server-sent events), or
  * read-only against any RPC (`?rpc=<url>&hub=<address>`: feeds and history only, refreshed on
- * every new block). Hash routes (`#/feeds`, `#/feed/BTC%2FUSD`, `#/rounds`, `#/round/<epoch>`,
+ * every new block, polled every `&poll=` ms, default 500). Hash routes (`#/feeds`, `#/feed/BTC%2FUSD`, `#/rounds`, `#/round/<epoch>`,
  * `#/nodes`) keep one static page.
  */
+import { encodeBytes32String } from 'ethers';
 import { render } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { HubClient, formatAnswer, type FeedView, type HubView } from './chain.ts';
@@ -105,7 +106,8 @@ function useLive(cfg: Config, client: HubClient): { tick: number; lastEvent: str
       es.addEventListener('round', (e) => bump(`round ${(JSON.parse((e as MessageEvent).data) as { epoch: string }).epoch}`));
       return () => es.close();
     }
-    // Read-only mode: poll the RPC for new blocks.
+    // Read-only mode: poll the RPC for new blocks (every ?poll= ms, default 500: a round is on the page within a second).
+    const pollMs = Math.max(100, Number(new URLSearchParams(location.search).get('poll')) || 500);
     let last = -1;
     let stop = false;
     const poll = async () => {
@@ -117,7 +119,7 @@ function useLive(cfg: Config, client: HubClient): { tick: number; lastEvent: str
       } catch {
         // The RPC hiccuped; the next poll tries again.
       }
-      setTimeout(poll, 1000);
+      setTimeout(poll, pollMs);
     };
     void poll();
     return () => {
@@ -184,7 +186,8 @@ function useHub(client: HubClient, tick: number): { view: HubView | null; error:
 function FeedsPage({ cfg, hub }: { cfg: Config; hub: { view: HubView | null; error: string | null } }) {
   const { view, error } = hub;
   useEffect(() => {
-    if (view && !performance.getEntriesByName('feeds-rendered').length) performance.mark('feeds-rendered', { detail: { feeds: view.feeds.length } });
+    // For the load benchmark and tests: the table is on screen once the next frame is painted.
+    if (view && !performance.getEntriesByName('feeds-rendered').length) requestAnimationFrame(() => performance.mark('feeds-rendered', { detail: { feeds: view.feeds.length } }));
   }, [view]);
   const policy = new Map(cfg.feeds.map((f) => [f.feedId.toLowerCase(), f]));
   return (
@@ -254,17 +257,36 @@ function FeedPage({ cfg, client, name, hub, tick }: { cfg: Config; client: HubCl
   const [hist, setHist] = useState<Awaited<ReturnType<HubClient['history']>> | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [venues, setVenues] = useState<{ node: number; sources: { source: string; price?: number; status: string; ageMs?: number }[] } | null>(null);
+  // The history query needs only the feed id, so it runs beside the hub read, not after it.
+  const id = useMemo(() => {
+    try {
+      return encodeBytes32String(name);
+    } catch {
+      return null;
+    }
+  }, [name]);
+  const fetchedFor = useRef<{ seq: number; rounds: bigint | null; status: string | undefined }>({ seq: 0, rounds: null, status: undefined });
   useEffect(() => {
-    if (!feed) return;
-    let live = true;
+    if (!id) return;
+    const f = fetchedFor.current;
+    // Skip when a fetch is in flight (rounds null after start) or the history already has every round.
+    if (f.seq > 0 && (f.rounds === null || (feed && f.rounds === feed.roundId && (f.status === undefined || f.status === feed.status)))) return;
+    const seq = f.seq + 1;
+    fetchedFor.current = { seq, rounds: null, status: feed?.status };
     client
-      .history(feed)
-      .then((h) => live && (setHist(h), setError(null)))
-      .catch((err: Error) => live && setError(err.message));
-    return () => {
-      live = false;
-    };
-  }, [client, feed?.id, feed?.roundId.toString(), feed?.status]);
+      .history({ id })
+      .then((h) => {
+        if (fetchedFor.current.seq !== seq) return;
+        fetchedFor.current.rounds = BigInt(h.points.length);
+        setHist(h);
+        setError(null);
+      })
+      .catch((err: Error) => {
+        if (fetchedFor.current.seq !== seq) return;
+        fetchedFor.current.rounds = -1n;
+        setError(err.message);
+      });
+  }, [client, id, feed?.roundId.toString(), feed?.status, hist === null]);
   useEffect(() => {
     if (!cfg.apiBase) return;
     getJson<{ nodes: { index: number; status: { feeds?: { feed: string; sources: { source: string; price?: number; status: string; ageMs?: number }[] }[] } | null }[] }>(`${cfg.apiBase}nodes`)
@@ -770,7 +792,7 @@ function App({ cfg }: { cfg: Config }) {
       </p>
       <main id="main" ref={main} tabIndex={-1}>
         {page === 'feed' ? (
-          <FeedPage cfg={cfg} client={client} name={route[1] ?? ''} hub={hub} tick={live.tick} />
+          <FeedPage key={route[1] ?? ''} cfg={cfg} client={client} name={route[1] ?? ''} hub={hub} tick={live.tick} />
         ) : page === 'rounds' ? (
           <RoundsPage cfg={cfg} tick={live.tick} />
         ) : page === 'round' ? (
