@@ -2,12 +2,10 @@
  * `aegis aggregator …` subcommands: start, keys create, rounds, check-config.
  */
 import type { Command } from 'commander';
-import Table from 'cli-table3';
-import { createIdentityKey, createTransmitterKey, readPassword, type PasswordSource } from './keys.ts';
-import { loadConfig } from './config.ts';
-import { preflight } from './preflight.ts';
-import { RoundStore } from './store.ts';
-import { describeError } from './errors.ts';
+import type { PasswordSource } from './keys.ts';
+
+// Each action imports what it needs when it runs: `aegis --help` and every other command start
+// without loading ethers, SQLite or the crypto libraries they do not use.
 
 function passwordSource(o: { passwordFile?: string; passwordEnv?: string }): PasswordSource {
   if (o.passwordFile) return { file: o.passwordFile };
@@ -16,7 +14,7 @@ function passwordSource(o: { passwordFile?: string; passwordEnv?: string }): Pas
 }
 
 function fail(err: unknown): never {
-  process.stderr.write(`aegis aggregator: ${describeError(err)}\n`);
+  process.stderr.write(`aegis aggregator: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 }
 
@@ -57,6 +55,7 @@ export function registerAggregatorCommands(program: Command): void {
     .option('--fast-kdf', 'cheap scrypt (tests and demos only)')
     .action(async (o: { identity: string; transmitter: string; passwordFile?: string; passwordEnv?: string; importTransmitterKeyEnv?: string; fastKdf?: boolean }) => {
       try {
+        const { createIdentityKey, createTransmitterKey, readPassword } = await import('./keys.ts');
         const pw = readPassword(passwordSource(o));
         const id = await createIdentityKey(o.identity, pw, { fast: !!o.fastKdf });
         const pk = o.importTransmitterKeyEnv ? process.env[o.importTransmitterKeyEnv] : undefined;
@@ -77,6 +76,8 @@ export function registerAggregatorCommands(program: Command): void {
     .option('--json', 'print the checks as JSON')
     .action(async (o: { config: string; offline?: boolean; json?: boolean }) => {
       try {
+        const { loadConfig } = await import('./config.ts');
+        const { preflight } = await import('./preflight.ts');
         const l = loadConfig(o.config);
         const files = { name: 'files', ok: true, detail: `${l.committee.nodes.length} nodes, t=${l.committee.t}, hub ${l.hub}, feeds ${l.config.feeds.map((f) => f.name).join(', ')}` };
         const checks = [files, ...(o.offline ? [] : await preflight(l))];
@@ -94,8 +95,11 @@ export function registerAggregatorCommands(program: Command): void {
     .requiredOption('-c, --config <file>', 'aggregator YAML config')
     .option('-n, --limit <n>', 'rounds to show', '20')
     .option('--json', 'JSON instead of a table')
-    .action((o: { config: string; limit: string; json?: boolean }) => {
+    .action(async (o: { config: string; limit: string; json?: boolean }) => {
       try {
+        const { loadConfig } = await import('./config.ts');
+        const { RoundStore } = await import('./store.ts');
+        const { default: Table } = await import('cli-table3');
         const l = loadConfig(o.config);
         const store = new RoundStore(l.config.db);
         const rows = store.recent(Number(o.limit));
@@ -104,7 +108,8 @@ export function registerAggregatorCommands(program: Command): void {
           process.stdout.write(`${JSON.stringify(rows, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`);
           return;
         }
-        const t = new Table({ head: ['epoch', 'status', 'observed', 'signed', 'excluded', 'reason', 'tx', 'gas'] });
+        // No colour codes when piped into a file or another program.
+        const t = new Table({ head: ['epoch', 'status', 'observed', 'signed', 'excluded', 'reason', 'tx', 'gas'], ...(process.stdout.isTTY ? {} : { style: { head: [], border: [] } }) });
         for (const r of rows) {
           t.push([
             r.epoch.toString(),

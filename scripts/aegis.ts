@@ -1,27 +1,22 @@
 #!/usr/bin/env -S npx tsx
 /**
- * The `aegis` command line. Thin: each part registers its own subcommands
- * (`node/cli.ts`, `aggregator/cli.ts`, `sim/cli.ts`, …) on one commander program.
+ * The `aegis` command line. Thin: each part registers its own subcommands (`node/cli.ts`,
+ * `aggregator/cli.ts`, …) on one commander program. Only the part the command line names is
+ * loaded, so `aegis --help` and every command start without the libraries of the others; the
+ * imports are literal paths, so renaming a part or its register function is a type error.
  */
 import { Command } from 'commander';
+import { PARTS } from './cli-parts.ts';
 
 const program = new Command('aegis').description('Aegis threshold-BLS price oracle').showHelpAfterError();
-
-const parts: { file: string; register: string }[] = [
-  { file: '../node/cli.ts', register: 'registerNodeCommands' },
-  { file: '../aggregator/cli.ts', register: 'registerAggregatorCommands' },
-  { file: '../sim/cli.ts', register: 'registerSimCommands' },
-  { file: '../node/dkg/cli.ts', register: 'registerDkgCommands' },
-  { file: '../sim/testbed/cli.ts', register: 'registerTestbedCommands' },
-  { file: '../sim/devnet/cli.ts', register: 'registerDevnetCommands' },
-];
-
-for (const part of parts) {
-  const mod = await import(new URL(part.file, import.meta.url).href).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes(part.file.slice(3))) return undefined;
-    throw err;
-  });
-  mod?.[part.register]?.(program);
+const words = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+// `aegis help node` is `aegis node --help`.
+const named = words[0] === 'help' ? words[1] : words[0];
+const part = named === undefined ? undefined : PARTS.find((p) => named in p.commands);
+if (part) {
+  (await part.load())(program);
+} else {
+  // `aegis`, `aegis --help`, or an unknown command: the list of commands, nothing loaded.
+  for (const p of PARTS) for (const [name, description] of Object.entries(p.commands)) program.command(name).description(description);
 }
-
 await program.parseAsync(process.argv);
