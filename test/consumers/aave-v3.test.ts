@@ -236,7 +236,7 @@ describe('a real Aave v3 pool priced by Aegis', () => {
     await (await as(pool, borrower).supply!(await weth.getAddress(), WAD / 10n, await borrower.getAddress(), 0)).wait();
   });
 
-  it('tripped feed, strict adapter: borrow, withdraw of collateral and liquidation revert FeedNotActive; supply and repay go through', async () => {
+  it('tripped feed, strict adapter: borrow, withdraw of collateral and liquidation revert FeedNotActive; supply, repay and a debt-free withdraw go through', async () => {
     const wethAddress = await weth.getAddress();
     await (await oracle.setAssetSources!([wethAddress], [await ethStrict.getAddress()])).wait();
     const me = await borrower.getAddress();
@@ -246,6 +246,8 @@ describe('a real Aave v3 pool priced by Aegis', () => {
     await expectRevert(f, as(pool, liquidator).liquidationCall!(wethAddress, await usdc.getAddress(), me, 1_000n * USDC, false), 'FeedNotActive', notActive);
     await (await as(pool, borrower).repay!(await usdc.getAddress(), 100n * USDC, VARIABLE, me)).wait();
     await (await as(pool, borrower).supply!(wethAddress, WAD / 10n, me, 0)).wait();
+    // A withdrawal that no debt depends on reads no price either.
+    await (await as(pool, lender).withdraw!(await usdc.getAddress(), 1_000n * USDC, await lender.getAddress())).wait();
     await (await oracle.setAssetSources!([wethAddress], [await ethLenient.getAddress()])).wait();
   });
 
