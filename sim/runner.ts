@@ -616,19 +616,21 @@ export async function runScenario(scenario: Scenario, opts: RunOptions = {}): Pr
         const fA = futures.connect(attacker) as Contract;
         for (const k of [...openSet]) {
           const addr = await signers[4 + k]!.getAddress();
+          // Judged before the liquidation: afterwards the position is gone and no price makes
+          // it liquidatable (that had every liquidation read as unjustified).
+          const truth = market.truth(tSec);
+          const liquidatableAt = async (price: number): Promise<boolean> => Boolean(await futures!.getFunction('isLiquidatableAt')(addr, toAnswer(price)));
+          const read = await hub.getFunction('tryRead')(feedId);
+          // The oracle's resolution: no post below the deviation threshold, the committee's
+          // dispersion in the served round, and the venues' own noise (result.ts, Verdict).
+          const spreadBps = Number(read[2]);
+          const resolutionPct = s.oracle.deviationPct + spreadBps / 100 + venueNoiseBps / 100;
+          const justified = await liquidatableAt(truth);
+          const withinResolution = justified || (await liquidatableAt(truth * (1 - resolutionPct / 100))) || (await liquidatableAt(truth * (1 + resolutionPct / 100)));
           const r = await tryCall(fA, 'liquidate', [addr]);
           if (r.ok) {
             openSet.delete(k);
-            const truth = market.truth(tSec);
-            const liquidatableAt = async (price: number): Promise<boolean> => Boolean(await futures!.getFunction('isLiquidatableAt')(addr, toAnswer(price)));
-            const justified = await liquidatableAt(truth);
-            const read = await hub.getFunction('tryRead')(feedId);
             const served = fromAnswer(BigInt(read[0]));
-            // The oracle's resolution: no post below the deviation threshold, the committee's
-            // dispersion in the served round, and the venues' own noise (result.ts, Verdict).
-            const spreadBps = Number(read[2]);
-            const resolutionPct = s.oracle.deviationPct + spreadBps / 100 + venueNoiseBps / 100;
-            const withinResolution = justified || (await liquidatableAt(truth * (1 - resolutionPct / 100))) || (await liquidatableAt(truth * (1 + resolutionPct / 100)));
             const judgement = justified ? 'justified' : withinResolution ? 'early within resolution' : s.attacks.length > 0 ? 'manipulated price' : 'oracle error';
             liquidations.push({ tSec, trader: `trader ${k + 1}`, price: served, truePrice: truth, justified, resolution: { pct: Number(resolutionPct.toFixed(4)), postingThresholdPct: s.oracle.deviationPct, spreadBps, venueNoiseBps }, withinResolution, judgement });
             if (judgement === 'manipulated price') noteAttack(tSec, `trader ${k + 1} liquidated at ${served.toPrecision(6)} while the true price ${truth.toPrecision(6)} did not justify it, beyond the oracle's resolution of ${resolutionPct.toFixed(3)} %`);
