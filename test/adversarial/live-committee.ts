@@ -69,7 +69,9 @@ export type ByzantineObserve =
   /** A different signed observation each time it is asked, alternating between the factors. */
   | { kind: 'equivocate'; factors: readonly number[] }
   /** Refuses every observe request. */
-  | { kind: 'refuse' };
+  | { kind: 'refuse' }
+  /** "No observation" for every feed, with a signed reason code: a vote to suspend (docs/suspension.md). */
+  | { kind: 'absent'; reasonCode: number };
 
 /** How a Byzantine seat answers sign requests. */
 export type ByzantineSign =
@@ -101,6 +103,10 @@ export class ByzantineNode implements NodeHandlers {
     const o = this.observeAs;
     if (o.kind === 'refuse') throw new NodeRefusal(this.index, 'not_ready', `node ${this.index}: not observing`);
     const factor = o.kind === 'skew' ? o.factor : o.kind === 'equivocate' ? o.factors[k % o.factors.length]! : 1;
+    if (o.kind === 'absent') {
+      const feeds = call.feedIds.map((id) => ({ feedId: id, answer: null, reasonCode: o.reasonCode }));
+      return signObservation({ configDigest: call.configDigest.toLowerCase(), epoch: call.epoch, nodeIndex: this.index, observedAt: BigInt(Math.floor(Date.now() / 1000)), feeds }, this.identitySecret);
+    }
     const feeds = call.feedIds.map((id) => {
       const usd = usdOf(id);
       return { feedId: id, answer: usd === undefined ? null : fixed(usd * factor) };
@@ -148,6 +154,8 @@ export interface LiveCommittee {
   /** Node i's multiplier on the true price (honest seats only). */
   honestMultiplier(i: number): number;
   byzantine: Map<number, ByzantineNode>;
+  /** Sets every honest node's venues to `behaviour` (e.g. stale quotes: the venues freeze). */
+  setVenueBehaviour(behaviour: Parameters<VenueServer['setBehaviour']>[1]): void;
   /** Stops honest node i (a crash or an outage: it answers nothing from then on). */
   stopHonest(i: number): Promise<void>;
   /** A client for node i authenticated with the aggregator identity key. */
@@ -278,6 +286,9 @@ export async function startLiveCommittee(opts: LiveCommitteeOptions): Promise<Li
       urls,
       honestMultiplier,
       byzantine,
+      setVenueBehaviour: (behaviour) => {
+        for (const v of venues) for (const venue of USD_VENUES) v.setBehaviour(venue, behaviour);
+      },
       stopHonest: async (i) => {
         const node = nodes.get(i);
         nodes.delete(i);

@@ -164,6 +164,18 @@ describe('POST /v1/sign', () => {
     expect(err.message).toMatch(/BTC\/USD: report answer .* 500\.0 bps from this node's own .*band ±200 bps/);
   });
 
+  it('refuses to sign a suspension of a feed it prices itself (suspension_disputed), though t others signed that they cannot', async () => {
+    const e = ++epoch;
+    const own = await client.observe({ configDigest: fx.digest, epoch: e, feedIds: [FEEDS.BTC] });
+    const cannot: FeedObservation[] = [{ feedId: FEEDS.BTC, answer: null, reasonCode: 1 }];
+    const observations = [own, observationBy(fx, 2, e, cannot), observationBy(fx, 3, e, cannot), observationBy(fx, 4, e, cannot)];
+    const report = reportOf(fx, e, observations, [FEEDS.BTC]);
+    expect(report.answers).toEqual([-(1n << 191n)]); // the shared rule makes it a suspension entry
+    const err = await refusal(client.sign({ report, observations }));
+    expect(err.code).toBe('suspension_disputed');
+    expect(err.message).toMatch(/^BTC\/USD: the report suspends it \(too_few_sources\), but this node prices it at \d+; a feed is suspended only by nodes that cannot price it$/);
+  });
+
   it('refuses a stale report', async () => {
     const e = ++epoch;
     const own = await client.observe({ configDigest: fx.digest, epoch: e, feedIds: [FEEDS.BTC] });
