@@ -41,6 +41,10 @@ interface IAegisFeeds {
     /// @notice The latest served answer; reverts with a named error when the feed is unknown,
     ///         paused, suspended (`FeedSuspended`), tripped, or older than `maxAge` seconds (0 = the feed's configured
     ///         maximum staleness; the smaller of the two always applies).
+    ///         Age is `block.timestamp - observedAt`, and 0 while `observedAt` is still ahead of
+    ///         the block (an accepted report may lead the chain's clock by up to
+    ///         `maxFutureDrift`); `observedAt` is returned as signed. The Chainlink adapters'
+    ///         `updatedAt = min(observedAt, block.timestamp)` gives their consumers the same age.
     function read(bytes32 feedId, uint256 maxAge)
         external
         view
