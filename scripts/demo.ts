@@ -1,11 +1,13 @@
 /**
  * `npm run demo` — the whole system on an embedded default: anvil, the hub, simulated venues,
  * a committee of node processes and an aggregator, with a live view and an attack half way.
- * Flags: `npm run demo -- --duration 60 --nodes 7 --feeds BTC/USD,ETH/USD`.
+ * Flags: `npm run demo -- --duration 60 --nodes 7 --feeds BTC/USD,ETH/USD`; `--keep` leaves the
+ * network and the dashboard (its URL is printed at start) up after the run until Ctrl-C.
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { defaultThreshold } from '../protocol/index.ts';
 import { runDemo, supportedFeeds } from '../sim/devnet/demo.ts';
+import { dashboardStale, ensureDashboardBuilt } from '../dashboard/build.ts';
 
 const int = (min: number, max: number) => (v: string) => {
   const n = Number(v);
@@ -22,8 +24,9 @@ const opts = new Command('demo')
   .option('--seed <n>', 'price path seed', int(0, 2 ** 31), 7)
   .option('--no-attack', 'skip the venue pump and the Byzantine node')
   .option('--plain', 'print lines instead of redrawing the screen')
+  .option('--keep', 'after the run, leave the network and the dashboard up until Ctrl-C')
   .parse(process.argv)
-  .opts<{ duration: number; nodes: number; threshold?: number; feeds: string; seed: number; attack: boolean; plain?: boolean }>();
+  .opts<{ duration: number; nodes: number; threshold?: number; feeds: string; seed: number; attack: boolean; plain?: boolean; keep?: boolean }>();
 
 const t = opts.threshold ?? defaultThreshold(opts.nodes);
 if (2 * t <= opts.nodes || t > opts.nodes) {
@@ -32,6 +35,11 @@ if (2 * t <= opts.nodes || t > opts.nodes) {
 }
 
 try {
+  // The dashboard the aggregator serves: built here when missing or older than its sources (Vite, no network).
+  if (dashboardStale()) {
+    console.log('[demo] building the dashboard (vite)');
+    await ensureDashboardBuilt();
+  }
   await runDemo({
     durationSec: opts.duration,
     n: opts.nodes,
@@ -40,6 +48,7 @@ try {
     seed: opts.seed,
     attack: opts.attack,
     live: !opts.plain && process.stdout.isTTY === true,
+    keep: opts.keep === true,
   });
   process.exit(0);
 } catch (err) {

@@ -20,6 +20,8 @@ export interface DemoOptions {
   attack: boolean;
   /** Redraw in place (a TTY) or print a line every few seconds. */
   live: boolean;
+  /** After the run, leave the network and the dashboard up until Ctrl-C. */
+  keep?: boolean;
 }
 
 const FEED_PRESETS: Record<string, DevnetFeed> = {
@@ -138,6 +140,8 @@ export async function runDemo(o: DemoOptions, out: (s: string) => void = (s) => 
     progress: log,
   });
   log(`network up in ${((Date.now() - started) / 1000).toFixed(1)} s; logs and configs in ${net.dir}`);
+  const dashboard = `${net.aggregatorUrl}/dashboard/`;
+  log(`dashboard: ${dashboard} (read-only from the chain alone: ${dashboard}?rpc=${encodeURIComponent(net.anvil.url)}&hub=${await net.hub.getAddress()})`);
 
   let stopping = false;
   const onSignal = () => {
@@ -193,12 +197,16 @@ export async function runDemo(o: DemoOptions, out: (s: string) => void = (s) => 
         for (const v of views) if (v.deviationBps !== null) summary.maxDeviationBpsDuringAttack = Math.max(summary.maxDeviationBpsDuringAttack, Math.abs(v.deviationBps));
       }
       if (o.live) {
-        out(render(o, views, lastRound, events, elapsed, attacked));
+        out(render(o, views, lastRound, events, elapsed, attacked, dashboard));
       } else if (Date.now() - lastPrint > 5000) {
         lastPrint = Date.now();
         log(views.map((v) => `${v.feed} true ${fmt(v.truePrice, priceDigits(v.truePrice))} on-chain ${fmt(v.onchain, priceDigits(v.truePrice))} (${v.status}, round ${v.roundId})`).join(' | '));
       }
       await new Promise((r) => setTimeout(r, 1000));
+    }
+    if (o.keep && !stopping) {
+      log(`--keep: the network and the dashboard stay up at ${dashboard}; Ctrl-C stops them`);
+      while (!stopping) await new Promise((r) => setTimeout(r, 500));
     }
     // Totals from the aggregator's round history, read once transactions have settled.
     await new Promise((r) => setTimeout(r, 1500));
@@ -221,7 +229,7 @@ export async function runDemo(o: DemoOptions, out: (s: string) => void = (s) => 
   return summary;
 }
 
-function render(o: DemoOptions, views: FeedView[], last: RoundJson | undefined, events: string[], elapsed: number, attacked: boolean): string {
+function render(o: DemoOptions, views: FeedView[], last: RoundJson | undefined, events: string[], elapsed: number, attacked: boolean, dashboard: string): string {
   const t = new Table({ head: ['feed', 'true price', 'on-chain', 'Δ bps', 'age s', 'round', 'status'] });
   for (const v of views) {
     const d = priceDigits(v.truePrice);
@@ -230,6 +238,7 @@ function render(o: DemoOptions, views: FeedView[], last: RoundJson | undefined, 
   const lines = [
     '\x1b[H\x1b[2J',
     `Aegis demo — n=${o.n}, t=${o.t}, ${elapsed.toFixed(0)}/${o.durationSec} s${attacked ? '  [ATTACK: venue pumped, node Byzantine]' : ''}   (Ctrl-C stops)`,
+    `dashboard: ${dashboard}`,
     t.toString(),
     last
       ? `last round: epoch ${last.epoch} ${last.status}; observed ${last.participants.observed.join(',') || '—'}; signed ${last.participants.signed.join(',') || '—'}; ` +
