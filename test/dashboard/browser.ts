@@ -1,17 +1,18 @@
 /**
  * Test kit for the dashboard's browser tests and benchmarks: finds Debian's Chromium (or the
  * one named by AEGIS_CHROMIUM), builds the page when `dashboard/dist` is missing or older than
- * its sources, and launches Chromium through playwright-core with a fresh profile and the flags
+ * its sources (dashboard/build.ts), and launches Chromium through playwright-core with a fresh profile and the flags
  * that keep it off the network (it may only reach the loopback servers a test started).
  *
  * Without Chromium the suites skip with one line saying how to install it; under
  * AEGIS_REQUIRE_BROWSER_TESTS=1 (set by `.ci/run`, which installs it) a skip fails instead.
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, ConsoleMessage, Page } from 'playwright-core';
+import { dashboardStale, ensureDashboardBuilt } from '../../dashboard/build.ts';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const DASHBOARD = join(ROOT, 'dashboard');
@@ -35,30 +36,7 @@ export function browserGate(): string | undefined {
   return undefined;
 }
 
-function newestMtime(dir: string): number {
-  let t = 0;
-  for (const name of readdirSync(dir, { withFileTypes: true })) {
-    if (name.name === 'dist' || name.name === 'node_modules') continue;
-    const p = join(dir, name.name);
-    t = Math.max(t, name.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return t;
-}
-
-/** True when `dashboard/dist` is missing or older than the dashboard's or the bundled protocol's sources. */
-export function dashboardStale(): boolean {
-  const index = join(DIST, 'index.html');
-  if (!existsSync(index)) return true;
-  const built = statSync(index).mtimeMs;
-  return newestMtime(DASHBOARD) > built || newestMtime(join(ROOT, 'protocol')) > built;
-}
-
-/** Builds the page with Vite (no network) when it is missing or stale. */
-export async function ensureDashboardBuilt(): Promise<void> {
-  if (!dashboardStale()) return;
-  const { build } = await import('vite');
-  await build({ configFile: join(DASHBOARD, 'vite.config.ts'), logLevel: 'error' });
-}
+export { dashboardStale, ensureDashboardBuilt };
 
 export const CHROMIUM_ARGS = [
   '--headless',

@@ -30,8 +30,8 @@ async function exportedNames(): Promise<Set<string>> {
   const names = new Set<string>(['up']);
   for (const reg of [node.registry, agg.registry]) {
     for (const m of await reg.getMetricsAsJSON()) {
-      if (m.type === ('histogram' as typeof m.type)) for (const s of ['_bucket', '_sum', '_count']) names.add(m.name + s);
-      else if (m.type === ('summary' as typeof m.type)) for (const s of ['', '_sum', '_count']) names.add(m.name + s);
+      if (String(m.type) === 'histogram') for (const s of ['_bucket', '_sum', '_count']) names.add(m.name + s);
+      else if (String(m.type) === 'summary') for (const s of ['', '_sum', '_count']) names.add(m.name + s);
       else names.add(m.name);
     }
   }
