@@ -39,7 +39,7 @@ beforeAll(async () => {
   ({ factory, lenient, strict } = await adapters(f));
   onLenient = await docsConsumer(f, await lenient.getAddress());
   onStrict = await docsConsumer(f, await strict.getAddress());
-});
+}, 600_000); // a first run compiles the product and the foreign sources (minutes on a loaded 2-core machine)
 afterAll(async () => {
   await f?.stop();
 });

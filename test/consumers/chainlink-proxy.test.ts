@@ -42,7 +42,7 @@ beforeAll(async () => {
   // Phase 1: the Chainlink feed the protocol read before, at 1,999.00000000 USD.
   previous = await deployForeign(f.deployer, foreignArtifact(arts, 'MockV3Aggregator'), [8, 1999n * ONE]);
   proxy = await deployForeign(f.deployer, foreignArtifact(arts, 'EACAggregatorProxy'), [await previous.getAddress(), '0x0000000000000000000000000000000000000000']);
-});
+}, 600_000); // a first run compiles the product and the foreign sources (minutes on a loaded 2-core machine)
 afterAll(async () => {
   await f?.stop();
 });
