@@ -26,7 +26,8 @@ import {IAegisFeeds} from "../interfaces/IAegisFeeds.sol";
 ///         feed per report), so unlike Chainlink's OCR2 aggregator (`startedAt` = observation
 ///         time, `updatedAt` = the transmitting block's time) both fields carry the observation
 ///         time: an Aegis price's age counts from when it was observed, never from when it was
-///         posted, which is the stricter of the two.
+///         posted, which is the stricter of the two (design: "Epochs and the clock" for the
+///         bounds on `observedAt`, "Hub" for the age rule).
 ///
 ///         Missing data follows Chainlink's documented rules: `latestRoundData` and
 ///         `getRoundData` revert ("No data present") when there is nothing to report, here with
@@ -44,7 +45,8 @@ import {IAegisFeeds} from "../interfaces/IAegisFeeds.sol";
 ///         Events: the adapter is a view of the hub and has no transmit of its own, so
 ///         `NewRound` / `AnswerUpdated` are emitted by `announce()`, which anyone (the operator's
 ///         poster, a keeper, an indexer) calls after a round is served; the hub's own events
-///         (`FeedUpdated`, `BreakerCleared`, `BreakerConfirmed`) are the authoritative record.
+///         (`FeedUpdated`, `BreakerCleared`, `BreakerConfirmed`, `FeedResumed`) are the
+///         authoritative record.
 abstract contract AegisAggregatorV3Base is AggregatorV2V3Interface {
     // -- Constants --
 
