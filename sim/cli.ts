@@ -4,10 +4,13 @@
  * sweep stop it and its anvil, then exit 130 / 143.
  */
 import type { Command } from 'commander';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Table from 'cli-table3';
 import { listScenarios, loadScenario, ScenarioError } from './scenario/load.ts';
 import { runScenario, stopSimChains } from './runner.ts';
+import { findDexScenario, listDexScenarios, loadDexScenario } from './dex/scenario.ts';
+import { runDexScenario } from './dex/runner.ts';
 import { toJson, writeReports } from './report/index.ts';
 import { loadSweepSpec, runSweep, writeSweepReports } from './sweep.ts';
 
@@ -82,6 +85,14 @@ export function registerSimCommands(program: Command): void {
           process.stdout.write(`${name}\t(invalid: ${(err as Error).message.slice(0, 100)})\n`);
         }
       }
+      for (const name of listDexScenarios()) {
+        try {
+          const s = loadDexScenario(findDexScenario(name)!);
+          process.stdout.write(`${name}\t${s.description.replace(/\s+/g, ' ').trim().slice(0, 110)}\n`);
+        } catch (err) {
+          process.stdout.write(`${name}\t(invalid: ${(err as Error).message.slice(0, 100)})\n`);
+        }
+      }
     });
 
   sim
@@ -101,6 +112,27 @@ export function registerSimCommands(program: Command): void {
       const release = abortOnSignal(controller);
       try {
         if (o.transport !== undefined && o.transport !== 'inproc' && o.transport !== 'http') throw new ScenarioError('scenario_invalid', `--transport: expected inproc or http, got "${o.transport}"`);
+        // DEX scenarios (sim/scenarios/dex/): a real Uniswap v3 pool and the node's pricing, sim/dex/runner.ts.
+        const dexFile = findDexScenario(name);
+        if (dexFile) {
+          const d = loadDexScenario(dexFile);
+          const r = await runDexScenario(o.seed !== undefined ? { ...d, seed: o.seed } : d, { onProgress: progress(d.name), signal: controller.signal });
+          const dir = resolve(o.out, d.name);
+          mkdirSync(dir, { recursive: true });
+          writeFileSync(join(dir, 'result.json'), `${JSON.stringify(r, null, 2)}\n`);
+          if (o.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+          else {
+            const t = new Table({ head: ['scenario', 'verdict', 'spend USD', 'closed form USD', 'max spot move %', 'max TWAP dev %', 'max served dev %', 'wall s'] });
+            t.push([r.scenario, r.verdict, Math.round(r.attacker.spendUsd).toLocaleString('en-US'), r.attacker.closedFormUsd === null ? '-' : Math.round(r.attacker.closedFormUsd).toLocaleString('en-US'), r.attacker.maxSpotMovePct.toFixed(1), r.served.twapMaxDeviationPct.toFixed(4), r.served.maxDeviationPct.toFixed(4), (r.timing.wallMs / 1000).toFixed(1)]);
+            process.stdout.write(`${t.toString()}\n${r.reasons.map((x) => `  ${x}`).join('\n')}\nresult: ${join(dir, 'result.json')}\n`);
+          }
+          const failed = r.expectations.filter((e) => !e.ok);
+          if (failed.length) {
+            process.stderr.write(`expectation(s) not met: ${failed.map((e) => `${e.field} expected ${String(e.expected)}, got ${String(e.actual)}`).join('; ')}\n`);
+            process.exitCode = 3;
+          }
+          return;
+        }
         const s = loadScenario(name);
         const r = await runScenario(s, { ...(o.seed !== undefined ? { seed: o.seed } : {}), ...(o.transport ? { transport: o.transport as 'inproc' | 'http' } : {}), onProgress: progress(s.name), signal: controller.signal });
         const dir = resolve(o.out, s.name);
