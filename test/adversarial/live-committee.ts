@@ -172,6 +172,8 @@ export interface LiveCommitteeOptions {
   byzantine?: readonly number[];
   /** Honest node i's multiplier on the true price (default 1 for every node). */
   honestMultiplier?: (i: number) => number;
+  /** The honest nodes' feed `maxAgeMs` (default: the node's): how long a venue's last good quote counts as fresh. */
+  maxAgeMs?: number;
 }
 
 /** Fixed point with 8 decimals (the feeds' on-chain decimals). */
@@ -257,7 +259,7 @@ export async function startLiveCommittee(opts: LiveCommitteeOptions): Promise<Li
           store: join(nd, 'signing.sqlite'),
           poll: { schedule: '* * * * * *', concurrency: 4 },
           signer: { sanityBandBps: 200, maxReportAgeS: 120, maxFutureS: 5 },
-          feeds: FEEDS.map((name) => ({ name, decimals: 8, minSources: 3, sources: USD_VENUES.map((venue) => ({ venue, baseUrl: v.url(venue) })) })),
+          feeds: FEEDS.map((name) => ({ name, decimals: 8, minSources: 3, ...(opts.maxAgeMs !== undefined ? { maxAgeMs: opts.maxAgeMs } : {}), sources: USD_VENUES.map((venue) => ({ venue, baseUrl: v.url(venue) })) })),
           log: { level: 'silent' },
         }),
       );

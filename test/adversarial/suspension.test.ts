@@ -36,7 +36,8 @@ const nextEpoch = epochCounter();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
-  net = await startLiveCommittee({ n: N, t: T, byzantine: LIARS });
+  // Quotes count as fresh for 4 s, so frozen venues cost the nodes their quorum within seconds.
+  net = await startLiveCommittee({ n: N, t: T, byzantine: LIARS, maxAgeMs: 4000 });
   for (const i of LIARS) {
     net.byzantine.get(i)!.observeAs = { kind: 'absent', reasonCode: SuspendReason.too_few_sources };
     net.byzantine.get(i)!.signAs = { kind: 'anything' };
@@ -116,7 +117,7 @@ describe('suspension: a minority cannot suspend, a suspension cannot be replayed
     // Every honest venue freezes: old quotes with old timestamps; the nodes refuse them.
     net.setVenueBehaviour({ kind: 'stale', ageMs: 600_000 });
     for (const i of LIARS) net.byzantine.get(i)!.observeAs = { kind: 'true' }; // the liars now price, to no avail
-    await sleep(2500);
+    await sleep(6000); // the last good quotes age past maxAgeMs
     epoch = nextEpoch();
     observations = await observeAll(epoch);
     const suspension = buildReport(net.configDigest, epoch, observations.map((s) => s.observation), [BTC, ETH], T).report!;
@@ -130,13 +131,20 @@ describe('suspension: a minority cannot suspend, a suspension cannot be replayed
     expect((await hubRevert(net.hub, net.hub.read!(BTC, 0)))).toEqual({ name: 'FeedSuspended', args: [BTC, 1n, suspension.observedAt] });
 
     // The venues come back; the next priced round resumes the feed.
+    // A venue that gave bad answers cools down before it is polled again: wait until t nodes price.
     net.setVenueBehaviour({ kind: 'normal' });
-    await sleep(2500);
-    epoch = nextEpoch();
-    observations = await observeAll(epoch);
-    built = buildReport(net.configDigest, epoch, observations.map((s) => s.observation), [BTC, ETH], T).report!;
+    for (let k = 0; ; k++) {
+      await sleep(2000);
+      epoch = nextEpoch();
+      observations = await observeAll(epoch);
+      built = buildReport(net.configDigest, epoch, observations.map((s) => s.observation), [BTC, ETH], T).report!;
+      if (built.answers.every((a) => a > 0n)) break;
+      if (k > 45) throw new Error(`the nodes did not price again within 90 s of the venues' return: ${built.answers.join(', ')}`);
+    }
     signed = await askAll(built, observations);
-    await (await net.hub.transmit!(built, hexlify(signatureToEvm(combinePartials(signed.partials, T))))).wait();
+    const rc = await (await net.hub.transmit!(built, hexlify(signatureToEvm(combinePartials(signed.partials, T))))).wait();
+    const applied = rc!.logs.map((l) => net.hub.interface.parseLog(l)).filter((e) => e && e.args[0] === BTC).map((e) => e!.name);
+    expect(applied, `priced report observed at ${built.observedAt}, suspension at ${suspension.observedAt}`).toEqual(['FeedResumed']);
     expect(((await net.hub.tryRead!(BTC)) as bigint[])[4]).toBe(BigInt(FeedStatus.Active));
 
     // Replaying the committee-signed suspension: refused by epoch; the feed stays active.
