@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { batchReason, decideBatch, deviationPpb, shouldPost, type OnchainFeedState } from '../../aggregator/policy.ts';
+import { SUSPENDED_ANSWER } from '../../protocol/index.ts';
 
 const policy = { deviationPct: 0.5, heartbeatSec: 3600 };
 const chain = (over: Partial<OnchainFeedState> = {}): OnchainFeedState => ({ configured: true, status: 'active', answer: 100_000_000n, observedAt: 1000n, roundId: 7n, ...over });
@@ -36,6 +37,20 @@ describe('posting policy branches', () => {
     const d = shouldPost(cand(100_499_999n), chain(), policy);
     expect(d).toMatchObject({ post: false, reason: 'within_threshold' });
     expect(d.log).toMatch(/deviation 0\.499999 % < 0\.5 % and heartbeat not due \(10 s of 3600 s\)/);
+  });
+  it('posts a committee suspension at once (like a deviation), unless the hub has it suspended already; resumes a suspended feed at once', () => {
+    const suspension = { ...cand(SUSPENDED_ANSWER), suspendReason: 1 };
+    const d = shouldPost(suspension, chain(), policy);
+    expect(d).toMatchObject({ post: true, reason: 'suspend' });
+    expect(d.log).toBe('shouldPost BTC/USD: yes, because t nodes signed that they cannot price it (too_few_sources); the hub must stop serving the active price at once');
+    // The sentinel alone is recognised (reason unspecified), and before any round too.
+    expect(shouldPost(cand(SUSPENDED_ANSWER), chain({ roundId: 0n, answer: 0n, observedAt: 0n }), policy)).toMatchObject({ post: true, reason: 'suspend' });
+    expect(shouldPost(suspension, chain({ status: 'suspended' }), policy)).toMatchObject({ post: false, reason: 'already_suspended' });
+    expect(shouldPost(suspension, chain({ status: 'paused' }), policy)).toMatchObject({ post: false, reason: 'paused' });
+    expect(shouldPost({ ...suspension, observedAt: 1000n }, chain(), policy)).toMatchObject({ post: false, reason: 'not_newer' });
+    // Priced again while the hub has it suspended: post at once, however small the move.
+    expect(shouldPost(cand(100_000_001n), chain({ status: 'suspended' }), policy)).toMatchObject({ post: true, reason: 'resume' });
+    expect(batchReason([{ feedId: 'a', decision: { post: true, reason: 'deviation', log: '' } }, { feedId: 'b', decision: { post: true, reason: 'suspend', log: '' } }])).toBe('suspend+deviation');
   });
   it('treats a move away from an on-chain zero as a deviation', () => {
     expect(shouldPost(cand(1n), chain({ answer: 0n }), policy)).toMatchObject({ post: true, reason: 'deviation' });
