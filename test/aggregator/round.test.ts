@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { getBytes } from 'ethers';
-import { feedId, observationsRoot, reportMessage, verifyGroupSignature, decodeReport } from '../../protocol/index.ts';
+import { SUSPENDED_ANSWER, feedId, observationsRoot, reportMessage, verifyGroupSignature, decodeReport } from '../../protocol/index.ts';
 import { RoundEngine } from '../../aggregator/round/index.ts';
 import { makeReferenceNodes, makeTestCommittee, type PriceSource } from '../../aggregator/testing/reference-node.ts';
 
@@ -117,6 +117,19 @@ describe('round engine with in-memory nodes', () => {
     expect(r.status).toBe('signed');
     expect(r.signed!.report.feedIds).toEqual([BTC.toLowerCase()]);
     expect(r.skipped).toEqual([{ feedId: ETH.toLowerCase(), reason: 'ETH/USD: 2 node(s) observed it, need t=3' }]);
+  });
+
+  it('signs a suspension entry for a feed t nodes signed that they cannot price, beside the priced one', async () => {
+    const tc = makeTestCommittee({ n: 4 });
+    const dark: PriceSource = (id, node) => (id === ETH && node <= 3 ? null : price(id, node, 0));
+    const { clients } = makeReferenceNodes(tc, dark);
+    const engine = new RoundEngine({ committee: tc.committee, clients });
+    const r = await engine.run(10n, [BTC, ETH]);
+    expect(r.status).toBe('signed');
+    expect(r.signed!.report.feedIds).toEqual([BTC.toLowerCase(), ETH.toLowerCase()]);
+    expect(r.signed!.report.answers[1]).toBe(SUSPENDED_ANSWER);
+    expect(r.candidates[1]).toMatchObject({ feedId: ETH.toLowerCase(), suspendReason: 0, contributors: [1, 2, 3] });
+    expect(verifyGroupSignature(getBytes(r.signed!.signature), reportMessage(r.signed!.report), getBytes(tc.committee.groupPublicKey))).toBe(true);
   });
 
   it('asks for partials only on the feeds the selector keeps; none → no sign phase', async () => {
