@@ -29,8 +29,10 @@ export interface Artifact {
   abi: unknown[];
   /** Creation bytecode, 0x-prefixed. */
   bytecode: string;
-  /** Runtime bytecode, 0x-prefixed. */
+  /** Runtime bytecode, 0x-prefixed (immutables as zero bytes). */
   deployedBytecode: string;
+  /** Where the constructor writes each immutable into the runtime code: byte offsets and lengths. */
+  immutableReferences?: Record<string, { start: number; length: number }[]>;
 }
 
 export interface CompileOutput {
@@ -58,7 +60,7 @@ export const SOLC_SETTINGS = {
   viaIR: true,
   optimizer: { enabled: true, runs: 10_000 },
   metadata: { bytecodeHash: 'none', appendCBOR: false },
-  outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } },
+  outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object', 'evm.deployedBytecode.immutableReferences'] } },
 } as const;
 
 const IMPORT_PACKAGES = ['@openzeppelin/contracts', '@chainlink/contracts'];
@@ -144,7 +146,7 @@ export function compileContracts(opts: CompileOptions = {}): CompileOutput {
     };
     const raw = JSON.parse(solc.compile(JSON.stringify(input), { import: findImport })) as {
       errors?: { severity: string; formattedMessage: string }[];
-      contracts?: Record<string, Record<string, { abi: unknown[]; evm: { bytecode: { object: string }; deployedBytecode: { object: string } } }>>;
+      contracts?: Record<string, Record<string, { abi: unknown[]; evm: { bytecode: { object: string }; deployedBytecode: { object: string; immutableReferences?: Record<string, { start: number; length: number }[]> } } }>>;
     };
     const errors = (raw.errors ?? []).filter((e) => e.severity === 'error');
     if (errors.length > 0) throw new CompileError(`solc ${version}: ${errors.length} error(s)\n${errors.map((e) => e.formattedMessage).join('\n')}`);
@@ -158,6 +160,7 @@ export function compileContracts(opts: CompileOptions = {}): CompileOutput {
           abi: c.abi,
           bytecode: `0x${c.evm.bytecode.object}`,
           deployedBytecode: `0x${c.evm.deployedBytecode.object}`,
+          ...(c.evm.deployedBytecode.immutableReferences && Object.keys(c.evm.deployedBytecode.immutableReferences).length ? { immutableReferences: c.evm.deployedBytecode.immutableReferences } : {}),
         };
         contracts[`${sourceName}:${contractName}`] = art;
         seen.set(contractName, (seen.get(contractName) ?? 0) + 1);
