@@ -8,7 +8,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 export const METRICS_PREFIX = 'aegis_aggregator_';
 
 /** Feed statuses the hub reports (IAegisFeeds.FeedStatus); one series each, 1 for the current one. */
-export const FEED_STATUSES = ['unknown', 'active', 'tripped', 'paused', 'stale'] as const;
+export const FEED_STATUSES = ['unknown', 'active', 'tripped', 'paused', 'stale', 'suspended'] as const;
 
 /**
  * What the state gauges read at scrape time (the alert rules in monitoring/ need them: a feed
