@@ -30,8 +30,8 @@ export async function adapterGasRows(): Promise<GasRow[]> {
     const hub = await deployHub(signer, committee, { compiled });
     const id = feedId('F0/USD');
     await (await hub.addFeed!(id, feedConfig({ description: 'F0 / USD' }), LIMIT)).wait();
-    const batch = Array.from({ length: 10 }, (_, i) => feedId(`B${i}/USD`));
-    for (const b of batch) await (await hub.addFeed!(b, feedConfig({ description: b }), LIMIT)).wait();
+    const batches = [10, 100].map((size) => Array.from({ length: size }, (_, i) => feedId(`B${size}-${i}/USD`)));
+    for (const b of batches.flat()) await (await hub.addFeed!(b, feedConfig({ description: b }), LIMIT)).wait();
     for (let epoch = 1n; epoch <= 2n; epoch++) {
       const observedAt = await anvil.now();
       const report = await makeReport(hub, { epoch, observedAt, feedIds: [id], answers: [6_000_000_000_000n + epoch * 1_000_000n] });
@@ -42,13 +42,21 @@ export async function adapterGasRows(): Promise<GasRow[]> {
     const gasUsed = async (tx: Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>): Promise<number> => Number((await (await tx).wait())!.gasUsed);
     const lenientGas = await gasUsed(factory.create!(hubAddress, id, LIMIT));
     const strictGas = await gasUsed(factory.createStrict!(hubAddress, id, 0, LIMIT));
-    const batchGas = await gasUsed(factory.createMany!(hubAddress, batch, false, 0, LIMIT));
+    const batchGas: number[] = [];
+    for (const batch of batches) batchGas.push(await gasUsed(factory.createMany!(hubAddress, batch, false, 0, LIMIT)));
     const lenient = attach('AegisAggregatorV3', await factory.adapterOf!(hubAddress, id), signer, compiled);
     const strict = attach('AegisAggregatorV3Strict', await factory.strictAdapterOf!(hubAddress, id, 0), signer, compiled);
     const rows: GasRow[] = [
       { system: 'aegis', op: 'deployAdapter', n: 4, feeds: 1, gas: lenientGas, note: 'factory.create: one lenient adapter (EIP-1167 clone), incl. the 21,000 base' },
       { system: 'aegis', op: 'deployAdapter', n: 4, feeds: 1, gas: strictGas, note: 'factory.createStrict: one strict adapter (EIP-1167 clone), incl. the 21,000 base' },
-      { system: 'aegis', op: 'deployAdapter', n: 4, feeds: batch.length, gas: batchGas, note: `factory.createMany: ${batch.length} lenient adapters, ${Math.round(batchGas / batch.length).toLocaleString('en-US')} per feed` },
+      ...batches.map((batch, i) => ({
+        system: 'aegis',
+        op: 'deployAdapter',
+        n: 4,
+        feeds: batch.length,
+        gas: batchGas[i]!,
+        note: `factory.createMany: ${batch.length} lenient adapters, ${Math.round(batchGas[i]! / batch.length).toLocaleString('en-US')} per feed`,
+      })),
     ];
     for (const [adapter, kind] of [[lenient, 'lenient'], [strict, 'strict']] as [Contract, string][]) {
       for (const fn of ['latestRoundData', 'latestAnswer']) {

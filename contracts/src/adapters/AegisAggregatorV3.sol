@@ -38,7 +38,7 @@ import {IAegisFeeds} from "../interfaces/IAegisFeeds.sol";
 ///
 ///         Deployment: the factory deploys each adapter as an EIP-1167 minimal proxy (45 bytes)
 ///         with its (hub, feed[, maxAge]) appended to the proxy's code, delegating to one
-///         implementation per variant: about 57,000 gas per adapter instead of a full copy of
+///         implementation per variant: about 60,000 gas per adapter instead of a full copy of
 ///         this code. The same contract deployed on its own (constructor arguments) works too;
 ///         `_target()` tells the two apart by `address(this)`.
 ///
