@@ -199,19 +199,27 @@ export async function runDexScenario(s: DexScenario, opts: DexRunOptions = {}): 
       const sent: { tx: ContractTransactionResponse; attack: boolean }[] = [];
       let price = spot;
       // Arbitrage first in the block: back to the true price.
-      if (s.arbitrage && Math.abs(price / truth - 1) > 1e-9) {
+      const arbBlocked = s.attacks.some((a) => 'blockArbitrage' in a && a.blockArbitrage && tSec > a.fromSec && tSec < a.toSec);
+      if (s.arbitrage && !arbBlocked && Math.abs(price / truth - 1) > 1e-9) {
         sent.push({ tx: await swapTo(uni, arbitrageur, pool, price, truth), attack: false });
         price = truth;
       }
       for (const a of s.attacks) {
         const targets = attackTargets(a, tSec, s.stepSec, truth);
-        for (const target of targets) {
+        // A pool already where the attacker wants it (no arbitrage since the last push) needs no swap.
+        const moves = targets.filter((target, i) => Math.abs((i === 0 ? price : targets[i - 1]!) / target - 1) > 1e-9);
+        if (moves.length === 0) continue;
+        const from = price;
+        for (const target of moves) {
           sent.push({ tx: await swapTo(uni, attacker, pool, price, target), attack: true });
           price = target;
         }
-        if (targets.length === 2) closedForm += closedFormRoundTripUsd(quoteReserveAt(truth), targets[0]! / truth, fee);
-        else if (targets.length === 1) closedForm += closedFormPushUsd(quoteReserveAt(truth), targets[0]! / truth, fee);
-        pushes += targets.length === 2 ? 1 : targets.length;
+        // Closed form from the price the push starts at: the truth when arbitrage ran first in the
+        // block, which is how every library scenario's pushes start (spend is valued at the truth).
+        const reserve = quoteReserveAt(from);
+        if (moves.length === 2) closedForm += closedFormRoundTripUsd(reserve, moves[0]! / from, fee);
+        else closedForm += closedFormPushUsd(reserve, moves[0]! / from, fee);
+        pushes += 1;
       }
       await provider.send('evm_mine', [ts]);
       lastTs = ts;

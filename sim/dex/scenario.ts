@@ -6,7 +6,8 @@
  * - `single-block`: swap the pool's spot price to `factor`× and back inside one block, as a
  *   flash loan does (bZx 2020, Harvest 2020);
  * - `hold`: keep the spot `movePct` off from `fromSec` to `toSec`, re-pushing every block after
- *   arbitrage pulled it back (Inverse Finance 2022 held a thin pool for a few blocks);
+ *   arbitrage pulled it back, or with `blockArbitrage` keeping arbitrage out meanwhile (Inverse
+ *   Finance 2022 held a thin pool for a few blocks that way);
  * - `drain`: sell one side until `remainPct` % of the pool's quote token is left and hold it
  *   there (Curve's CRV pools in July 2023).
  */
@@ -23,8 +24,15 @@ const sec = z.number().nonnegative();
 
 const attackSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('single-block'), atSec: sec, factor: z.number().positive() }),
-  z.strictObject({ kind: z.literal('hold'), fromSec: sec, toSec: sec, movePct: z.number().gt(-99).refine((v) => v !== 0, 'a hold moves the price: give a non-zero movePct') }),
-  z.strictObject({ kind: z.literal('drain'), fromSec: sec, toSec: sec, remainPct: z.number().gt(0).lt(100) }),
+  z.strictObject({
+    kind: z.literal('hold'),
+    fromSec: sec,
+    toSec: sec,
+    movePct: z.number().gt(-99).refine((v) => v !== 0, 'a hold moves the price: give a non-zero movePct'),
+    /** The attacker keeps arbitrage out of the pool while it holds (Inverse 2022): no re-pushes needed. */
+    blockArbitrage: z.boolean().default(false),
+  }),
+  z.strictObject({ kind: z.literal('drain'), fromSec: sec, toSec: sec, remainPct: z.number().gt(0).lt(100), blockArbitrage: z.boolean().default(false) }),
 ]);
 
 export const DexScenarioSchema = z.strictObject({
@@ -54,7 +62,7 @@ export const DexScenarioSchema = z.strictObject({
       volumeCapShare: z.number().gt(0).lte(1).optional(),
     })
     .prefault({}),
-  /** Arbitrage pulls the pool back to the true price at every block (before the attacker's swaps). */
+  /** Arbitrage pulls the pool back to the true price at every block (before the attacker's swaps), except while an attack blocks it. */
   arbitrage: z.boolean().default(true),
   attacks: z.array(attackSchema).default([]),
   tolerancePct: z.number().positive().default(2),
