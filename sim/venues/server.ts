@@ -51,6 +51,12 @@ export interface VenueServer {
   setBehaviour(venue: VenueId, behaviour: VenueBehaviour): void;
   /** Ticker requests a venue has received, for tests and attack accounting. */
   requests(venue: VenueId): number;
+  /**
+   * Requests that reached a venue inside the wait it asked for after a rate limit (its
+   * `Retry-After`, or what its headers and documentation give: `VenueSpec.rateLimit`), while it
+   * stayed rate-limited. Tests assert none.
+   */
+  violations(): string[];
   close(): Promise<void>;
 }
 
@@ -87,6 +93,7 @@ export interface VenueResponder {
   setBehaviour(venue: VenueId, behaviour: VenueBehaviour): void;
   behaviour(venue: VenueId): VenueBehaviour;
   requests(venue: VenueId): number;
+  violations(): string[];
 }
 
 function routeRegex(route: string): { re: RegExp; names: string[] } {
@@ -110,6 +117,8 @@ export function createVenueResponder(opts: Omit<VenueServerOptions, 'port'>): Ve
   const venues = opts.venues ?? SUPPORTED_VENUES;
   const behaviours = new Map<VenueId, VenueBehaviour>();
   const counts = new Map<VenueId, number>();
+  const blockedUntil = new Map<VenueId, number>();
+  const violations: string[] = [];
   const tables = new Map<VenueId, Map<string, { feed: string; market: MarketRef }>>();
   const routes = new Map<VenueId, { re: RegExp; names: string[] }>();
   const tradeRoutes = new Map<VenueId, { re: RegExp; names: string[] }>();
@@ -135,6 +144,9 @@ export function createVenueResponder(opts: Omit<VenueServerOptions, 'port'>): Ve
     answer(venue, req) {
       served(venue);
       counts.set(venue, (counts.get(venue) ?? 0) + 1);
+      const at = now();
+      const until = blockedUntil.get(venue);
+      if (until !== undefined && at < until) violations.push(`${venue}: asked ${until - at} ms inside the wait it asked for`);
       const format = VENUE_FORMATS[venue];
       const behaviour = behaviours.get(venue) ?? { kind: 'normal' };
       const delayMs = behaviour.kind === 'slow' ? behaviour.delayMs : 0;
@@ -143,9 +155,15 @@ export function createVenueResponder(opts: Omit<VenueServerOptions, 'port'>): Ve
       if (behaviour.kind === 'garbage') return { status: 200, body: CHALLENGE_PAGE, delayMs };
       if (behaviour.kind === 'rate_limited') {
         const res = format.rateLimited(tsMs);
-        if (behaviour.retryAfterS === undefined) return { ...res, delayMs };
-        return { ...res, headers: { ...res.headers, 'Retry-After': String(behaviour.retryAfterS) }, delayMs };
+        const out = behaviour.retryAfterS === undefined ? { ...res, delayMs } : { ...res, headers: { ...res.headers, 'Retry-After': String(behaviour.retryAfterS) }, delayMs };
+        // The wait this answer asks for, read the way the venue's documentation says (the adapter's reading).
+        const headers = Object.fromEntries(Object.entries(out.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
+        const text = typeof out.body === 'string' ? out.body : JSON.stringify(out.body);
+        const asked = behaviour.retryAfterS !== undefined ? behaviour.retryAfterS * 1000 : VENUE_SPECS[venue].rateLimit({ status: out.status, headers, text, body: out.body, receivedAtMs: at }, true)?.waitMs;
+        if (asked !== undefined) blockedUntil.set(venue, at + asked);
+        return out;
       }
+      blockedUntil.delete(venue);
       const symbol = format.symbolOf({ query: req.query, params: req.params } as unknown as Request) ?? '';
       const listed = tables.get(venue)!.get(symbol.toLowerCase());
       const tick = listed && opts.price(venue, listed.feed, tsMs, listed.market);
@@ -167,10 +185,13 @@ export function createVenueResponder(opts: Omit<VenueServerOptions, 'port'>): Ve
     },
     setBehaviour(venue, behaviour) {
       served(venue);
+      // A venue that stops rate limiting has lifted its wait.
+      if (behaviour.kind !== 'rate_limited') blockedUntil.delete(venue);
       behaviours.set(venue, behaviour);
     },
     behaviour: (venue) => behaviours.get(venue) ?? { kind: 'normal' },
     requests: (venue) => counts.get(venue) ?? 0,
+    violations: () => [...violations],
   };
 }
 
@@ -227,6 +248,7 @@ export async function startVenueServer(opts: VenueServerOptions): Promise<VenueS
     },
     setBehaviour: (venue, behaviour) => responder.setBehaviour(venue, behaviour),
     requests: (venue) => responder.requests(venue),
+    violations: () => responder.violations(),
     close: () =>
       new Promise<void>((resolve, reject) => {
         for (const t of timers) clearTimeout(t);

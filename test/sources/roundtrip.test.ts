@@ -1,7 +1,8 @@
 /**
  * The venue simulator against the production adapters: every venue, served in its own format at
  * its own path, reads back as the configured price; each simulated failure reaches the adapter
- * as the error kind the observation step acts on.
+ * as the error kind the observation step acts on; after a venue's own rate-limit answer no
+ * source asks it again inside the wait it asked for (the simulator counts any such request).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SUPPORTED_VENUES, SourceError, convertQuote, createSource, type VenueId } from '../../node/sources/index.ts';
@@ -23,6 +24,8 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
+  // No source is requested again within the cool-down a venue asked for.
+  expect(sim.violations()).toEqual([]);
   await sim.close();
 });
 
@@ -57,6 +60,21 @@ describe.each(SUPPORTED_VENUES.map((v) => [v]))('%s through the venue simulator'
     sim.setBehaviour(venue, behaviour);
     try {
       expect((await rejection(source(100).fetch('BTC/USD'))).kind).toBe(kind);
+    } finally {
+      sim.setBehaviour(venue, { kind: 'normal' });
+    }
+  });
+});
+
+describe('rate limits through the simulator', () => {
+  it.each(SUPPORTED_VENUES.map((v) => [v]))('%s: after its own rate-limit answer, the source does not ask again inside the wait', async (venue) => {
+    const s = createSource(venue, { baseUrl: sim.url(venue), retries: 2, backoffBaseMs: 1, backoffMaxMs: 2, maxRetryAfterMs: 0 });
+    sim.setBehaviour(venue, { kind: 'rate_limited' });
+    try {
+      const before = sim.requests(venue);
+      expect((await rejection(s.fetch('BTC/USD'))).kind).toBe('rate_limited');
+      for (let i = 0; i < 3; i++) expect((await rejection(s.fetch('BTC/USD'))).kind).toBe('cooling_down');
+      expect(sim.requests(venue) - before).toBe(1);
     } finally {
       sim.setBehaviour(venue, { kind: 'normal' });
     }
