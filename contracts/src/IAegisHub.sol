@@ -64,7 +64,7 @@ import {IAegisFeeds} from "./interfaces/IAegisFeeds.sol";
 ///         accepted committee report carrying the suspension entry with a newer observedAt; a
 ///         suspended feed never reads as a price (`read`, `updateAndRead` revert
 ///         `FeedSuspended`) until a newer priced entry resumes it.
-///         Tested in test/contracts/hub-suspension.test.ts.
+///         Tested by `invariant_suspension_OnlyCommittee` (test/contracts/hub-suspension.test.ts).
 interface IAegisHub is IAegisFeeds {
     // -- Types --
 

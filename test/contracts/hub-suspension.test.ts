@@ -8,9 +8,10 @@
  * Also `invariant_suspension_OnlyCommittee` (IAegisHub).
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import type { Contract, JsonRpcSigner } from 'ethers';
 import { combinePartials, partialSign, signatureToEvm } from '../../protocol/bls/index.ts';
-import { SUSPENDED_ANSWER, SuspendReason, feedId, reportMessage } from '../../protocol/report.ts';
+import { SUSPENDED_ANSWER, SuspendReason, feedId, reportMessage, type Report } from '../../protocol/report.ts';
 import { FeedStatus } from '../../contracts/hub.ts';
 import { as, deployWith, events, expectRevert, FEED, feedConfig, fundAndApprove, latestTime, ONE, setup, type Fixture } from './helpers/chain.ts';
 
@@ -131,6 +132,72 @@ describe('hub: suspension', () => {
     expect(events(f.hub, s.rc).map((e) => [e.name, ...e.args]).slice(1)).toEqual([['FeedSkipped', FEED, 1n]]);
     expect(((await f.hub.tryRead!(FEED)) as bigint[])[4]).toBe(BigInt(FeedStatus.Paused));
   });
+});
+
+describe('invariant', () => {
+  // Command sequences against the hub and a model of the feed: priced entries (small moves,
+  // inside the breaker), suspensions, each observed a little before or after the feed's last
+  // ordering point; replays of any earlier signed report; suspensions signed by t − 1 shares.
+  type Cmd = { kind: 'price'; bps: number; obsDelta: number } | { kind: 'suspend'; reason: number; obsDelta: number } | { kind: 'replay'; pick: number } | { kind: 'forge' };
+  const cmd: fc.Arbitrary<Cmd> = fc.oneof(
+    fc.record({ kind: fc.constant('price' as const), bps: fc.integer({ min: -300, max: 300 }), obsDelta: fc.integer({ min: -2, max: 3 }) }),
+    fc.record({ kind: fc.constant('suspend' as const), reason: fc.integer({ min: 0, max: 5 }), obsDelta: fc.integer({ min: -2, max: 3 }) }),
+    fc.record({ kind: fc.constant('replay' as const), pick: fc.nat() }),
+    fc.constant({ kind: 'forge' as const }),
+  );
+
+  it('invariant_suspension_OnlyCommittee', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(cmd, { minLength: 4, maxLength: 10 }), async (cmds) => {
+        const before = await f.snapshot();
+        try {
+          await run(cmds);
+        } finally {
+          await f.revert(before);
+        }
+      }),
+      { numRuns: 12 },
+    );
+  }, 600_000);
+
+  async function run(cmds: Cmd[]): Promise<void> {
+    const start = (await f.hub.tryRead!(FEED)) as bigint[];
+    // The model: the served round, the ordering point, the suspension.
+    const m = { answer: start[0]!, servedAt: start[1]!, round: start[3]!, order: start[1]!, suspended: false, reason: 0n };
+    const sent: { report: Report; signature: Uint8Array }[] = [];
+    for (const c of cmds) {
+      const now = await latestTime(f.hub);
+      if (c.kind === 'price' || c.kind === 'suspend') {
+        let at = m.order + BigInt(c.obsDelta);
+        if (at > now + 30n) at = now + 30n;
+        const answer = c.kind === 'price' ? (m.answer * BigInt(10_000 + c.bps)) / 10_000n : SUSPENDED_ANSWER;
+        const signed = await f.oracle.report({ [FEED]: answer }, at, c.kind === 'suspend' ? c.reason : 10);
+        await (await f.hub.transmit!(signed.report, signed.signature)).wait();
+        sent.push(signed);
+        if (at > m.order) {
+          m.order = at;
+          if (c.kind === 'suspend') [m.suspended, m.reason] = [true, BigInt(c.reason)];
+          else [m.suspended, m.answer, m.servedAt, m.round] = [false, answer, at, m.round + 1n];
+        }
+      } else if (c.kind === 'replay' && sent.length > 0) {
+        const old = sent[c.pick % sent.length]!;
+        await expectRevert(f, f.hub.transmit!(old.report, old.signature), 'EpochNotAboveLast');
+      } else if (c.kind === 'forge') {
+        const forged = await f.oracle.report({ [FEED]: SUSPENDED_ANSWER }, now, 1);
+        const msg = reportMessage(forged.report);
+        const sig = signatureToEvm(combinePartials(f.committee.shares.slice(1, f.committee.t).map((sh) => partialSign(sh, msg)), f.committee.t - 1));
+        await expectRevert(f, f.hub.transmit!(forged.report, sig), 'SignatureInvalid');
+        f.oracle.epoch -= 1n; // never accepted
+      }
+      // Suspended exactly when the model says; never read as a price while suspended; the
+      // served round (answer, its own observation time, id) is what the model served.
+      const [answer, observedAt, , round, status] = (await f.hub.tryRead!(FEED)) as bigint[];
+      expect([answer, observedAt, round]).toEqual([m.answer, m.servedAt, m.round]);
+      expect(status).toBe(BigInt(m.suspended ? FeedStatus.Suspended : FeedStatus.Active));
+      if (m.suspended) await expectRevert(f, f.hub.read!(FEED, 0), 'FeedSuspended', [FEED, m.reason, m.order]);
+      else expect(((await f.hub.read!(FEED, 0)) as bigint[])[0]).toBe(m.answer);
+    }
+  }
 });
 
 describe('settlement on a suspended feed', () => {
