@@ -40,5 +40,9 @@ export const PARTS: Part[] = [
     },
     load: () => import('../sim/devnet/cli.ts').then((m) => m.registerDevnetCommands),
   },
+  {
+    commands: { hub: 'deploy, inspect and govern hubs on a chain' },
+    load: () => import('../contracts/cli.ts').then((m) => m.registerHubCommands),
+  },
 ];
 

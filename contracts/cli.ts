@@ -1,0 +1,120 @@
+/**
+ * `aegis hub …`: deploy and inspect hubs on a real chain (docs/launching-a-feed-network.md).
+ * Every action imports what it needs when it runs.
+ */
+import type { Command } from 'commander';
+
+function action<A extends unknown[]>(fn: (...a: A) => Promise<void>): (...a: A) => Promise<void> {
+  return async (...a) => {
+    try {
+      await fn(...a);
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      process.stderr.write(`error${typeof code === 'string' ? ` (${code})` : ''}: ${(err as Error).message}\n`);
+      process.exit(1);
+    }
+  };
+}
+
+function positive(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`${name} ${v}: expected a non-negative integer`);
+    return n;
+  };
+}
+
+async function providerOf(rpc: string, timeoutMs = 30_000) {
+  const { FetchRequest, JsonRpcProvider } = await import('ethers');
+  const req = new FetchRequest(rpc);
+  req.timeout = timeoutMs;
+  // No response cache: a deployment reads the same `latest` state before and after its transactions.
+  const provider = new JsonRpcProvider(req, undefined, { batchMaxCount: 1, cacheTimeout: -1 });
+  try {
+    await provider.getNetwork();
+  } catch (err) {
+    provider.destroy();
+    throw new Error(`--rpc ${rpc}: no answer (${(err as Error).message.split('\n')[0]}); check the URL`);
+  }
+  return provider;
+}
+
+export function registerHubCommands(program: Command): void {
+  const hub = program.command('hub').description('deploy, inspect and govern hubs on a chain');
+
+  hub
+    .command('deploy')
+    .description('deploy the hub and the adapter factory for a committee at deterministic (CREATE2) addresses, verify their code against the local build, write the hub address into the committee file')
+    .requiredOption('--rpc <url>', 'JSON-RPC URL of the chain')
+    .requiredOption('--committee <file>', 'committee file (configVersion 1); its "hub" is set to the deployed address')
+    .option('--guardian <address>', 'guardian (default: the transaction key; a Safe or timelock for production)')
+    .option('--max-future-drift <s>', 'seconds a report\'s observation time may be ahead of the block', positive('--max-future-drift'), 60)
+    .option('--max-report-age <s>', 'seconds after which a signed report is no longer accepted', positive('--max-report-age'), 300)
+    .option('--confirmations <n>', 'blocks to wait for after each transaction', positive('--confirmations'), 2)
+    .option('--salt <hex>', 'CREATE2 salt (same salt and committee: same address on every chain)')
+    .option('--keystore <file>', 'transaction key: Ethereum JSON keystore')
+    .option('--password-file <file>', 'password of --keystore')
+    .option('--password-env <VAR>', 'password of --keystore from the environment')
+    .option('--key-env <VAR>', 'transaction key: a 0x private key in this environment variable')
+    .option('--json', 'print the result as JSON')
+    .action(
+      action(async (o: { rpc: string; committee: string; guardian?: string; maxFutureDrift: number; maxReportAge: number; confirmations: number; salt?: string; keystore?: string; passwordFile?: string; passwordEnv?: string; keyEnv?: string; json?: boolean }) => {
+        const { loadTxKey } = await import('./ops/tx-key.ts');
+        const { deployHub } = await import('./ops/deploy-hub.ts');
+        const provider = await providerOf(o.rpc);
+        try {
+          const signer = await loadTxKey(o, provider);
+          const say = o.json ? () => undefined : (line: string) => process.stdout.write(`${line}\n`);
+          if (!o.json) say('compiling the contracts with the pinned solc (cached after the first run)…');
+          const r = await deployHub({
+            signer,
+            committeeFile: o.committee,
+            confirmations: o.confirmations,
+            maxFutureDriftSec: o.maxFutureDrift,
+            maxReportAgeSec: o.maxReportAge,
+            say,
+            ...(o.guardian ? { guardian: o.guardian } : {}),
+            ...(o.salt ? { salt: o.salt } : {}),
+          });
+          if (o.json) process.stdout.write(`${JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`);
+          else say(`done: hub ${r.hub}, adapter factory ${r.factory}; next: aegis hub apply --config hub.yaml`);
+        } finally {
+          provider.destroy();
+        }
+      }),
+    );
+
+  hub
+    .command('status')
+    .description('what a hub serves and who governs it: feeds, answers, ages, breaker states and candidates, committee, guardian chain')
+    .requiredOption('--rpc <url>', 'JSON-RPC URL of the chain')
+    .requiredOption('--hub <address>', 'hub address')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (o: { rpc: string; hub: string; json?: boolean }) => {
+        const { hubStatus } = await import('./ops/status.ts');
+        const { guardianLine } = await import('./ops/guardian.ts');
+        const provider = await providerOf(o.rpc);
+        try {
+          const s = await hubStatus(provider, o.hub);
+          if (o.json) {
+            process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
+            return;
+          }
+          const { default: Table } = await import('cli-table3');
+          const out = (l: string) => process.stdout.write(`${l}\n`);
+          out(`hub ${s.hub} on chain ${s.chainId} at block ${s.blockNumber} (${new Date(s.blockTime * 1000).toISOString()})`);
+          out(`committee: version ${s.committee.configVersion}, n=${s.committee.n} t=${s.committee.t}, digest ${s.committee.configDigest}; latest epoch ${s.latestEpoch}${s.paused ? '; HUB PAUSED' : ''}`);
+          out(`clock bounds: reports up to ${s.maxFutureDriftSec} s ahead, accepted up to ${s.maxReportAgeSec} s old`);
+          out(`guardian: ${guardianLine(s.guardian)}`);
+          const t = new Table({ head: ['feed', 'price', 'age s', 'round', 'status', 'spread bps', 'deviation bps', 'heartbeat s', 'breaker'], ...(process.stdout.isTTY ? {} : { style: { head: [], border: [] } }) });
+          for (const f of s.feeds) {
+            t.push([f.description, f.price, String(f.ageSec), String(f.roundId), f.status, String(f.spreadBps), String(f.deviationBps), String(f.heartbeatSec), f.breaker ? `candidate ${f.breaker.candidate} (${f.breaker.confirmationsSeen}/${f.breaker.confirmationsNeeded})` : '']);
+          }
+          out(s.feeds.length ? t.toString() : 'no feeds yet');
+        } finally {
+          provider.destroy();
+        }
+      }),
+    );
+}
