@@ -74,8 +74,8 @@ export function priceChart(r: RunResult): string {
   ];
   const ys = r.timeline.flatMap((s) => [s.truth, ...Object.values(s.venues)]).filter((x): x is number => x !== null && x > 0);
   const logY = ys.length > 0 && Math.max(...ys) / Math.min(...ys) > 20;
-  const markers: Marker[] = r.breakerEvents.map((b) => ({ x: b.tSec, label: `${b.event} at t=${b.tSec}s`, color: b.event === 'BreakerTripped' ? '#d62728' : '#2ca02c' }));
-  return lineChart({ title: `${r.scenario}: true vs venue vs on-chain price${logY ? ' (log scale)' : ''}; dashed verticals: breaker events`, xLabel: 'simulated time (s)', yLabel: 'price (USD)', series, markers, logY });
+  const markers: Marker[] = r.breakerEvents.map((b) => ({ x: b.tSec, label: `${b.event} at t=${b.tSec}s`, color: b.event === 'BreakerTripped' ? '#d62728' : b.event.startsWith('CommitteeSuspendedFeed') ? '#ff7f0e' : '#2ca02c' }));
+  return lineChart({ title: `${r.scenario}: true vs venue vs on-chain price${logY ? ' (log scale)' : ''}; dashed verticals: breaker and suspension events`, xLabel: 'simulated time (s)', yLabel: 'price (USD)', series, markers, logY });
 }
 
 export function spendChart(r: RunResult): string {
