@@ -11,6 +11,7 @@ import { listScenarios, loadScenario, ScenarioError } from './scenario/load.ts';
 import { runScenario, stopSimChains } from './runner.ts';
 import { findDexScenario, listDexScenarios, loadDexScenario } from './dex/scenario.ts';
 import { runDexScenario } from './dex/runner.ts';
+import { findDexSweep, loadDexSweep, runDexSweep, writeDexSweepReports } from './dex/sweep.ts';
 import { toJson, writeReports } from './report/index.ts';
 import { loadSweepSpec, runSweep, writeSweepReports } from './sweep.ts';
 
@@ -166,6 +167,16 @@ export function registerSimCommands(program: Command): void {
       const controller = new AbortController();
       const release = abortOnSignal(controller);
       try {
+        // DEX sweeps (sim/sweeps/dex/): pool size × hold on a real Uniswap v3 pool, sim/dex/sweep.ts.
+        const dexSweep = findDexSweep(specName);
+        if (dexSweep) {
+          const spec = loadDexSweep(dexSweep);
+          const r = await runDexSweep(spec, { onProgress: progress(`sweep ${spec.name}`), signal: controller.signal });
+          const paths = writeDexSweepReports(r, join(resolve(o.out), `sweep-${spec.name}`));
+          if (o.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+          else process.stdout.write(`${r.cells.length} configurations in ${(r.wallMs / 1000).toFixed(0)} s; heat maps: ${paths.html}\n`);
+          return;
+        }
         const spec = loadSweepSpec(specName);
         const r = await runSweep(spec, { ...(o.seed !== undefined ? { seed: o.seed } : {}), onProgress: progress(`sweep ${spec.name}`) });
         const paths = writeSweepReports(r, join(resolve(o.out), `sweep-${spec.name}`));

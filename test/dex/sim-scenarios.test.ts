@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { findDexScenario, listDexScenarios, loadDexScenario } from '../../sim/dex/scenario.ts';
 import { closedFormPushUsd, closedFormRoundTripUsd, runDexScenario, type DexRunResult } from '../../sim/dex/runner.ts';
+import { findDexSweep, loadDexSweep, runDexSweep } from '../../sim/dex/sweep.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const run = promisify(execFile);
@@ -47,6 +48,26 @@ describe.each(listDexScenarios().filter((n) => !['dex-single-block-manipulation'
     const r = await runDexScenario(loadDexScenario(findDexScenario(name)!), { signal });
     expect(r.expectations.filter((e) => !e.ok)).toEqual([]);
     expect(r.expectations.length).toBeGreaterThan(0);
+  }, 240_000);
+});
+
+describe('DEX sweep (pool size × hold)', () => {
+  it('dex-smoke: the TWAP moves by the held share of the window, geometrically, and the cost scales with the pool and the hold', async ({ signal }) => {
+    const spec = loadDexSweep(findDexSweep('dex-smoke')!);
+    const r = await runDexSweep(spec, { signal });
+    expect(r.cells).toHaveLength(4);
+    for (const c of r.cells) {
+      // Held from fromSec for holdSec of a 1800 s window, 20 % up: 1.2^(hold/1800) − 1.
+      expect(Math.abs(c.twapMaxDeviationPct / ((1.2 ** (c.holdSec / 1800) - 1) * 100) - 1)).toBeLessThan(0.05);
+      expect(Math.abs(c.spendUsd / c.closedFormUsd! - 1)).toBeLessThan(0.05);
+    }
+    const at = (l: number, h: number) => r.cells.find((c) => c.liquidityUsd === l && c.holdSec === h)!;
+    expect(at(10_000_000, 120).spendUsd / at(1_000_000, 120).spendUsd).toBeCloseTo(10, 0);
+    expect(at(1_000_000, 120).spendUsd).toBeGreaterThan(at(1_000_000, 36).spendUsd * 3);
+    expect(r.costToMove).toEqual([
+      { liquidityUsd: 1_000_000, spendUsd: at(1_000_000, 120).spendUsd },
+      { liquidityUsd: 10_000_000, spendUsd: at(10_000_000, 120).spendUsd },
+    ]);
   }, 240_000);
 });
 
