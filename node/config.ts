@@ -5,7 +5,7 @@
  * (keystore passwords) never sit in the YAML: each is read from a file or an environment
  * variable named there.
  *
- * See the README, "Running a node", for the reference of every field and an example.
+ * See docs/running-a-node.md §Config reference for every field and an example.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';

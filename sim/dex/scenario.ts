@@ -1,7 +1,7 @@
 /**
  * DEX scenario files (`sim/scenarios/dex/<name>.yaml`): a Uniswap v3 pool on the simulator's
  * anvil that feeds the oracle, optional exchanges beside it, and the attacks a pool invites
- * (design "Simulation"; reference in `docs/sources.md`, "Attacks a pool source resists"):
+ * (docs/design.md §Simulation; reference in `docs/sources.md`, "Attacks a pool source resists"):
  *
  * - `single-block`: swap the pool's spot price to `factor`× and back inside one block, as a
  *   flash loan does (bZx 2020, Harvest 2020);

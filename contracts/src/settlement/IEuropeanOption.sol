@@ -10,7 +10,7 @@ import {IAegisHub} from "../IAegisHub.sol";
 ///         locks the maximum payoff (`width * quantity / 10^decimals`), the buyer's premium is
 ///         escrowed until the option ends, so every outcome conserves collateral.
 ///
-///         Settlement price `S` (design "Amendments": the price nearest expiry, chosen by a rule,
+///         Settlement price `S` (docs/design.md §Settlement: the price nearest expiry, chosen by a rule,
 ///         not by who posts first): among the committee-signed prices of the feed observed in
 ///         `[expiry, expiry + settlementWindow]` with `spreadBps <= maxSpreadBps` and a positive
 ///         answer inside the feed's bounds, the one with the **smallest observedAt**. Anyone
