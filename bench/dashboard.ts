@@ -9,7 +9,9 @@
  *                     drawn, mark `history-rendered`). The note carries first-contentful-paint.
  *   dashboard_update  a report transmitted on-chain → the feeds page shows its round (the page
  *                     records the time it sees the new round id; from the transmit call, so the
- *                     row is an upper bound on mined → on the page).
+ *                     row is an upper bound on mined → on the page). A second row on a devnet
+ *                     (n = 4, real node and aggregator processes): a round the aggregator posts →
+ *                     its round id on the aggregator's page, live by server-sent events.
  *
  * Without Chromium the section is skipped with one line saying how to install it.
  */
@@ -21,6 +23,8 @@ import { addFeeds, deployHub, makeReport, secretSign, testCommittee, type TestCo
 import { timingRow, type BenchResult } from '../protocol/bench-stats.ts';
 import { reportMessage } from '../protocol/report.ts';
 import { chromiumPath, DIST, ensureDashboardBuilt, launchBrowser, NO_CHROMIUM } from '../test/dashboard/browser.ts';
+import { startDevnet } from '../sim/devnet/devnet.ts';
+import { hubAbi } from '../dashboard/src/chain.ts';
 
 const FEEDS = 100;
 const GAS_LIMIT = 12_000_000n;
@@ -115,16 +119,7 @@ export async function benchSection(o: { quick: boolean; progress: (m: string) =>
     await page.waitForFunction(() => performance.getEntriesByName('feeds-rendered').length > 0);
     // The page records when it first shows each round id of the first feed (checked every frame).
     // A string, not a function: tsx's name-keeping helper (__name) does not exist in the page.
-    await page.evaluate(`(() => {
-      const seen = {};
-      window.__roundSeenAt = seen;
-      const check = () => {
-        const r = document.querySelector('tr[data-feed="${names[0]!}"] [data-round]')?.getAttribute('data-round');
-        if (r && seen[r] === undefined) seen[r] = Date.now();
-        requestAnimationFrame(check);
-      };
-      check();
-    })()`);
+    await page.evaluate(WATCH_ROUNDS(names[0]!));
     const update: number[] = [];
     for (let i = 0; i < samples; i++) {
       const next = String(chain.epoch + 1n); // every report carries every feed: round id = epoch here
@@ -136,18 +131,88 @@ export async function benchSection(o: { quick: boolean; progress: (m: string) =>
       update.push(seenAt - sent);
       await new Promise((r) => setTimeout(r, 300 + Math.random() * 500));
     }
+    await page.close();
     if (browser.errors.length) throw new Error(`dashboard bench: the page logged errors: ${browser.errors.join('; ')}`);
+    await browser.close();
+    browser = undefined;
+    const live = await aggregatorUpdate(chromium, samples, o.progress);
     const p50 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!.toFixed(0);
     return {
       timing: [
         timingRow('dashboard_load', 0, FEEDS, list.done, `feeds page, ${FEEDS} feeds with ${rounds} rounds each, read-only mode from anvil; time to the painted table (mark feeds-rendered); first-contentful-paint p50 ${p50(list.fcp)} ms`),
         timingRow('dashboard_load', 0, 1, detail.done, `one feed's page: ${rounds} rounds from hub events drawn (mark history-rendered); first-contentful-paint p50 ${p50(detail.fcp)} ms`),
         timingRow('dashboard_update', 0, FEEDS, update, 'report transmitted → its round id on the feeds page (read-only mode, RPC polled every 500 ms); from the transmit call, an upper bound'),
+        timingRow('dashboard_update', 4, 1, live, "devnet round posted by the aggregator → its round id on the aggregator's page (server-sent events); from the benchmark seeing the FeedUpdated log (polled every 20 ms)"),
       ],
     };
   } finally {
     await browser?.close();
     await new Promise<void>((ok) => (server ? server.close(() => ok()) : ok()));
     await anvil.stop();
+  }
+}
+
+/** The page's own record of when it first showed each round id of `feed` (checked every frame). */
+const WATCH_ROUNDS = (feed: string) => `(() => {
+  const seen = {};
+  window.__roundSeenAt = seen;
+  const check = () => {
+    const r = document.querySelector('tr[data-feed="${feed}"] [data-round]')?.getAttribute('data-round');
+    if (r && seen[r] === undefined) seen[r] = Date.now();
+    requestAnimationFrame(check);
+  };
+  check();
+})()`;
+
+/** On a devnet: a round the aggregator posts → on its dashboard page, in ms. */
+async function aggregatorUpdate(chromium: string, samples: number, progress: (m: string) => void): Promise<number[]> {
+  progress('starting a devnet (n = 4) for the live-update row');
+  const net = await startDevnet({
+    n: 4,
+    t: 3,
+    feeds: [{ name: 'BTC/USD', start: 64_000, volatility: 1 }],
+    venues: ['coinbase', 'kraken', 'bitstamp', 'gemini', 'bitfinex'],
+    seed: 5,
+    durationSec: 600,
+    roundIntervalMs: 2000,
+    deviationPct: 0.5,
+    heartbeatSec: 4,
+    hubFeed: { deviationBps: 1000, maxStaleness: 300, heartbeat: 3600 },
+  });
+  const browser = await launchBrowser(chromium);
+  try {
+    const page = await browser.context.newPage();
+    await page.goto(`${net.aggregatorUrl}/dashboard/#/feeds`);
+    await page.waitForSelector('tr[data-feed="BTC/USD"]');
+    await page.evaluate(WATCH_ROUNDS('BTC/USD'));
+    const hub = await net.hub.getAddress();
+    const topic = hubAbi.getEvent('FeedUpdated')!.topicHash;
+    let from = await net.anvil.provider.getBlockNumber();
+    const out: number[] = [];
+    while (out.length < samples) {
+      // Wait for the next FeedUpdated, seen by polling the chain every 20 ms.
+      let seenAt = 0;
+      let round = '';
+      for (const until = Date.now() + 30_000; !seenAt; ) {
+        if (Date.now() > until) throw new Error(`dashboard bench: no round posted within 30 s; devnet logs in ${net.dir}`);
+        const head = await net.anvil.provider.getBlockNumber();
+        if (head > from) {
+          const logs = await net.anvil.provider.getLogs({ address: hub, topics: [topic], fromBlock: from + 1, toBlock: head });
+          from = head;
+          if (logs.length) {
+            seenAt = Date.now();
+            round = String(await net.hub.latestRoundId!(logs[0]!.topics[1]!, { blockTag: logs[logs.length - 1]!.blockNumber }));
+          }
+        }
+        if (!seenAt) await new Promise((r) => setTimeout(r, 20));
+      }
+      const shownAt = (await (await page.waitForFunction((r) => (window as unknown as { __roundSeenAt: Record<string, number> }).__roundSeenAt[r], round, { timeout: 10_000 })).jsonValue()) as number;
+      out.push(Math.max(0, shownAt - seenAt));
+    }
+    if (browser.errors.length) throw new Error(`dashboard bench: the page logged errors: ${browser.errors.join('; ')}`);
+    return out;
+  } finally {
+    await browser.close();
+    await net.close();
   }
 }
