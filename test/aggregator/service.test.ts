@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { buildReport, feedId, observationsRoot, verifyGroupSignature, reportMessage, decodeReport, observationFromJson, type SignedObservationJson } from '../../protocol/index.ts';
+import { SUSPENDED_ANSWER, buildReport, feedId, observationsRoot, verifyGroupSignature, reportMessage, decodeReport, observationFromJson, type SignedObservationJson } from '../../protocol/index.ts';
 import { getBytes } from 'ethers';
 import { AggregatorService } from '../../aggregator/service.ts';
 import { RoundStore } from '../../aggregator/store.ts';
@@ -48,7 +48,9 @@ class FakeHub implements HubReader {
         this.epoch = s.report.epoch;
         s.report.feedIds.forEach((id, k) => {
           const st = this.states.get(id)!;
-          this.states.set(id, { ...st, answer: s.report.answers[k]!, observedAt: s.report.observedAt, roundId: st.roundId + 1n });
+          // The hub's suspension (docs/suspension.md): the served round is held, the status says so.
+          if (s.report.answers[k] === SUSPENDED_ANSWER) this.states.set(id, { ...st, status: 'suspended' });
+          else this.states.set(id, { ...st, status: 'active', answer: s.report.answers[k]!, observedAt: s.report.observedAt, roundId: st.roundId + 1n });
         });
         this.accepted.push({ epoch: s.report.epoch, by: name, feeds: s.report.feedIds });
         return { status: 'accepted', txHash: '0x' + '11'.repeat(32), gasUsed: 100_000n, effectiveGasPrice: 1n, feeWei: 100_000n, blockNumber: 1, replacements: 0 };
@@ -190,13 +192,13 @@ describe('aggregator service', () => {
     expect(healthOf({ ...base, lastRoundAt: 0 })).toEqual({ ok: true, message: 'starting: no round yet' });
   });
 
-  it('counts failed rounds in a row from real rounds: nodes without prices fail twice, then a priced round resets the count', async () => {
+  it('counts failed rounds in a row from real rounds: two of four nodes down fail twice, then a priced round resets the count', async () => {
     const tc = makeTestCommittee({ n: 4 });
     const hub = new FakeHub(tc.configDigest);
     const a = make(tc, hub, join(tmp(), 'a.db'));
     const state = a.service as unknown as { failedInARow: number; lastFailure: string };
-    a.prices.btc = null as unknown as bigint;
-    a.prices.eth = null as unknown as bigint;
+    a.nodes[2]!.fault = { kind: 'down' };
+    a.nodes[3]!.fault = { kind: 'down' };
     for (const k of [1, 2]) {
       clock += 10;
       const out = await a.service.tick(700 + k);
@@ -204,12 +206,35 @@ describe('aggregator service', () => {
       expect(state.failedInARow).toBe(k);
     }
     expect(state.lastFailure).toMatch(/^\w+: /);
-    a.prices.btc = 6_000_000_000_000n;
-    a.prices.eth = 300_000_000_000n;
+    a.nodes[2]!.fault = { kind: 'none' };
+    a.nodes[3]!.fault = { kind: 'none' };
     clock += 10;
     const ok = await a.service.tick(703);
     expect(ok.kind === 'round' && ok.round.status).not.toBe('failed');
     expect(state.failedInARow).toBe(0);
+    a.store.close();
+  });
+
+  it('nodes that cannot price: the service posts the committee suspension at once, holds it while suspended, and resumes when they price again', async () => {
+    const tc = makeTestCommittee({ n: 4 });
+    const hub = new FakeHub(tc.configDigest);
+    const a = make(tc, hub, join(tmp(), 'a.db'));
+    clock += 10;
+    await a.service.tick(800);
+    a.prices.btc = null as unknown as bigint;
+    clock += 10;
+    const down = await a.service.tick(801);
+    expect(down.kind === 'round' && down.round.status).toBe('signed');
+    expect(down.kind === 'round' && down.round.signed!.report.answers).toEqual([SUSPENDED_ANSWER]);
+    expect(hub.states.get(BTC)!.status).toBe('suspended');
+    clock += 10;
+    const still = await a.service.tick(802);
+    expect(still.kind === 'round' && still.round.status).toBe('nothing_to_post');
+    a.prices.btc = 6_000_000_000_000n;
+    clock += 10;
+    const back = await a.service.tick(803);
+    expect(back.kind === 'round' && back.round.signed!.report.feedIds).toEqual([BTC]);
+    expect(hub.states.get(BTC)!.status).toBe('active');
     a.store.close();
   });
 
