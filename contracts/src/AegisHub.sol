@@ -5,12 +5,16 @@ import {IAegisHub} from "./IAegisHub.sol";
 import {IAegisFeeds} from "./interfaces/IAegisFeeds.sol";
 import {BLS} from "./libs/BLS.sol";
 import {CodeBlob} from "./libs/CodeBlob.sol";
+import {Multicall} from "@openzeppelin/contracts/utils/Multicall.sol";
 
 /// @title AegisHub
 /// @notice Threshold-BLS price hub: verifies committee reports with one pairing check (gas
 ///         constant in the committee size), serves feeds with deviation circuit breakers and a
 ///         bounded history, and rotates its committee only with the current committee's
-///         signature. See IAegisHub for the revert-versus-skip rules.
+///         signature. See IAegisHub for the revert-versus-skip rules. `multicall` (OpenZeppelin)
+///         runs several of its own calls in one transaction with the caller kept, so a guardian
+///         configures many feeds at once (`aegis hub apply`); nothing here is payable, so a
+///         batch cannot reuse one msg.value.
 /// @dev Storage layout rationale (steady-state `transmit` touches, per report: one hub slot and
 ///      one cold code blob; per feed: one hot slot and one history slot):
 ///      - `_hub` (1 slot): blob address ‖ last epoch ‖ paused. Read and written once per report.
@@ -28,7 +32,7 @@ import {CodeBlob} from "./libs/CodeBlob.sol";
 ///      - `_config[feed]`: the full FeedConfig for reads and governance (maxStaleness is in
 ///        its first slot, so `read` costs two cold SLOADs).
 ///      Answers are bounded by int96 min/max, so they fit the int128 fields.
-contract AegisHub is IAegisHub {
+contract AegisHub is IAegisHub, Multicall {
     // -- Constants --
 
     string internal constant CONFIG_DOMAIN = "AEGIS_CONFIG_V1";
