@@ -21,7 +21,7 @@ export class EthersHubReader implements HubReader {
     provider: Provider,
     private readonly retry: RetryOptions = DEFAULT_RETRY,
   ) {
-    this.contract = new Contract(address, HUB_ABI as unknown as string[], provider);
+    this.contract = new Contract(address, HUB_ABI, provider);
   }
 
   async latestEpoch(): Promise<bigint> {

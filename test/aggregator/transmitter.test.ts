@@ -119,7 +119,7 @@ describe('transmitter on anvil', () => {
 
   it('knows every custom error and the functions it calls of the compiled hub', () => {
     const compiled = artifact('AegisHub').abi as { type: string; name: string; inputs: { type: string; components?: unknown }[] }[];
-    const ours = new Set(hubInterface.fragments.map((f) => f.format('sighash')));
+    const ours = new Set(hubInterface.fragments.filter((f) => f.type === 'error' || f.type === 'function').map((f) => f.format('sighash')));
     const theirs = new Interface(compiled as never);
     for (const f of theirs.fragments) {
       if (f.type === 'error') expect(ours, `hub error ${f.format('sighash')} missing from HUB_ABI`).toContain(f.format('sighash'));
