@@ -345,19 +345,32 @@ contract AegisHub is IAegisHub, Multicall {
 
     /// @inheritdoc IAegisHub
     function addFeed(bytes32 feedId, FeedConfig calldata config) external onlyGuardian {
-        if (_state[feedId] & F_EXISTS != 0) revert FeedAlreadyExists(feedId);
         uint256 index = _feedList.length;
         if (index >= MAX_FEEDS) revert TooManyFeeds(index + 1, MAX_FEEDS);
-        uint256 entry = _checkFeedConfig(config);
-        _feedList.push(feedId);
-        _config[feedId] = config;
-        uint256[65536] storage ring = _history[feedId];
-        for (uint256 i = 0; i < config.historyCapacity; ++i) {
-            ring[i] = H_MARKER;
-        }
-        _state[feedId] = F_EXISTS | (index << S_INDEX);
+        uint256 entry = _storeNewFeed(feedId, config, index);
         _rewriteTable(index, entry);
-        emit FeedAdded(feedId, msg.sender, config.historyCapacity);
+    }
+
+    /// @inheritdoc IAegisHub
+    function addFeeds(bytes32[] calldata feedIds, FeedConfig[] calldata configs) external onlyGuardian {
+        uint256 count = feedIds.length;
+        if (count != configs.length) revert FeedBatchLengthMismatch(count, configs.length);
+        uint256 first = _feedList.length;
+        if (first + count > MAX_FEEDS) revert TooManyFeeds(first + count, MAX_FEEDS);
+        uint256 hub = _hub;
+        // The table grows by one word per feed; the blob is read once and written once.
+        bytes memory data = new bytes(BLOB_TABLE + (first + count) * 32);
+        bytes memory old = CodeBlob.read(address(uint160(hub)), 0, BLOB_TABLE + first * 32);
+        assembly ("memory-safe") {
+            mcopy(add(data, 32), add(old, 32), mload(old))
+        }
+        for (uint256 k = 0; k < count; ++k) {
+            uint256 entry = _storeNewFeed(feedIds[k], configs[k], first + k);
+            assembly ("memory-safe") {
+                mstore(add(add(data, 32), add(BLOB_TABLE, shl(5, add(first, k)))), entry)
+            }
+        }
+        _hub = (hub & ~uint256(type(uint160).max)) | uint160(CodeBlob.write(data));
     }
 
     /// @inheritdoc IAegisHub
@@ -865,6 +878,21 @@ contract AegisHub is IAegisHub, Multicall {
             mstore(add(add(data, 32), add(BLOB_TABLE, shl(5, index))), entry)
         }
         _hub = (hub & ~uint256(type(uint160).max)) | uint160(CodeBlob.write(data));
+    }
+
+    /// @dev Storage of a new feed at table position `index` (checks, config, history ring
+    ///      pre-initialised, state, event); returns its table word for the caller to write.
+    function _storeNewFeed(bytes32 feedId, FeedConfig calldata config, uint256 index) private returns (uint256 entry) {
+        if (_state[feedId] & F_EXISTS != 0) revert FeedAlreadyExists(feedId);
+        entry = _checkFeedConfig(config);
+        _feedList.push(feedId);
+        _config[feedId] = config;
+        uint256[65536] storage ring = _history[feedId];
+        for (uint256 i = 0; i < config.historyCapacity; ++i) {
+            ring[i] = H_MARKER;
+        }
+        _state[feedId] = F_EXISTS | (index << S_INDEX);
+        emit FeedAdded(feedId, msg.sender, config.historyCapacity);
     }
 
     /// @dev Validates a feed configuration and packs its transmit-time table word.

@@ -160,6 +160,10 @@ interface IAegisHub is IAegisFeeds {
     error FeedAlreadyExists(bytes32 feedId);
     /// @notice The hub's code-stored feed table is full.
     error TooManyFeeds(uint256 count, uint256 max);
+    /// @notice `addFeeds` got a different number of ids and configurations.
+    /// @param feedIds Number of feed ids given.
+    /// @param configs Number of configurations given.
+    error FeedBatchLengthMismatch(uint256 feedIds, uint256 configs);
     /// @notice minAnswer must be below maxAnswer.
     error InvalidBounds(int96 minAnswer, int96 maxAnswer);
     /// @notice maxStaleness must be positive.
@@ -335,6 +339,12 @@ interface IAegisHub is IAegisFeeds {
     /// @notice Adds a feed and pre-initialises its history ring (steady-state writes are then
     ///         nonzero to nonzero).
     function addFeed(bytes32 feedId, FeedConfig calldata config) external;
+    /// @notice Adds several feeds in one transaction, each exactly as `addFeed` would (same
+    ///         checks, events and history pre-initialisation), rewriting the code-stored feed
+    ///         table once instead of once per feed.
+    /// @param feedIds The new feeds' ids, none configured yet.
+    /// @param configs Their configurations, in the same order.
+    function addFeeds(bytes32[] calldata feedIds, FeedConfig[] calldata configs) external;
 
     /// @notice Changes a feed's configuration (not its history capacity).
     function configureFeed(bytes32 feedId, FeedConfig calldata config) external;
