@@ -228,46 +228,61 @@ export function dashboardRoutes(deps: { service: AggregatorService; store: Round
     res.json({ t: ctx.committee.t, nodes: out });
   });
 
+  // One poller for every open page (started with the first, stopped with the last), so a
+  // dozen readers cost the store and the RPC what one does.
+  const clients = new Set<Response>();
+  let timer: NodeJS.Timeout | undefined;
+  let lastKey: string | undefined;
+  let lastBlock = -1;
+  let busy = false;
+  const broadcast = (event: string, data: unknown) => {
+    const frame = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+    for (const c of clients) c.write(frame);
+  };
+  const tick = async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      const r = deps.store.recent(1)[0];
+      const key = r ? `${r.epoch}:${r.txStatus ?? ''}` : '';
+      if (lastKey !== undefined && key !== lastKey && r) broadcast('round', roundSummary(r));
+      lastKey = key;
+      if (ctx) {
+        const block = await ctx.provider.getBlockNumber();
+        if (block !== lastBlock) {
+          if (lastBlock >= 0 && block > lastBlock) {
+            const logs = await ctx.provider.getLogs({ address: ctx.hub, fromBlock: lastBlock + 1, toBlock: block });
+            if (logs.length) broadcast('block', { block, logs: logs.length, txs: [...new Set(logs.map((l) => l.transactionHash))] });
+          }
+          lastBlock = block;
+        }
+      }
+    } catch {
+      // The RPC or the store hiccuped: the next tick tries again; pages also refresh on their own.
+    } finally {
+      busy = false;
+    }
+  };
+
   router.get('/api/events', (req, res) => {
     res.set({ 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
     res.flushHeaders();
     res.write('retry: 1000\n\n');
-    const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-    let lastKey = '';
-    let lastBlock = -1;
-    let busy = false;
-    const tick = async () => {
-      if (busy) return;
-      busy = true;
-      try {
-        const r = deps.store.recent(1)[0];
-        const key = r ? `${r.epoch}:${r.txStatus ?? ''}` : '';
-        if (key !== lastKey) {
-          if (lastKey !== '' && r) send('round', roundSummary(r));
-          lastKey = key;
-        }
-        if (ctx) {
-          const block = await ctx.provider.getBlockNumber();
-          if (block !== lastBlock) {
-            if (lastBlock >= 0) {
-              const logs = await ctx.provider.getLogs({ address: ctx.hub, fromBlock: lastBlock + 1, toBlock: block });
-              if (logs.length) send('block', { block, logs: logs.length, txs: [...new Set(logs.map((l) => l.transactionHash))] });
-            }
-            lastBlock = block;
-          }
-        }
-      } catch {
-        // The RPC or store hiccuped: the next tick tries again; the page also refreshes on its own.
-      } finally {
-        busy = false;
-      }
-    };
-    void tick();
-    const timer = setInterval(() => void tick(), SSE_POLL_MS);
+    clients.add(res);
+    if (!timer) {
+      lastKey = undefined;
+      lastBlock = -1;
+      void tick();
+      timer = setInterval(() => void tick(), SSE_POLL_MS);
+    }
     const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
     req.on('close', () => {
-      clearInterval(timer);
       clearInterval(ping);
+      clients.delete(res);
+      if (clients.size === 0 && timer) {
+        clearInterval(timer);
+        timer = undefined;
+      }
     });
   });
 

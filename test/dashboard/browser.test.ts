@@ -23,7 +23,7 @@ if (chromium && !PROMETHEUS) {
 }
 const SHOTS = process.env.AEGIS_SCREENSHOTS === '1' ? join(ROOT, 'docs', 'img') : undefined;
 
-describe.skipIf(!chromium)('dashboard in Chromium against a devnet', () => {
+describe.skipIf(!chromium)('dashboard in Chromium against a devnet', { timeout: 240_000 }, () => {
   let net: Devnet;
   let browser: Browser;
   let phone: Browser | undefined;
@@ -50,7 +50,7 @@ describe.skipIf(!chromium)('dashboard in Chromium against a devnet', () => {
     browser = await launchBrowser(chromium!);
     base = `${net.aggregatorUrl}/dashboard/`;
     if (PROMETHEUS) prom = await startPrometheus([{ job: 'aegis-aggregator', urls: [net.aggregatorUrl] }, { job: 'aegis-node', urls: net.nodeUrls }]);
-  });
+  }, 300_000);
 
   afterAll(async () => {
     await phone?.close();

@@ -89,6 +89,23 @@ describe('dashboard routes', () => {
     expect(await page.text()).toMatch(/dashboard not built: .* run npm run build:dashboard/);
   });
 
+  it('streams server-sent events to several pages at once', async () => {
+    const open = async () => {
+      const ac = new AbortController();
+      const res = await fetch(`${base}/api/events`, { signal: ac.signal });
+      expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+      const reader = res.body!.getReader();
+      const first = new TextDecoder().decode((await reader.read()).value);
+      return { first, close: () => ac.abort() };
+    };
+    const a = await open();
+    const b = await open();
+    expect(a.first).toContain('retry: 1000');
+    expect(b.first).toContain('retry: 1000');
+    a.close();
+    b.close();
+  });
+
   it('serves its config from the committee and the service', async () => {
     const c = (await (await fetch(`${base}/api/config`)).json()) as { mode: string; chainId: string; committee: { n: number; t: number } };
     expect(c).toMatchObject({ mode: 'aggregator', chainId: '31337', committee: { n: 1, t: 1 } });
