@@ -1,5 +1,6 @@
 /**
- * Exchange sources: the registry of supported venues and the public API of `node/sources`.
+ * Price sources: the registry of supported exchanges, the Uniswap v3 pool source
+ * (`dex/uniswap-v3.ts`), and the public API of `node/sources`.
  *
  * `createSource('binance', { baseUrl })` gives a `PriceSource` with the shared HTTP policy; the
  * venue simulator (`sim/venues`) serves the same formats, so production code is what the tests
