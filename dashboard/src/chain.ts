@@ -26,8 +26,24 @@ export const HUB_READ_ABI = [
 
 export const hubAbi = new Interface(HUB_READ_ABI as unknown as string[]);
 
+/** What a settlement contract exposes about the feed it reads (contracts/src/settlement). */
+export const CONSUMER_ABI = new Interface([
+  'function hub() view returns (address)',
+  'function feedId() view returns (bytes32)',
+  'function markPrice() view returns (int256 price, uint256 roundId)',
+  'function settlementWindow() view returns (uint256)',
+]);
+
+export interface Consumer {
+  address: string;
+  feedId: string;
+  kind: 'futures market' | 'European option' | 'contract';
+  /** A futures market's mark price now, or why it has none (its own revert). */
+  mark?: { price: bigint; roundId: bigint } | { error: string };
+}
+
 /** IAegisFeeds.FeedStatus in declaration order. */
-export const FEED_STATUS = ['unknown', 'active', 'tripped', 'paused', 'stale'] as const;
+export const FEED_STATUS = ['unknown', 'active', 'tripped', 'paused', 'stale', 'suspended'] as const;
 
 export interface FeedView {
   id: string;
@@ -102,13 +118,13 @@ export class HubClient {
       throw new RpcError(`RPC ${this.rpcUrl}: unreachable (${(err as Error).message}); check the URL, or that it allows this page's origin (CORS)`);
     }
     if (!res.ok) throw new RpcError(`RPC ${this.rpcUrl}: HTTP ${res.status}`);
-    const out = (await res.json()) as { id: number; result?: unknown; error?: { message: string } }[];
+    const out = (await res.json()) as { id: number; result?: unknown; error?: { message: string; data?: unknown } }[];
     if (!Array.isArray(out)) throw new RpcError(`RPC ${this.rpcUrl}: a batch request got a non-batch answer; use an RPC that supports JSON-RPC batches`);
     const byId = new Map(out.map((r) => [r.id, r]));
     return body.map((b) => {
       const r = byId.get(b.id);
       if (!r) throw new RpcError(`RPC ${this.rpcUrl}: no answer to ${b.method}`);
-      if (r.error) return new RpcError(`${b.method}: ${r.error.message}`);
+      if (r.error) return new RpcError(`${b.method}: ${r.error.message}${typeof r.error.data === 'string' ? ` (data ${r.error.data})` : ''}`);
       return r.result;
     });
   }
@@ -209,6 +225,43 @@ export class HubClient {
     return { points, marks };
   }
 
+  /**
+   * Which of the given contracts read a feed of this hub: each answers `hub()` and `feedId()`
+   * (the settlement contracts do); a futures market also its mark price. Contracts that read
+   * another hub, or answer neither, are left out.
+   */
+  async consumers(addresses: readonly string[]): Promise<Consumer[]> {
+    const call = (to: string, fn: string) => ({ method: 'eth_call', params: [{ to, data: CONSUMER_ABI.encodeFunctionData(fn, []) }, 'latest'] });
+    const raw = await this.batch(addresses.flatMap((a) => [call(a, 'hub'), call(a, 'feedId'), call(a, 'markPrice'), call(a, 'settlementWindow')]));
+    const out: Consumer[] = [];
+    addresses.forEach((address, k) => {
+      const [hubRaw, feedRaw, markRaw, windowRaw] = raw.slice(4 * k, 4 * k + 4);
+      try {
+        if (hubRaw instanceof Error || feedRaw instanceof Error) return;
+        const hub = String(CONSUMER_ABI.decodeFunctionResult('hub', hubRaw as string)[0]);
+        if (hub.toLowerCase() !== this.hub.toLowerCase()) return;
+        const feedId = String(CONSUMER_ABI.decodeFunctionResult('feedId', feedRaw as string)[0]);
+        // An option answers settlementWindow(); a futures market answers markPrice() or reverts it
+        // with a named error (revert data); a contract without either reverts with no data.
+        const isOption = !(windowRaw instanceof Error) && typeof windowRaw === 'string' && windowRaw.length > 2;
+        const isFutures = !isOption && (!(markRaw instanceof Error) || /\(data 0x[0-9a-fA-F]{8,}/.test(markRaw.message));
+        const kind: Consumer['kind'] = isOption ? 'European option' : isFutures ? 'futures market' : 'contract';
+        let mark: Consumer['mark'];
+        if (kind === 'futures market') {
+          if (markRaw instanceof Error) mark = { error: describeRevert(markRaw.message) };
+          else {
+            const m = CONSUMER_ABI.decodeFunctionResult('markPrice', markRaw as string);
+            mark = { price: BigInt(m[0]), roundId: BigInt(m[1]) };
+          }
+        }
+        out.push({ address, feedId, kind, ...(mark ? { mark } : {}) });
+      } catch {
+        // Not a contract that reads a feed: left out.
+      }
+    });
+    return out;
+  }
+
   /** The committee as the hub stores it: the key a report's signature must verify against. */
   async committee(): Promise<{ configDigest: string; configVersion: bigint; n: number; t: number; groupPublicKey: string }> {
     const [raw] = await this.batch([this.callOf('committee')]);
@@ -232,3 +285,24 @@ export function formatAnswer(v: bigint, decimals: number, places?: number): stri
 export function toNumber(v: bigint, decimals: number): number {
   return Number(v) / 10 ** decimals;
 }
+
+/** A revert message as the reader should see it (the hub's named errors come through as data). */
+function describeRevert(message: string): string {
+  const data = /\(data (0x[0-9a-fA-F]{8,})\)/.exec(message)?.[1];
+  if (data) {
+    try {
+      const e = FEED_ERRORS.parseError(data);
+      if (e) return `${e.name}(${e.args.map(String).join(', ')})`;
+    } catch {
+      // not one of the feed errors
+    }
+  }
+  return message;
+}
+
+const FEED_ERRORS = new Interface([
+  'error FeedUnknown(bytes32 feedId)',
+  'error FeedTripped(bytes32 feedId)',
+  'error FeedPaused(bytes32 feedId)',
+  'error FeedStale(bytes32 feedId, uint256 age, uint256 maxAge)',
+]);

@@ -12,7 +12,7 @@
 import { encodeBytes32String } from 'ethers';
 import { render } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { HubClient, formatAnswer, type FeedView, type HubView } from './chain.ts';
+import { HubClient, formatAnswer, type Consumer, type FeedView, type HubView } from './chain.ts';
 import { FeedChart } from './chart.tsx';
 import './style.css';
 
@@ -131,7 +131,7 @@ function useLive(cfg: Config, client: HubClient): { tick: number; lastEvent: str
 
 // -- Small pieces --
 
-const STATUS_LABEL: Record<string, string> = { active: '● active', stale: '◌ stale', tripped: '▲ tripped', paused: '‖ paused', unknown: '? unknown' };
+const STATUS_LABEL: Record<string, string> = { active: '● active', stale: '◌ stale', tripped: '▲ tripped', paused: '‖ paused', suspended: '■ suspended', unknown: '? unknown' };
 
 function StatusBadge({ status }: { status: string }) {
   return <span class={`badge status-${status}`}>{STATUS_LABEL[status] ?? status}</span>;
@@ -252,6 +252,52 @@ function FeedsPage({ cfg, hub }: { cfg: Config; hub: { view: HubView | null; err
   );
 }
 
+/** Settlement contracts to look for, from `?consumers=0x…,0x…` (no index of consumers exists on-chain). */
+function consumerParam(): string[] {
+  return (new URLSearchParams(location.search).get('consumers') ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => /^0x[0-9a-fA-F]{40}$/.test(x));
+}
+
+function Consumers({ client, feed, tick }: { client: HubClient; feed: FeedView; tick: number }) {
+  const addresses = useMemo(consumerParam, []);
+  const [list, setList] = useState<Consumer[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    if (!addresses.length) return;
+    client
+      .consumers(addresses)
+      .then((l) => (setList(l.filter((c) => c.feedId.toLowerCase() === feed.id.toLowerCase())), setError(null)))
+      .catch((err: Error) => setError(err.message));
+  }, [client, feed.id, addresses, tick]);
+  return (
+    <>
+      <h2>Settlement contracts reading this feed</h2>
+      <ErrorLine error={error} />
+      {!addresses.length ? (
+        <p class="muted small">
+          None given: the chain keeps no index of who reads a feed. Add <code>&amp;consumers=0x…,0x…</code> to the URL to check contracts that answer <code>hub()</code> and{' '}
+          <code>feedId()</code> (the settlement contracts do).
+        </p>
+      ) : !list ? (
+        <p aria-busy="true">asking the contracts…</p>
+      ) : list.length === 0 ? (
+        <p class="muted small">None of the {addresses.length} given contracts reads this feed of this hub.</p>
+      ) : (
+        <ul class="consumers">
+          {list.map((c) => (
+            <li key={c.address} data-consumer={c.address}>
+              {c.kind} <code>{c.address}</code>
+              {c.mark ? ('error' in c.mark ? ` — no mark price: ${c.mark.error}` : ` — mark price ${formatAnswer(c.mark.price, feed.decimals)} (round ${c.mark.roundId})`) : ''}
+            </li>
+          ))}
+        </ul>
+      )}
+    </>
+  );
+}
+
 function FeedPage({ cfg, client, name, hub, tick }: { cfg: Config; client: HubClient; name: string; hub: { view: HubView | null; error: string | null }; tick: number }) {
   const feed = hub.view?.feeds.find((f) => f.name === name);
   const [hist, setHist] = useState<Awaited<ReturnType<HubClient['history']>> | null>(null);
@@ -353,6 +399,7 @@ function FeedPage({ cfg, client, name, hub, tick }: { cfg: Config; client: HubCl
           {hist.points.length} rounds from FeedUpdated events; breaker events: {hist.marks.length ? hist.marks.map((m) => `${m.kind} (block ${m.block})`).join(', ') : 'none'}
         </p>
       ) : null}
+      <Consumers client={client} feed={feed} tick={tick} />
       {venues ? (
         <>
           <h2>Venues now (node {venues.node})</h2>

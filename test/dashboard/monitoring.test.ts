@@ -78,7 +78,7 @@ describe('monitoring kit', () => {
 
   it('the alert rules cover what an operator is woken for', () => {
     const names = ruleExprs().map((r) => r.name);
-    for (const want of ['AegisNodeDown', 'AegisQuorumLost', 'AegisFeedStale', 'AegisFeedPaused', 'AegisBreakerTripped', 'AegisSourceCircuitOpen', 'AegisSigningStoreRefused', 'AegisTransmitterBalanceLow', 'AegisStandbyTookOver']) {
+    for (const want of ['AegisNodeDown', 'AegisQuorumLost', 'AegisFeedStale', 'AegisFeedSuspended', 'AegisFeedPaused', 'AegisBreakerTripped', 'AegisSourceCircuitOpen', 'AegisSigningStoreRefused', 'AegisTransmitterBalanceLow', 'AegisStandbyTookOver']) {
       expect(names).toContain(want);
     }
   });
