@@ -92,3 +92,28 @@ describe('aegis node check --record', () => {
     expect(queryString(undefined)).toBe('');
   });
 });
+
+describe('aegis node check --record, as an operator runs it', () => {
+  it('prints what fresh means per venue and writes one fixture per source and feed', async () => {
+    const { setupFixture } = await import('../node/harness.ts');
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const fx = await setupFixture();
+    const recordDir = mkdtempSync(join(tmpdir(), 'aegis-record-cli-'));
+    try {
+      const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/aegis.ts', 'node', 'check', '--config', fx.configFile, '--record', recordDir], {
+        cwd: new URL('../../', import.meta.url).pathname,
+        env: { ...process.env, ...fx.env },
+      });
+      expect(stdout).toMatch(/source.*url.*fresh means/);
+      expect(stdout).toMatch(/kraken.*time of the newest trade/);
+      expect(stdout).toMatch(/recorded \d+ fixture\(s\) under /);
+      const venues = readdirSync(recordDir);
+      expect(venues.length).toBeGreaterThan(0);
+      for (const v of venues) for (const f of readdirSync(join(recordDir, v))) expect(JSON.parse(readFileSync(join(recordDir, v, f), 'utf8')).expect.feed).toMatch(/^[A-Z]+\/USD$/);
+    } finally {
+      rmSync(recordDir, { recursive: true, force: true });
+      await fx.close();
+    }
+  }, 120_000);
+});
