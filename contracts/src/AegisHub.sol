@@ -154,7 +154,7 @@ contract AegisHub is IAegisHub, Multicall {
         (answer, observedAt, spreadBps, roundId) = _read(feedId, maxAge);
         // A newer report that omits this feed (or skips it) may have landed first and turned
         // this report into a no-op: the caller then gets a revert, never an older price than
-        // the one it brought (design "Contracts": consumers never pick among signed prices).
+        // the one it brought (docs/design.md §Hub: consumers never pick among signed prices).
         if (observedAt < report.observedAt) revert FeedNotUpdated(feedId, observedAt, report.observedAt);
     }
 
@@ -454,7 +454,7 @@ contract AegisHub is IAegisHub, Multicall {
         // Cannot overflow: block.timestamp and the immutables (≤ MAX_CLOCK_BOUND) are far
         // below 2^200.
         unchecked {
-            // Epochs are unix milliseconds at most (design "Report and domain separation"): one
+            // Epochs are unix milliseconds at most (docs/design.md §Epochs and the clock): one
             // report cannot move the epoch past the chain's clock, so no signed epoch can halt
             // the hub by taking the last epoch to 2^64 − 1.
             uint256 latestEpoch = (block.timestamp + maxFutureDrift) * 1000;
