@@ -117,4 +117,87 @@ export function registerHubCommands(program: Command): void {
         }
       }),
     );
+
+  const keyOpts = (c: Command): Command =>
+    c
+      .option('--keystore <file>', 'transaction key: Ethereum JSON keystore')
+      .option('--password-file <file>', 'password of --keystore')
+      .option('--password-env <VAR>', 'password of --keystore from the environment')
+      .option('--key-env <VAR>', 'transaction key: a 0x private key in this environment variable');
+
+  hub
+    .command('plan')
+    .description('compare a hub on chain with its hub.yaml and print the changes apply would make (and pending timelock operations)')
+    .requiredOption('--config <file>', 'hub.yaml: the desired feeds, breakers, bounds, staleness, adapters, guardian')
+    .requiredOption('--rpc <url>', 'JSON-RPC URL of the chain')
+    .option('--max-gas-per-tx <n>', 'gas budget of one addFeeds batch', positive('--max-gas-per-tx'), 25_000_000)
+    .option('--json', 'print the plan as JSON (calls included)')
+    .option('--exit-code', 'exit 2 when there are changes')
+    .action(
+      action(async (o: { config: string; rpc: string; maxGasPerTx: number; json?: boolean; exitCode?: boolean }) => {
+        const { loadHubConfig } = await import('./ops/hub-config.ts');
+        const { planHub } = await import('./ops/plan.ts');
+        const { describeGuardian, guardianLine } = await import('./ops/guardian.ts');
+        const { pendingTimelockOperations } = await import('./ops/apply.ts');
+        const desired = loadHubConfig(o.config);
+        const provider = await providerOf(o.rpc);
+        try {
+          const plan = await planHub(provider, desired, { maxGasPerTx: o.maxGasPerTx });
+          const { Contract } = await import('ethers');
+          const guardian = await describeGuardian(provider, String(await new Contract(desired.hub, ['function guardian() view returns (address)'], provider).getFunction('guardian').staticCall()));
+          const pending = guardian.kind === 'timelock' ? await pendingTimelockOperations(provider, guardian.address, desired.hub) : [];
+          if (o.json) {
+            process.stdout.write(`${JSON.stringify({ ...plan, guardian, pendingTimelockOperations: pending }, null, 2)}\n`);
+          } else {
+            const out = (l: string) => process.stdout.write(`${l}\n`);
+            out(`hub ${desired.hub} on chain ${desired.chainId}, guardian ${guardianLine(guardian)}`);
+            for (const p of pending) out(`timelock operation ${p.id}: ${p.state}${p.state === 'pending' ? `, ready at ${new Date(p.readyAt * 1000).toISOString()}` : ''} (${p.calls} call(s) to this hub)`);
+            for (const w of plan.warnings) out(`warning: ${w}`);
+            if (plan.changes.length === 0) out('no differences: the hub matches the file');
+            else {
+              for (const c of plan.changes) out(c);
+              out(`${plan.changes.length} change(s) in ${plan.hubCalls.length} guardian transaction(s) and ${plan.factoryCalls.length} adapter transaction(s); aegis hub apply --config ${o.config} makes them`);
+            }
+          }
+          if (o.exitCode && plan.changes.length) process.exit(2);
+        } finally {
+          provider.destroy();
+        }
+      }),
+    );
+
+  keyOpts(
+    hub
+      .command('apply')
+      .description('make the hub match hub.yaml with the fewest transactions; where the guardian is a Safe or timelock, write the multisig batch instead of sending')
+      .requiredOption('--config <file>', 'hub.yaml')
+      .requiredOption('--rpc <url>', 'JSON-RPC URL of the chain')
+      .option('--out <prefix>', 'path prefix of the files written for a Safe or timelock guardian', 'hub-apply')
+      .option('--max-gas-per-tx <n>', 'gas budget of one addFeeds batch', positive('--max-gas-per-tx'), 25_000_000)
+      .option('--confirmations <n>', 'blocks to wait for after each transaction', positive('--confirmations'), 1),
+  ).action(
+    action(async (o: { config: string; rpc: string; out: string; maxGasPerTx: number; confirmations: number; keystore?: string; passwordFile?: string; passwordEnv?: string; keyEnv?: string }) => {
+      const { loadHubConfig } = await import('./ops/hub-config.ts');
+      const { planHub } = await import('./ops/plan.ts');
+      const { applyPlan } = await import('./ops/apply.ts');
+      const { loadTxKey } = await import('./ops/tx-key.ts');
+      const desired = loadHubConfig(o.config);
+      const provider = await providerOf(o.rpc);
+      try {
+        const plan = await planHub(provider, desired, { maxGasPerTx: o.maxGasPerTx });
+        const out = (l: string) => process.stdout.write(`${l}\n`);
+        for (const w of plan.warnings) out(`warning: ${w}`);
+        if (plan.changes.length === 0) {
+          out('no differences: nothing to apply');
+          return;
+        }
+        for (const c of plan.changes) out(c);
+        const signer = o.keystore || o.keyEnv ? await loadTxKey(o, provider) : undefined;
+        const r = await applyPlan(provider, desired.hub, plan, { out: o.out, confirmations: o.confirmations, say: out, ...(signer ? { signer } : {}) });
+        if (r.mode === 'sent') out(`applied in ${r.receipts.length} transaction(s), ${r.receipts.reduce((a, x) => a + x.gasUsed, 0n)} gas; aegis hub plan should now show no differences`);
+      } finally {
+        provider.destroy();
+      }
+    }),
+  );
 }
