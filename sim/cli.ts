@@ -4,13 +4,13 @@
  * sweep stop it and its anvil, then exit 130 / 143.
  */
 import type { Command } from 'commander';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Table from 'cli-table3';
 import { listScenarios, loadScenario, ScenarioError } from './scenario/load.ts';
 import { runScenario, stopSimChains } from './runner.ts';
 import { findDexScenario, listDexScenarios, loadDexScenario } from './dex/scenario.ts';
 import { runDexScenario } from './dex/runner.ts';
+import { writeDexReport } from './dex/report.ts';
 import { findDexSweep, loadDexSweep, runDexSweep, writeDexSweepReports } from './dex/sweep.ts';
 import { toJson, writeReports } from './report/index.ts';
 import { loadSweepSpec, runSweep, writeSweepReports } from './sweep.ts';
@@ -118,14 +118,12 @@ export function registerSimCommands(program: Command): void {
         if (dexFile) {
           const d = loadDexScenario(dexFile);
           const r = await runDexScenario(o.seed !== undefined ? { ...d, seed: o.seed } : d, { onProgress: progress(d.name), signal: controller.signal });
-          const dir = resolve(o.out, d.name);
-          mkdirSync(dir, { recursive: true });
-          writeFileSync(join(dir, 'result.json'), `${JSON.stringify(r, null, 2)}\n`);
+          const paths = writeDexReport(r, resolve(o.out, d.name));
           if (o.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
           else {
             const t = new Table({ head: ['scenario', 'verdict', 'spend USD', 'closed form USD', 'max spot move %', 'max TWAP dev %', 'max served dev %', 'wall s'] });
             t.push([r.scenario, r.verdict, Math.round(r.attacker.spendUsd).toLocaleString('en-US'), r.attacker.closedFormUsd === null ? '-' : Math.round(r.attacker.closedFormUsd).toLocaleString('en-US'), r.attacker.maxSpotMovePct.toFixed(1), r.served.twapMaxDeviationPct.toFixed(4), r.served.maxDeviationPct.toFixed(4), (r.timing.wallMs / 1000).toFixed(1)]);
-            process.stdout.write(`${t.toString()}\n${r.reasons.map((x) => `  ${x}`).join('\n')}\nresult: ${join(dir, 'result.json')}\n`);
+            process.stdout.write(`${t.toString()}\n${r.reasons.map((x) => `  ${x}`).join('\n')}\nreport: ${paths.html}\n`);
           }
           const failed = r.expectations.filter((e) => !e.ok);
           if (failed.length) {
