@@ -3,7 +3,7 @@
  * (EIP-2335 keystores, passwords from file or environment), the SQLite signing store, the
  * service and its HTTP API. `aegis node start` calls `startNode`; tests call it in-process.
  */
-import type { Logger } from 'pino';
+import pino, { type Logger } from 'pino';
 import { loadBlsShare, loadIdentity, readPassword } from './keys/index.ts';
 import { SigningStore } from './store/index.ts';
 import { loadNodeConfig, passwordSource, STORE_PRUNE_EVERY_SEC, STORE_RETAIN_ROWS, type NodeConfig } from './config.ts';
@@ -11,7 +11,7 @@ import { NodeError } from './errors.ts';
 import { startNodeHttp, type NodeHttpServer } from './http/server.ts';
 import { createNodeLogger } from './log.ts';
 import { NodeService } from './service.ts';
-import { dkgRouterForNode } from './dkg/server.ts';
+import { allowedCoordinators, dkgRouterForNode } from './dkg/server.ts';
 import type { ApprovalSource } from './dkg/approvals.ts';
 import { exposureWarning } from '../protocol/listen.ts';
 import { hostOverride, loadCommittee, tlsOfConfig } from './setup.ts';
@@ -51,6 +51,9 @@ export async function startNode(configFile: string, opts: StartOptions = {}): Pr
   const identity = await loadIdentity(config.keys.identity.path, readPassword(passwordSource(config.keys.identity)));
   const share = await loadBlsShare(config.keys.share.path, readPassword(passwordSource(config.keys.share)));
   let logger = opts.logger ?? createNodeLogger(config.log.level);
+  // Configuration errors before any resource is taken: a coordinator key that is an aggregator
+  // key stops the start with its own code even while another process holds the signing store.
+  allowedCoordinators(config, opts.dkgCoordinators ?? [], pino({ level: 'silent' }), committee);
   const store = SigningStore.open(config.store);
   let service: NodeService;
   try {
