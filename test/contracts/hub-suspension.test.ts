@@ -13,6 +13,7 @@ import type { Contract, JsonRpcSigner } from 'ethers';
 import { combinePartials, partialSign, signatureToEvm } from '../../protocol/bls/index.ts';
 import { SUSPENDED_ANSWER, SuspendReason, feedId, reportMessage, type Report } from '../../protocol/report.ts';
 import { FeedStatus } from '../../contracts/hub.ts';
+import { measureHubGas } from '../../contracts/gas.ts';
 import { as, deployWith, events, expectRevert, FEED, feedConfig, fundAndApprove, latestTime, ONE, setup, type Fixture } from './helpers/chain.ts';
 
 const USDC = 10n ** 6n;
@@ -244,4 +245,12 @@ describe('settlement on a suspended feed', () => {
     await (await as(option, keeper!).settle!(id)).wait();
     expect((await option.getOption!(id)).status).toBe(3n); // Settled
   });
+});
+
+describe('gas', () => {
+  it('a round that suspends a feed costs no more than a round that prices it (the bench rows suspend and transmit, one feed)', async () => {
+    const g = await measureHubGas({ n: 4, feeds: [1] });
+    expect(g.suspend).toBeLessThanOrEqual(g.transmit[1]!);
+    expect(g.resume).toBeGreaterThan(0);
+  }, 300_000);
 });
