@@ -3,7 +3,7 @@
  * (decrypted from its keystore) talks to the committee's real nodes directly, with the same
  * client and sign-request encoding the aggregator uses, and to the real hub on anvil.
  *
- * What it must not gain (DESIGN amendments: "a compromised aggregator must gain nothing beyond
+ * What it must not gain (docs/design.md §Trust model: "a compromised aggregator must gain nothing beyond
  * delaying or censoring rounds"): a signature on answers other than the medians, on forged
  * observations, on two reports for one epoch or on an older epoch; a price outside the honest
  * range by dropping observations; an altered or replayed report on-chain. Each test performs

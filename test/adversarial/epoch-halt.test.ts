@@ -7,7 +7,7 @@
  * would have been accepted by the hub, and from then on every report reverted
  * `EpochNotAboveLast` while nodes refused anything lower: the oracle halted for good.
  *
- * Now (design "Report and domain separation"): epochs are unix milliseconds at most; nodes
+ * Now (docs/design.md §Epochs and the clock): epochs are unix milliseconds at most; nodes
  * refuse an epoch that leads their clock by more than `signer.maxEpochLeadMs`
  * (`epoch_ahead_of_clock`), and the hub refuses one above (block time + maxFutureDrift)·1000
  * (`EpochAheadOfClock`) even when the committee signed it. The most an attacker can do is push

@@ -1,5 +1,5 @@
 /**
- * Adversarial: the poster choosing an option's settlement price (design "Amendments":
+ * Adversarial: the poster choosing an option's settlement price (docs/design.md §Settlement:
  * settlement takes the price nearest its expiry in a way no caller can choose).
  *
  * The attack, on anvil with the real hub and real threshold-BLS reports: after expiry the

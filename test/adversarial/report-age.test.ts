@@ -3,7 +3,7 @@
  * later, the one that suits the poster (a settlement or liquidation price of its choosing).
  *
  * Every tick's signed report used to stay acceptable until a later epoch landed, so whoever
- * posted first could pick any of them. Now (design "Amendments": reports older than a bound are
+ * posted first could pick any of them. Now (docs/design.md §Epochs and the clock: reports older than a bound are
  * refused at acceptance) the hub refuses a report whose observedAt is more than `maxReportAge`
  * behind its block time (`ReportTooOld`), in push and pull mode alike, though its signature is
  * genuine; and once a newer report landed, an older one is never applied. What is left to a

@@ -8,7 +8,7 @@
  * report is then below the hub's epoch and is not applied. Before, the call still returned the
  * feed's older price as if it were the one the consumer brought. Now the hub reverts
  * `FeedNotUpdated(feedId, servedObservedAt, reportObservedAt)`: the caller gets the price it
- * brought, a newer one, or a revert (design "Contracts": consumers never pick among signed
+ * brought, a newer one, or a revert (docs/design.md §Hub: consumers never pick among signed
  * prices, and never get an older one silently).
  *
  * Four production nodes (t = 3) sign real reports; the hub runs on anvil, and the same-block
