@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { feedId } from '../../protocol/index.ts';
 import { startDevnet, type Devnet } from '../../sim/devnet/devnet.ts';
+import { deploy } from '../../contracts/deploy.ts';
 import type { VenueId } from '../../node/sources/index.ts';
 import { browserGate, ensureDashboardBuilt, launchBrowser, REQUIRE_BROWSER, ROOT, type Browser } from './browser.ts';
 import { PROMETHEUS, startPrometheus, type PrometheusServer } from './prometheus.ts';
@@ -88,6 +89,31 @@ describe.skipIf(!chromium)('dashboard in Chromium against a devnet', { timeout: 
       expect((await hubRead(name)).roundId).toBeGreaterThanOrEqual(shown.roundId);
     }
     if (SHOTS) await page.screenshot({ path: join(SHOTS, 'dashboard-feeds.png'), fullPage: true });
+  });
+
+  it('lists the settlement contracts given in the URL that read the feed, with their mark price', async () => {
+    const { page } = browser;
+    const deployer = net.anvil.wallet(2);
+    const token = await deploy(deployer, 'TestToken', ['USD Coin (test)', 'USDC', 6]);
+    const usdc = 10n ** 6n;
+    const risk = { maxPriceAge: 300n, maxSpreadBps: 100n, initialMarginBps: 1000n, maintenanceMarginBps: 500n, liquidationBountyBps: 100n, minNotional: 100n * usdc, minCollateral: 10n * usdc, maxProfitBps: 10_000n };
+    const market = await deploy(deployer, 'FuturesMarket', [await net.hub.getAddress(), feedId('BTC/USD'), await token.getAddress(), deployer.address, risk, '0x0000000000000000000000000000000000000000', 0n]);
+    const m = await market.getAddress();
+    // The token answers neither hub() nor feedId(): it is left out.
+    await page.goto(`${base}?consumers=${m},${await token.getAddress()}#/feed/BTC%2FUSD`);
+    const item = page.locator(`li[data-consumer="${m}"]`);
+    await item.waitFor({ timeout: 30_000 });
+    await expect(item.textContent()).resolves.toMatch(/futures market .* mark price [\d,.]+ \(round \d+\)/);
+    expect(await page.locator('li[data-consumer]').count()).toBe(1);
+    // The mark price shown is the one the market reads from the hub for the round it names.
+    const text = (await item.textContent())!;
+    const round = BigInt(/round (\d+)/.exec(text)![1]!);
+    const [answer] = (await net.hub.getRound!(feedId('BTC/USD'), round)) as [bigint];
+    const shown = /mark price ([\d,.]+)/.exec(text)![1]!.replace(/,/g, '');
+    expect(Math.abs(Number(shown) - Number(answer) / 1e8)).toBeLessThan(0.01);
+    // Back to the feeds list for the tests that follow.
+    await page.goto(base);
+    await page.waitForSelector('tr[data-feed="BTC/USD"] [data-round]');
   });
 
   it('shows a new on-chain round without a reload', async () => {
