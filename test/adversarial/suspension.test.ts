@@ -8,7 +8,7 @@
  * Real node HTTP servers, SQLite signing stores, threshold BLS and the hub on anvil.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hexlify } from 'ethers';
+import { hexlify, type ContractTransactionReceipt, type Log, type LogDescription } from 'ethers';
 import {
   NodeRefusal,
   SUSPENDED_ANSWER,
@@ -142,8 +142,8 @@ describe('suspension: a minority cannot suspend, a suspension cannot be replayed
       if (k > 45) throw new Error(`the nodes did not price again within 90 s of the venues' return: ${built.answers.join(', ')}`);
     }
     signed = await askAll(built, observations);
-    const rc = await (await net.hub.transmit!(built, hexlify(signatureToEvm(combinePartials(signed.partials, T))))).wait();
-    const applied = rc!.logs.map((l) => net.hub.interface.parseLog(l)).filter((e) => e && e.args[0] === BTC).map((e) => e!.name);
+    const rc = (await (await net.hub.transmit!(built, hexlify(signatureToEvm(combinePartials(signed.partials, T))))).wait()) as ContractTransactionReceipt;
+    const applied = rc.logs.map((l: Log) => net.hub.interface.parseLog(l)).filter((e): e is LogDescription => e !== null && e.args[0] === BTC).map((e) => e.name);
     expect(applied, `priced report observed at ${built.observedAt}, suspension at ${suspension.observedAt}`).toEqual(['FeedResumed']);
     expect(((await net.hub.tryRead!(BTC)) as bigint[])[4]).toBe(BigInt(FeedStatus.Active));
 
