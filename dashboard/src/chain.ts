@@ -11,6 +11,7 @@ export const HUB_READ_ABI = [
   'function paused() view returns (bool)',
   'function configDigest() view returns (bytes32)',
   'function latestEpoch() view returns (uint64)',
+  'function decimals(bytes32 feedId) view returns (uint8)',
   'function tryRead(bytes32 feedId) view returns (int256 answer, uint256 observedAt, uint256 spreadBps, uint256 roundId, uint8 status)',
   'function feedConfig(bytes32 feedId) view returns ((int96 minAnswer, int96 maxAnswer, uint32 maxStaleness, uint32 heartbeat, uint16 deviationBps, uint8 confirmations, uint24 confirmationTime, uint16 historyCapacity, uint8 decimals, string description))',
   'function breakerState(bytes32 feedId) view returns (bool tripped, int256 candidate, uint64 since, uint64 lastAt, uint8 confirmationsSeen)',
@@ -195,12 +196,14 @@ export class HubClient {
    * observation time of its report (`ReportAccepted` in the same transaction) and the round id
    * (rounds are continuous), and the breaker's events.
    */
-  async history(feed: Pick<FeedView, 'id'> & { roundId?: bigint }, fromBlock = 0): Promise<{ points: HistoryPoint[]; marks: BreakerMark[] }> {
+  async history(feed: Pick<FeedView, 'id'> & { roundId?: bigint }, fromBlock = 0): Promise<{ points: HistoryPoint[]; marks: BreakerMark[]; decimals: number }> {
     const topic = (name: string) => hubAbi.getEvent(name)!.topicHash;
     const filter = (topics: (string | string[] | null)[]) => ({ method: 'eth_getLogs', params: [{ address: this.hub, fromBlock: '0x' + fromBlock.toString(16), toBlock: 'latest', topics }] });
     const breakerTopics = ['BreakerTripped', 'BreakerConfirmed', 'BreakerCleared', 'BreakerResolved', 'BreakerRejected'].map(topic);
-    const [updatesRaw, acceptedRaw, breakerRaw] = await this.batch([filter([topic('FeedUpdated'), feed.id]), filter([topic('ReportAccepted')]), filter([breakerTopics, feed.id])]);
+    // The feed's decimals come along, so the chart can be drawn before the hub read lands.
+    const [updatesRaw, acceptedRaw, breakerRaw, decimalsRaw] = await this.batch([filter([topic('FeedUpdated'), feed.id]), filter([topic('ReportAccepted')]), filter([breakerTopics, feed.id]), this.callOf('decimals', [feed.id])]);
     for (const r of [updatesRaw, acceptedRaw, breakerRaw]) if (r instanceof Error) throw r;
+    const decimals = Number(this.decode('decimals', decimalsRaw)[0]);
     const observedAtByTx = new Map<string, number>();
     for (const l of acceptedRaw as Log[]) {
       const e = hubAbi.parseLog(l);
@@ -222,7 +225,7 @@ export class HubClient {
       const value = BigInt(e.args.candidate ?? e.args.answer ?? 0);
       return { time: observedAtByTx.get(l.transactionHash) ?? Number(e.args.observedAt ?? 0), kind, value, block: Number(l.blockNumber) };
     });
-    return { points, marks };
+    return { points, marks, decimals };
   }
 
   /**

@@ -5,11 +5,11 @@
  */
 import { useEffect, useRef } from 'preact/hooks';
 import { ColorType, createChart, createSeriesMarkers, LineSeries, type IChartApi, type ISeriesApi, type SeriesMarker, type Time, type UTCTimestamp } from 'lightweight-charts';
-import { toNumber, type BreakerMark, type FeedView, type HistoryPoint } from './chain.ts';
+import { toNumber, type BreakerMark, type HistoryPoint } from './chain.ts';
 
 const MARK_TEXT: Record<BreakerMark['kind'], string> = { tripped: '▲ tripped', confirmed: '● confirmed', cleared: '● cleared', resolved: '● resolved', rejected: '✗ rejected' };
 
-export function FeedChart({ feed, points, marks }: { feed: FeedView; points: HistoryPoint[]; marks: BreakerMark[] }) {
+export function FeedChart({ name, decimals, points, marks }: { name: string; decimals: number; points: HistoryPoint[]; marks: BreakerMark[] }) {
   const el = useRef<HTMLDivElement>(null);
   const chart = useRef<{ chart: IChartApi; series: ISeriesApi<'Line'> } | null>(null);
   useEffect(() => {
@@ -32,7 +32,7 @@ export function FeedChart({ feed, points, marks }: { feed: FeedView; points: His
     if (!c) return;
     // One point per second of observation time (the chart needs strictly increasing times).
     const bySecond = new Map<number, number>();
-    for (const p of points) if (p.time > 0) bySecond.set(p.time, toNumber(p.answer, feed.decimals));
+    for (const p of points) if (p.time > 0) bySecond.set(p.time, toNumber(p.answer, decimals));
     const data = [...bySecond.entries()].sort((a, b) => a[0] - b[0]).map(([time, value]) => ({ time: time as UTCTimestamp, value }));
     c.series.setData(data);
     const ms: SeriesMarker<Time>[] = marks
@@ -49,6 +49,6 @@ export function FeedChart({ feed, points, marks }: { feed: FeedView; points: His
     c.chart.timeScale().fitContent();
     // For the load benchmark and tests: the history is drawn once the next frame is painted.
     if (data.length && !performance.getEntriesByName('history-rendered').length) requestAnimationFrame(() => performance.mark('history-rendered', { detail: { points: data.length } }));
-  }, [points, marks, feed.decimals]);
-  return <div ref={el} class="chart" role="img" aria-label={`${feed.name} answers over time, ${points.length} rounds${marks.length ? `, ${marks.length} breaker events` : ''}`} />;
+  }, [points, marks, decimals]);
+  return <div ref={el} class="chart" role="img" aria-label={`${name} answers over time, ${points.length} rounds${marks.length ? `, ${marks.length} breaker events` : ''}`} />;
 }

@@ -343,7 +343,27 @@ function FeedPage({ cfg, client, name, hub, tick }: { cfg: Config; client: HubCl
       })
       .catch(() => setVenues(null));
   }, [cfg, name, tick]);
-  if (!hub.view) return <p aria-busy="true">reading the hub…</p>;
+  const chart = (
+    <>
+      <h2>History (hub events)</h2>
+      {hist ? <FeedChart name={name} decimals={hist.decimals} points={hist.points} marks={hist.marks} /> : <p aria-busy="true">reading events…</p>}
+      {hist ? (
+        <p class="muted small">
+          {hist.points.length} rounds from FeedUpdated events; breaker events: {hist.marks.length ? hist.marks.map((m) => `${m.kind} (block ${m.block})`).join(', ') : 'none'}
+        </p>
+      ) : null}
+    </>
+  );
+  // The history needs no hub read: it is drawn as soon as its events arrive.
+  if (!hub.view)
+    return (
+      <section aria-labelledby="feed-h">
+        <h1 id="feed-h">{name}</h1>
+        <p aria-busy="true">reading the hub…</p>
+        <ErrorLine error={error} />
+        {chart}
+      </section>
+    );
   if (!feed) return <p class="error">feed {name}: not on this hub</p>;
   const b = feed.breaker;
   return (
@@ -392,13 +412,7 @@ function FeedPage({ cfg, client, name, hub, tick }: { cfg: Config; client: HubCl
         ) : null}
       </dl>
       <ErrorLine error={error} />
-      <h2>History (hub events)</h2>
-      {hist ? <FeedChart feed={feed} points={hist.points} marks={hist.marks} /> : <p aria-busy="true">reading events…</p>}
-      {hist ? (
-        <p class="muted small">
-          {hist.points.length} rounds from FeedUpdated events; breaker events: {hist.marks.length ? hist.marks.map((m) => `${m.kind} (block ${m.block})`).join(', ') : 'none'}
-        </p>
-      ) : null}
+      {chart}
       <Consumers client={client} feed={feed} tick={tick} />
       {venues ? (
         <>
