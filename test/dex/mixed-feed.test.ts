@@ -11,6 +11,7 @@ import { startAnvil, type Anvil } from '../../contracts/anvil.ts';
 import { parseNodeConfig, type NodeConfigInput } from '../../node/config.ts';
 import { SourcePoller } from '../../node/poller.ts';
 import { priceFeeds } from '../../node/pricing.ts';
+import { checkSources } from '../../node/sources/check.ts';
 import { startVenueServer, type VenueServer } from '../../sim/venues/index.ts';
 import { deployUniswapV3, type PoolHandle, type Token, type UniswapV3 } from '../../sim/dex/uniswap.ts';
 
@@ -131,6 +132,15 @@ describe('a feed mixing exchanges and a Uniswap v3 pool', () => {
     } finally {
       resetCex();
     }
+  });
+
+  it('aegis node check lists the pool source with its RPC and its freshness rule', async () => {
+    const rows = await checkSources(config(), { now: clock });
+    const dex = rows.find((r) => r.source === 'uni-weth-usdc')!;
+    expect(dex.baseUrl).toBe(anvil.url);
+    expect(dex.freshness).toMatch(/TWAP over 1800 s at the latest block; an RPC whose latest block is older than 120 s is skipped/);
+    expect(Math.abs(dex.quote!.price / 3000 - 1)).toBeLessThan(1e-4);
+    expect(rows.filter((r) => r.quote).map((r) => r.source).sort()).toEqual([...CEX, 'uni-weth-usdc'].sort());
   });
 
   it('the weight cap holds across both kinds: an inflated pool weight and wash volume on an exchange each carry at most capShare', async () => {
