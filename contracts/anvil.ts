@@ -80,6 +80,9 @@ export async function startAnvil(opts: AnvilOptions = {}): Promise<Anvil> {
   if (opts.hardfork) args.push('--hardfork', opts.hardfork);
   if (opts.gasLimit !== undefined) args.push('--gas-limit', String(opts.gasLimit));
   args.push(...(opts.args ?? []));
+  if (!existsSync(ANVIL_BIN)) {
+    throw new AnvilError(`anvil is not installed at ${ANVIL_BIN}: it comes with the @foundry-rs/anvil package, a development dependency; run npm install in the Aegis checkout (an installed CLI serves nodes and aggregators, not local chains)`);
+  }
   const child = spawn(ANVIL_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   hookExit();
   running.add(child);

@@ -14,6 +14,10 @@ const words = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const named = words[0] === 'help' ? words[1] : words[0];
 const part = named === undefined ? undefined : PARTS.find((p) => named in p.commands);
 if (part) {
+  // The installed CLI (dist/aegis.mjs, built by `npm run build:cli`) is plain JavaScript and
+  // loads the parts' TypeScript through tsx's loader, registered only when a part is needed,
+  // so `aegis --help` starts without it.
+  if (import.meta.url.endsWith('.mjs')) (await import('tsx/esm/api')).register();
   (await part.load())(program);
 } else {
   // `aegis`, `aegis --help`, or an unknown command: the list of commands, nothing loaded.

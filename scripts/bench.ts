@@ -32,6 +32,7 @@ const SECTIONS: Section[] = [
   { name: 'dkg', file: '../sim/devnet/dkg-bench.ts', fn: 'benchSection' },
   { name: 'peers', file: '../contracts/peers/bench.ts', fn: 'benchSection' },
   { name: 'dashboard', file: '../bench/dashboard.ts', fn: 'benchSection' },
+  { name: 'hub-ops', file: '../bench/hub-ops.ts', fn: 'benchSection' },
 ];
 
 export interface SectionOptions {
