@@ -21,6 +21,16 @@ import { checkSources, type CheckRow } from './sources/check.ts';
 import { priceFeeds } from './pricing.ts';
 import { loadCommittee, startNode } from './start.ts';
 
+/** No colour codes when the table goes to a file or another program. */
+const PLAIN_WHEN_PIPED = process.stdout.isTTY ? {} : { style: { head: [], border: [] } };
+
+/** A price as people write it: up to 8 significant decimals, no float noise (60062.96, not 60062.95999999999). */
+export function priceText(p: number): string {
+  if (!Number.isFinite(p)) return String(p);
+  const digits = Math.abs(p) >= 1 ? 8 : Math.min(20, 8 - Math.floor(Math.log10(Math.abs(p) || 1)));
+  return Number(p.toFixed(digits)).toLocaleString('en-US', { useGrouping: false, maximumFractionDigits: digits });
+}
+
 export function registerNodeCommands(program: Command): void {
   const node = program.command('node').description('run and check an Aegis oracle node');
 
@@ -69,7 +79,7 @@ export function registerNodeCommands(program: Command): void {
         if (opts.live || opts.record !== undefined) {
           rows = await checkSources(config, { ...(opts.live ? { live: true } : {}), ...(opts.record !== undefined ? { recordDir: opts.record } : {}) });
           snapshot = snapshotOf(rows);
-          const fresh = new Table({ head: ['source', 'url', 'fresh means'] });
+          const fresh = new Table({ head: ['source', 'url', 'fresh means'], ...PLAIN_WHEN_PIPED });
           const seen = new Set<string>();
           for (const r of rows) {
             if (seen.has(r.source + r.baseUrl)) continue;
@@ -83,7 +93,7 @@ export function registerNodeCommands(program: Command): void {
           await poller.stop();
         }
         const views = priceFeeds({ feeds: config.feeds, snapshot, nowMs: Date.now() });
-        const table = new Table({ head: ['source', 'feed', 'market', 'price', 'age', 'status'] });
+        const table = new Table({ head: ['source', 'feed', 'market', 'price', 'age', 'status'], ...PLAIN_WHEN_PIPED });
         let failures = 0;
         for (const feed of config.feeds) {
           const view = views.get(feed.name);
@@ -93,14 +103,14 @@ export function registerNodeCommands(program: Command): void {
             const ts = e.quote && (e.quote.venueTimestampMs ?? e.quote.receivedAtMs);
             const status = e.error ? `${e.error.kind}: ${e.error.message}` : v?.used ? 'ok' : (v?.reason ? `${v.reason}: ${v.detail ?? ''}` : 'not priced (see feed line)');
             if (e.error) failures++;
-            table.push([e.source, feed.name, e.market, e.quote ? String(e.quote.price) : '-', ts !== undefined ? `${((Date.now() - ts) / 1000).toFixed(1)} s` : '-', wrap(status)]);
+            table.push([e.source, feed.name, e.market, e.quote ? priceText(e.quote.price) : '-', ts !== undefined ? `${((Date.now() - ts) / 1000).toFixed(1)} s` : '-', wrap(status)]);
           }
         }
         console.log(table.toString());
-        const feeds = new Table({ head: ['feed', 'answer', 'decimals', 'status'] });
+        const feeds = new Table({ head: ['feed', 'answer', 'decimals', 'status'], ...PLAIN_WHEN_PIPED });
         for (const feed of config.feeds) {
           const view = views.get(feed.name)!;
-          feeds.push([feed.name, view.ok ? String(view.price) : '-', feed.decimals, view.ok ? `ok (${view.answer})` : wrap(`${view.reason}: ${view.detail}`)]);
+          feeds.push([feed.name, view.ok ? priceText(view.price) : '-', feed.decimals, view.ok ? `ok (${view.answer})` : wrap(`${view.reason}: ${view.detail}`)]);
         }
         console.log(feeds.toString());
         const priced = [...views.values()].filter((v) => v.ok).length;
