@@ -431,7 +431,7 @@ function FeedPage({ cfg, client, name, hub, tick }: { cfg: Config; client: HubCl
                 {venues.sources.map((s) => (
                   <tr key={s.source}>
                     <th scope="row">{s.source}</th>
-                    <td class="num">{s.price?.toLocaleString('en-US', { maximumFractionDigits: 6 }) ?? '—'}</td>
+                    <td class="num">{s.price?.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: s.price >= 100 ? 2 : 6 }) ?? '—'}</td>
                     <td class="num">{s.ageMs !== undefined ? `${(s.ageMs / 1000).toFixed(1)} s` : '—'}</td>
                     <td>
                       <span class={`badge src-${s.status === 'used' ? 'ok' : 'bad'}`}>{s.status === 'used' ? '✓ used' : `✗ ${s.status}`}</span>
