@@ -17,22 +17,24 @@ import type { BenchResult, GasRow, TimingRow } from '../protocol/bench-stats.ts'
 import { dealerKeygen, edPublicKey, edSign, edVerify, partialSign, verifyPartial } from '../protocol/index.ts';
 import { keccak256Bytes } from '../protocol/keccak.ts';
 
+type SectionFn = (o: SectionOptions) => Promise<Partial<BenchResult>>;
+
 interface Section {
   name: string;
-  file: string;
-  fn: string;
+  /** A literal import: renaming a section's module or its function is a type error. */
+  load: () => Promise<SectionFn>;
 }
 
 const SECTIONS: Section[] = [
-  { name: 'crypto', file: '../protocol/bls/bench.ts', fn: 'benchSection' },
-  { name: 'gas', file: '../contracts/gas.ts', fn: 'benchSection' },
-  { name: 'adapters', file: '../contracts/adapter-gas.ts', fn: 'benchSection' },
-  { name: 'observe', file: '../sim/devnet/bench.ts', fn: 'benchSection' },
-  { name: 'round', file: '../sim/devnet/round-nodes.ts', fn: 'benchSection' },
-  { name: 'dkg', file: '../sim/devnet/dkg-bench.ts', fn: 'benchSection' },
-  { name: 'peers', file: '../contracts/peers/bench.ts', fn: 'benchSection' },
-  { name: 'dashboard', file: '../bench/dashboard.ts', fn: 'benchSection' },
-  { name: 'hub-ops', file: '../bench/hub-ops.ts', fn: 'benchSection' },
+  { name: 'crypto', load: () => import('../protocol/bls/bench.ts').then((m) => m.benchSection) },
+  { name: 'gas', load: () => import('../contracts/gas.ts').then((m) => m.benchSection) },
+  { name: 'adapters', load: () => import('../contracts/adapter-gas.ts').then((m) => m.benchSection) },
+  { name: 'observe', load: () => import('../sim/devnet/bench.ts').then((m) => m.benchSection) },
+  { name: 'round', load: () => import('../sim/devnet/round-nodes.ts').then((m) => m.benchSection) },
+  { name: 'dkg', load: () => import('../sim/devnet/dkg-bench.ts').then((m) => m.benchSection) },
+  { name: 'peers', load: () => import('../contracts/peers/bench.ts').then((m) => m.benchSection) },
+  { name: 'dashboard', load: () => import('../bench/dashboard.ts').then((m) => m.benchSection) },
+  { name: 'hub-ops', load: () => import('../bench/hub-ops.ts').then((m) => m.benchSection) },
 ];
 
 export interface SectionOptions {
@@ -105,15 +107,7 @@ const started = performance.now();
 for (const section of SECTIONS) {
   if (only && !only.includes(section.name)) continue;
   const t0 = performance.now(); // the section's wall time includes loading its modules
-  const mod = await import(new URL(section.file, import.meta.url).href).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes(section.file.slice(3))) return undefined;
-    throw err;
-  });
-  const fn = mod?.[section.fn] as ((o: SectionOptions) => Promise<Partial<BenchResult>>) | undefined;
-  if (!fn) {
-    progress(`${section.name}: not built yet, skipped`);
-    continue;
-  }
+  const fn = await section.load();
   progress(`${section.name}: running`);
   const r = await fn({ quick: !!opts.quick, progress: (m) => progress(`${section.name}: ${m}`), out: opts.out });
   result.gas.push(...(r.gas ?? []));
@@ -128,20 +122,23 @@ progress(
   `all sections done in ${meta.total_s.toFixed(1)} s (${meta.sections.map((x) => `${x.name} ${x.wall_s.toFixed(1)} s`).join(', ')}; load ${meta.load_start.join('/')} → ${meta.load_end.join('/')} on ${meta.cpus} CPUs; speed probe ${meta.speed_probe_ms.join(' → ')} ms)`,
 );
 
+/** No colour codes when the tables go to a file or another program. */
+const PLAIN_WHEN_PIPED = process.stdout.isTTY ? {} : { style: { head: [], border: [] } };
+
 function gasTable(rows: GasRow[]): Table.Table {
-  const t = new Table({ head: ['system', 'op', 'n', 'feeds', 'gas', 'note'] });
+  const t = new Table({ head: ['system', 'op', 'n', 'feeds', 'gas', 'note'], ...PLAIN_WHEN_PIPED });
   for (const r of rows) t.push([r.system, r.op, r.n, r.feeds, r.gas.toLocaleString('en-US'), r.note ?? '']);
   return t;
 }
 
 function timingTable(rows: TimingRow[]): Table.Table {
-  const t = new Table({ head: ['op', 'n', 'feeds', 'p50 ms', 'p99 ms', 'samples', 'note'] });
+  const t = new Table({ head: ['op', 'n', 'feeds', 'p50 ms', 'p99 ms', 'samples', 'note'], ...PLAIN_WHEN_PIPED });
   for (const r of rows) t.push([r.op, r.n, r.feeds, r.p50_ms, r.p99_ms, r.samples, r.note ?? '']);
   return t;
 }
 
 function wallTable(m: BenchMeta): Table.Table {
-  const t = new Table({ head: ['section', 'wall s'] });
+  const t = new Table({ head: ['section', 'wall s'], ...PLAIN_WHEN_PIPED });
   for (const x of m.sections) t.push([x.name, x.wall_s.toFixed(1)]);
   t.push(['total', m.total_s.toFixed(1)]);
   return t;
