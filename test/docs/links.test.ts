@@ -92,6 +92,32 @@ function brokenLink(file: string, link: Link, read: (path: string) => string = (
   return undefined;
 }
 
+/** The heading texts of a Markdown file, rendered (links and code marks dropped). */
+function headingsOf(md: string): string[] {
+  const out: string[] = [];
+  let fenced = false;
+  for (const line of md.split('\n')) {
+    if (/^\s*(```|~~~)/.test(line)) fenced = !fenced;
+    const h = fenced ? null : /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line);
+    if (h) out.push(h[1]!.replace(/\[([^\]]*)\]\([^)]*\)/g, '$1').replace(/[`*]/g, '').trim());
+  }
+  return out;
+}
+
+/**
+ * Why a section citation `<file>.md §<text>` (in a comment, a message or a doc) names no heading
+ * of that file, or undefined. The cited text must start with a heading, its parenthesised
+ * remark left out ("§Config reference" cites "Config reference (node.yaml)"), followed by
+ * anything but a letter or digit ("§Round protocol, step 2").
+ */
+function brokenSectionCitation(cited: string, headings: readonly string[]): string | undefined {
+  const ok = headings.some((h) => {
+    const name = h.replace(/\s*\([^)]*\)\s*$/, '').trim();
+    return name !== '' && cited.startsWith(name) && !/^[\p{L}\p{N}]/u.test(cited.slice(name.length));
+  });
+  return ok ? undefined : `§${cited.slice(0, 40)}: no such section (sections: ${headings.join(' | ').slice(0, 300)})`;
+}
+
 function trackedMarkdown(): string[] {
   const out = execFileSync('git', ['ls-files', '-z', '--', '*.md'], { cwd: ROOT, encoding: 'utf8' });
   return out
@@ -237,5 +263,40 @@ describe('README sh commands', () => {
     expect(unknownCommand('npx aegis aggregator start', scripts, subs)).toMatch(/aegis aggregator: no such command/);
     expect(unknownCommand('make all', scripts, subs)).toMatch(/neither an npm script nor an aegis command/);
     expect(shCommands('```sh\nnpm install && npm run demo   # the demo\n```\n```yaml\nnpm run nope\n```\n')).toEqual(['npm install', 'npm run demo']);
+  });
+});
+
+describe('section citations (docs/<file>.md §<heading>)', () => {
+  it('every citation in code, tests and docs names a heading of the cited file', () => {
+    const files = execFileSync('git', ['ls-files', '-z', '--', '*.ts', '*.tsx', '*.sol', '*.md'], { cwd: ROOT, encoding: 'utf8' }).split('\0').filter((f) => f !== '' && existsSync(join(ROOT, f)));
+    const broken: string[] = [];
+    let count = 0;
+    for (const f of files) {
+      readFileSync(join(ROOT, f), 'utf8').split('\n').forEach((line, k) => {
+        for (const m of line.matchAll(/([\w./-]+\.md)`? §([^\n]*)/g)) {
+          const [, target, cited] = m as unknown as [string, string, string];
+          if (cited.startsWith('<')) continue; // the convention's own placeholder
+          const dest = [join(ROOT, target), resolve(dirname(join(ROOT, f)), target)].find((p) => existsSync(p));
+          count++;
+          if (!dest) {
+            broken.push(`${f}:${k + 1}: ${target} does not exist`);
+            continue;
+          }
+          const why = brokenSectionCitation(cited, headingsOf(readFileSync(dest, 'utf8')));
+          if (why) broken.push(`${f}:${k + 1}: ${target} ${why}`);
+        }
+      });
+    }
+    expect(count).toBeGreaterThan(30);
+    expect(broken).toEqual([]);
+  });
+
+  it('the checker accepts a heading with its remark left out and refuses a renamed one', () => {
+    const hs = ['Round protocol', 'Config reference (node.yaml)', 'Hub'];
+    expect(brokenSectionCitation('Round protocol, step 2: …', hs)).toBeUndefined();
+    expect(brokenSectionCitation('Config reference for every field', hs)).toBeUndefined();
+    expect(brokenSectionCitation('Hub)', hs)).toBeUndefined();
+    expect(brokenSectionCitation('Hubs and spokes', hs)).toMatch(/no such section/);
+    expect(brokenSectionCitation('The round protocol', hs)).toMatch(/no such section/);
   });
 });
