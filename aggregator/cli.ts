@@ -80,7 +80,7 @@ export function registerAggregatorCommands(program: Command): void {
         const { preflight } = await import('./preflight.ts');
         const l = loadConfig(o.config);
         const files = { name: 'files', ok: true, detail: `${l.committee.nodes.length} nodes, t=${l.committee.t}, hub ${l.hub}, feeds ${l.config.feeds.map((f) => f.name).join(', ')}` };
-        const checks = [files, ...(o.offline ? [] : await preflight(l))];
+        const checks = [files, ...l.warnings.map((w) => ({ name: 'spelling', ok: true, detail: w })), ...(o.offline ? [] : await preflight(l))];
         if (o.json) process.stdout.write(`${JSON.stringify({ ok: checks.every((c) => c.ok), checks }, null, 2)}\n`);
         else for (const c of checks) process.stdout.write(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}\n`);
         if (!checks.every((c) => c.ok)) process.exit(1);

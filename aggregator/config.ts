@@ -9,6 +9,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { describeZodError, feedId, parseCommittee, type Committee } from '../protocol/index.ts';
+import { KeystoreRefSchema, type KeystoreRef } from '../protocol/keystore-ref.ts';
 import { ListenHostSchema, readTlsFiles, TlsFilesSchema } from '../protocol/listen.ts';
 import { AggregatorError } from './errors.ts';
 import type { NodeTlsPin } from './node-transport.ts';
@@ -16,13 +17,23 @@ import { assertSchedule } from './schedule.ts';
 
 const Password = z.union([z.strictObject({ file: z.string().min(1) }), z.strictObject({ env: z.string().min(1) })]);
 
+/**
+ * A keystore reference: `{ path, passwordFile | passwordEnv }` as in the node's config, or the
+ * aggregator's first spelling `{ keyFile, password: { file | env } }`, still read and reported
+ * in `warnings` so an operator can move to the shared one.
+ */
+const Keystore = z.union([
+  KeystoreRefSchema,
+  z.strictObject({ keyFile: z.string().min(1), password: Password }).transform((o) => ({ path: o.keyFile, ...('file' in o.password ? { passwordFile: o.password.file } : { passwordEnv: o.password.env }), legacy: true as const })),
+]);
+
 
 export const AggregatorConfigSchema = z.strictObject({
   /** Name in logs and metrics. */
   name: z.string().min(1).default('aggregator'),
   committee: z.string().min(1),
-  identity: z.strictObject({ keyFile: z.string().min(1), password: Password }),
-  transmitter: z.strictObject({ keyFile: z.string().min(1), password: Password }),
+  identity: Keystore,
+  transmitter: Keystore,
   chain: z.strictObject({
     rpcUrl: z.string().url(),
     /** Default: the committee file's hub. */
@@ -116,6 +127,8 @@ export interface LoadedConfig {
   nodeTls: Map<number, NodeTlsPin>;
   hub: string;
   feedIds: string[];
+  /** Config spellings still read but superseded, for the operator to update. */
+  warnings: string[];
 }
 
 function rel(base: string, p: string): string {
@@ -128,9 +141,16 @@ export function resolveConfig(raw: unknown, baseDir: string, source = 'config'):
   if (!parsed.success) throw new AggregatorError('bad_config', `${source}: ${describeZodError(parsed.error, AggregatorConfigSchema, { max: 8, top: '(top level)' })}`);
   const config = parsed.data;
   config.committee = rel(baseDir, config.committee);
-  config.identity.keyFile = rel(baseDir, config.identity.keyFile);
-  config.transmitter.keyFile = rel(baseDir, config.transmitter.keyFile);
-  for (const p of [config.identity.password, config.transmitter.password]) if ('file' in p) p.file = rel(baseDir, p.file);
+  const warnings: string[] = [];
+  for (const field of ['identity', 'transmitter'] as const) {
+    const k = config[field] as KeystoreRef & { legacy?: true };
+    if (k.legacy) {
+      warnings.push(`${source}: ${field}: { keyFile, password } is the old spelling; write { path: ${k.path}, ${k.passwordFile !== undefined ? 'passwordFile' : 'passwordEnv'}: … } as in the node's config`);
+      delete k.legacy;
+    }
+    k.path = rel(baseDir, k.path);
+    if (k.passwordFile !== undefined) k.passwordFile = rel(baseDir, k.passwordFile);
+  }
   config.db = config.db === ':memory:' ? config.db : rel(baseDir, config.db);
   if (config.listen.tls) {
     config.listen.tls = { cert: rel(baseDir, config.listen.tls.cert), key: rel(baseDir, config.listen.tls.key) };
@@ -182,7 +202,7 @@ export function resolveConfig(raw: unknown, baseDir: string, source = 'config'):
     seen.add(id);
     return id;
   });
-  return { config, committee, nodeUrls, nodeTls, hub, feedIds };
+  return { config, committee, nodeUrls, nodeTls, hub, feedIds, warnings };
 }
 
 /** A committee file's `tls` pin, ready for the transport: `ca` read when it is a path, checked as PEM certificates. */

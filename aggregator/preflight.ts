@@ -69,9 +69,9 @@ export async function preflight(loaded: LoadedConfig, o: { minBalanceWei?: bigin
       const [, , , roundId, status] = (await hub.getFunction('tryRead').staticCall(id)) as [bigint, bigint, bigint, bigint, bigint];
       add(`feed ${f.name}`, status !== 0n, status !== 0n ? `on the hub (round ${roundId}, status ${Number(status)})` : `feed ${f.name} (${id}) is not on the hub; add it with the hub's addFeed (guardian) or remove it from "feeds"`);
     }
-    const address = keystoreAddress(c.transmitter.keyFile);
+    const address = keystoreAddress(c.transmitter.path);
     if (address === undefined) {
-      add('transmitter', false, `transmitter.keyFile ${c.transmitter.keyFile}: no address in the keystore; create it with \`aegis aggregator keys create\``);
+      add('transmitter', false, `transmitter.path ${c.transmitter.path}: no address in the keystore; create it with \`aegis aggregator keys create\``);
     } else {
       const balance = await provider.getBalance(address);
       const min = o.minBalanceWei ?? 1n;

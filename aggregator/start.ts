@@ -18,6 +18,7 @@ import { AggregatorService } from './service.ts';
 import { RoundStore } from './store.ts';
 import { AggregatorError } from './errors.ts';
 import { exposureWarning, readTlsFiles, type TlsFiles, type TlsPems } from '../protocol/listen.ts';
+import { passwordSourceOf } from '../protocol/keystore-ref.ts';
 
 /** `listen.tls` read again at start (checked when the config was loaded). */
 function tlsOf(files: TlsFiles): TlsPems {
@@ -53,11 +54,12 @@ export async function startAggregator(
   const c = loaded.config;
   // ISO time like the node's logs, so one log shipper query reads both.
   const logger = opts.logger ?? pino({ name: c.name, level: c.log.level, base: { aggregator: c.name }, timestamp: pino.stdTimeFunctions.isoTime });
-  const identity = await loadIdentityKey(c.identity.keyFile, readPassword(c.identity.password, opts.env));
+  for (const w of loaded.warnings) logger.warn({ config: 'deprecated spelling' }, w);
+  const identity = await loadIdentityKey(c.identity.path, readPassword(passwordSourceOf(c.identity), opts.env));
   if (!loaded.committee.aggregators.some((a) => a.identityKey.toLowerCase() === identity.publicKey.toLowerCase())) {
     logger.warn({ identityKey: identity.publicKey }, 'identity key is not listed under "aggregators" in the committee file; nodes will refuse its requests (unknown_key)');
   }
-  const wallet = await loadTransmitterKey(c.transmitter.keyFile, readPassword(c.transmitter.password, opts.env));
+  const wallet = await loadTransmitterKey(c.transmitter.path, readPassword(passwordSourceOf(c.transmitter), opts.env));
   const network = Network.from(loaded.committee.chainId);
   const rpc = new FetchRequest(c.chain.rpcUrl);
   rpc.timeout = c.chain.rpcTimeoutMs;

@@ -18,20 +18,11 @@ import { parsePolicy, type ObservationPolicy } from './observe/index.ts';
 import type { PasswordSource } from './keys/index.ts';
 import { NodeError } from './errors.ts';
 import { ListenHostSchema, TlsFilesSchema, readTlsFiles } from '../protocol/listen.ts';
+import { KeystoreRefSchema } from '../protocol/keystore-ref.ts';
 
 const FEED_NAME = /^[A-Z0-9]+\/[A-Z0-9]+$/;
 
-const secretRef = z
-  .strictObject({
-    path: z.string().min(1, 'give the keystore file path'),
-    /** File holding the keystore password (trailing newline ignored). */
-    passwordFile: z.string().min(1).optional(),
-    /** Environment variable holding the keystore password. */
-    passwordEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name such as AEGIS_SHARE_PASSWORD').optional(),
-  })
-  .refine((k) => (k.passwordFile === undefined) !== (k.passwordEnv === undefined), {
-    message: 'give exactly one of passwordFile or passwordEnv (the keystore password is never written in the config)',
-  });
+const secretRef = KeystoreRefSchema;
 
 const sourceSchema = z.strictObject({
   venue: z.string().refine(isVenueId, { message: `unknown venue; use one of ${SUPPORTED_VENUES.join(', ')}` }),

@@ -323,8 +323,8 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
       stringify({
         name: 'demo',
         committee: committeeFile,
-        identity: { keyFile: join(dir, 'agg-identity.json'), password: { file: passwordFile } },
-        transmitter: { keyFile: join(dir, 'agg-transmitter.json'), password: { file: passwordFile } },
+        identity: { path: join(dir, 'agg-identity.json'), passwordFile },
+        transmitter: { path: join(dir, 'agg-transmitter.json'), passwordFile },
         chain: { rpcUrl: anvil.url, maxFeePerGasGwei: 100, replaceAfterSec: 10 },
         feeds: o.feeds.map((f) => ({ name: f.name, deviationPct: o.deviationPct, heartbeatSec: o.heartbeatSec })),
         schedule: { intervalMs: o.roundIntervalMs, slotMs: 800, position: 0, of: 1 },

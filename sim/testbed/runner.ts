@@ -345,8 +345,8 @@ export async function runScenario(s: TestbedScenario, opts: RunOptions = {}): Pr
       const aggYaml: Record<string, unknown> = {
           name: h,
           committee: committeeFile,
-          identity: { keyFile: join(dir, `${h}-identity.json`), password: { file: passwordFile } },
-          transmitter: { keyFile: join(dir, `${h}-transmitter.json`), password: { file: passwordFile } },
+          identity: { path: join(dir, `${h}-identity.json`), passwordFile },
+          transmitter: { path: join(dir, `${h}-transmitter.json`), passwordFile },
           chain: { rpcUrl: url('anvil'), maxFeePerGasGwei: 100, replaceAfterSec: 10, rpcTimeoutMs: s.aggregators.rpcTimeoutMs ?? 5000 },
           feeds: s.feeds.map((f) => ({ name: f.name, deviationPct: f.deviationPct, heartbeatSec: f.heartbeatSec })),
           schedule: { intervalMs: s.aggregators.intervalMs, slotMs: s.aggregators.slotMs, position: k, of: s.aggregators.count },

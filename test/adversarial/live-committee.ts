@@ -304,8 +304,8 @@ export async function startLiveCommittee(opts: LiveCommitteeOptions): Promise<Li
           stringify({
             name: 'agg-adversarial',
             committee: committeeFile,
-            identity: { keyFile: join(dir, 'agg-identity.json'), password: { file: join(dir, 'password') } },
-            transmitter: { keyFile: join(dir, 'agg-transmitter.json'), password: { file: join(dir, 'password') } },
+            identity: { path: join(dir, 'agg-identity.json'), passwordFile: join(dir, 'password') },
+            transmitter: { path: join(dir, 'agg-transmitter.json'), passwordFile: join(dir, 'password') },
             chain: { rpcUrl: anvil!.url, maxFeePerGasGwei: 100, replaceAfterSec: 10 },
             feeds: FEEDS.map((name) => ({ name, deviationPct: 0.5, heartbeatSec: 1 })),
             schedule: { intervalMs: 2000, slotMs: 800, position: 0, of: 1 },

@@ -44,10 +44,18 @@ describe('aggregator config', () => {
     expect(l.config.feeds[0]).toEqual({ name: 'BTC/USD', deviationPct: 0.5, heartbeatSec: 3600 });
     expect(l.config.schedule).toEqual({ intervalMs: 5000, slotMs: 2000, position: 0, of: 1 });
     expect(l.config.db).toBe(join(dir, 'aggregator.db'));
-    expect(l.config.transmitter.password).toEqual({ file: join(dir, 'pw') });
+    expect(l.config.transmitter).toEqual({ path: join(dir, 'tx.json'), passwordFile: join(dir, 'pw') });
+    expect(l.warnings).toEqual([expect.stringMatching(/identity: \{ keyFile, password \} is the old spelling; write \{ path: \.\/id\.json, passwordEnv: … \} as in the node's config/), expect.stringMatching(/^config .*: transmitter: /)]);
     expect(l.nodeUrls.get(3)).toBe('http://127.0.0.1:7403');
     expect(l.hub).toBe(tc.committee.hub);
     expect(l.feedIds).toHaveLength(2);
+  });
+
+  it("reads the node's keystore spelling without a warning", () => {
+    const l = loadConfig(write({ ...base, identity: { path: './id.json', passwordEnv: 'AGG_PW' }, transmitter: { path: './tx.json', passwordFile: './pw' } }, 'agg-new.yaml'));
+    expect(l.warnings).toEqual([]);
+    expect(l.config.identity).toEqual({ path: join(dir, 'id.json'), passwordEnv: 'AGG_PW' });
+    expect(() => loadConfig(write({ ...base, identity: { path: './id.json', passwordEnv: 'AGG_PW', passwordFile: './pw' } }, 'agg-both.yaml'))).toThrow(/identity/);
   });
 
   it.each([

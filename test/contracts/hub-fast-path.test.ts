@@ -61,7 +61,7 @@ afterAll(async () => {
 interface Step {
   feeds: { k: number; move: number; spread: number }[];
   olderBy: number;
-  pause?: number;
+  pause?: number | null;
 }
 
 /** Both hubs' transactions in one block; returns each one's receipt status, logs and storage writes. */

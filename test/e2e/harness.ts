@@ -228,8 +228,8 @@ export async function setupNetwork(opts: { n: number; t: number; listen?: (i: nu
           stringify({
             name: `agg${k}`,
             committee: committeeFile,
-            identity: { keyFile: join(dir, `agg${k}-identity.json`), password: { file: join(dir, 'password') } },
-            transmitter: { keyFile: join(dir, `agg${k}-transmitter.json`), password: { file: join(dir, 'password') } },
+            identity: { path: join(dir, `agg${k}-identity.json`), passwordFile: join(dir, 'password') },
+            transmitter: { path: join(dir, `agg${k}-transmitter.json`), passwordFile: join(dir, 'password') },
             chain: { rpcUrl: anvil!.url, maxFeePerGasGwei: 100, replaceAfterSec: 10 },
             feeds: FEEDS.map((name) => ({ name, deviationPct: 0.5, heartbeatSec: 1 })),
             schedule: { intervalMs: 2000, slotMs: 800, position: 0, of: 1 },
