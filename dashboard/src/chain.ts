@@ -4,28 +4,11 @@
  * number a feed page shows (answer, age, round, status, breaker, history) comes from here, not
  * from the aggregator's memory (docs/design.md §Hub: the hub is the record).
  */
-import { decodeBytes32String, Interface, type Log } from 'ethers';
+import { decodeBytes32String, Interface, type InterfaceAbi, type Log } from 'ethers';
+import hubAbiJson from '../../contracts/abi/AegisHub.json' with { type: 'json' };
 
-export const HUB_READ_ABI = [
-  'function feedIds() view returns (bytes32[])',
-  'function paused() view returns (bool)',
-  'function configDigest() view returns (bytes32)',
-  'function latestEpoch() view returns (uint64)',
-  'function decimals(bytes32 feedId) view returns (uint8)',
-  'function tryRead(bytes32 feedId) view returns (int256 answer, uint256 observedAt, uint256 spreadBps, uint256 roundId, uint8 status)',
-  'function feedConfig(bytes32 feedId) view returns ((int96 minAnswer, int96 maxAnswer, uint32 maxStaleness, uint32 heartbeat, uint16 deviationBps, uint8 confirmations, uint24 confirmationTime, uint16 historyCapacity, uint8 decimals, string description))',
-  'function breakerState(bytes32 feedId) view returns (bool tripped, int256 candidate, uint64 since, uint64 lastAt, uint8 confirmationsSeen)',
-  'function committee() view returns ((bytes32 configDigest, uint64 configVersion, uint16 n, uint16 t, bytes groupPublicKey, address blob))',
-  'event ReportAccepted(address indexed transmitter, uint64 indexed epoch, uint64 observedAt)',
-  'event FeedUpdated(bytes32 indexed feedId, int256 answer)',
-  'event BreakerTripped(bytes32 indexed feedId, int256 served, int256 candidate, uint64 observedAt)',
-  'event BreakerConfirmed(bytes32 indexed feedId, uint256 roundId, int256 answer)',
-  'event BreakerCleared(bytes32 indexed feedId, uint256 roundId, int256 answer)',
-  'event BreakerResolved(bytes32 indexed feedId, address indexed guardian, uint256 roundId, int256 answer)',
-  'event BreakerRejected(bytes32 indexed feedId, address indexed guardian, int256 candidate)',
-] as const;
-
-export const hubAbi = new Interface(HUB_READ_ABI as unknown as string[]);
+/** The hub's ABI generated from the compiled contract (contracts/abi, `npm run compile`): the page cannot drift from the hub's events and views. */
+export const hubAbi = new Interface(hubAbiJson as InterfaceAbi);
 
 /** What a settlement contract exposes about the feed it reads (contracts/src/settlement). */
 export const CONSUMER_ABI = new Interface([
@@ -130,6 +113,14 @@ export class HubClient {
     });
   }
 
+  /** `calls` (encoded hub calls) through `multicall` in one eth_call; each result raw, as `batch` gives it. */
+  async multicall(calls: string[]): Promise<unknown[]> {
+    if (calls.length === 0) return [];
+    const [raw] = await this.batch([{ method: 'eth_call', params: [{ to: this.hub, data: hubAbi.encodeFunctionData('multicall', [calls]) }, 'latest'] }]);
+    if (raw instanceof Error) throw raw;
+    return [...(hubAbi.decodeFunctionResult('multicall', raw as string)[0] as string[])];
+  }
+
   callOf(fn: string, args: unknown[] = []): RpcCall {
     return { method: 'eth_call', params: [{ to: this.hub, data: hubAbi.encodeFunctionData(fn, args) }, 'latest'] };
   }
@@ -148,7 +139,8 @@ export class HubClient {
     const [idsRaw, pausedRaw, block] = await this.batch([this.callOf('feedIds'), this.callOf('paused'), { method: 'eth_getBlockByNumber', params: ['latest', false] }]);
     const ids = (this.decode('feedIds', idsRaw)[0] as string[]).map(String);
     const needConfig = ids.filter((id) => !this.#configs.has(id));
-    const raw = await this.batch([...ids.map((id) => this.callOf('tryRead', [id])), ...needConfig.map((id) => this.callOf('feedConfig', [id]))]);
+    // One eth_call for every feed: the hub's own multicall runs the reads in one EVM execution.
+    const raw = await this.multicall([...ids.map((id) => hubAbi.encodeFunctionData('tryRead', [id])), ...needConfig.map((id) => hubAbi.encodeFunctionData('feedConfig', [id]))]);
     needConfig.forEach((id, k) => this.#configs.set(id, this.decode('feedConfig', raw[ids.length + k])[0]));
     const reads = ids.map((id, k) => this.decode('tryRead', raw[k]));
     const tripped = ids.filter((_, k) => Number(reads[k]![4]) === 2);
