@@ -13,8 +13,10 @@ function passwordSource(o: { passwordFile?: string; passwordEnv?: string }): Pas
   throw new Error('give --password-file <file> or --password-env <VAR> (never the password itself on the command line)');
 }
 
+/** One line, as the node prints it: `error (<code>): <what>; <fix>`, exit 1. */
 function fail(err: unknown): never {
-  process.stderr.write(`aegis aggregator: ${err instanceof Error ? err.message : String(err)}\n`);
+  const code = (err as { code?: unknown }).code;
+  process.stderr.write(`error${typeof code === 'string' ? ` (${code})` : ''}: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 }
 
