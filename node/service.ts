@@ -42,6 +42,7 @@ import { NodeMetrics } from './metrics.ts';
 import { SourcePoller, type Snapshot } from './poller.ts';
 import { FeedViewCache, PriceHistory, priceFeeds, type FeedAnswer, type FeedView } from './pricing.ts';
 import { ReportSigner } from './signer.ts';
+import { NODE_VERSION } from './version.ts';
 
 export interface NodeServiceOptions {
   config: NodeConfig;
@@ -274,6 +275,7 @@ export class NodeService implements NodeHandlers {
     const views = this.views();
     return {
       node: this.index,
+      version: NODE_VERSION,
       identityKey: this.identityPublicKey,
       configDigest: this.configDigest,
       committee: { n: this.committee.nodes.length, t: this.committee.t, chainId: this.committee.chainId.toString(), hub: this.committee.hub },

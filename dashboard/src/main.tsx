@@ -722,6 +722,7 @@ interface NodeJson {
   url: string | null;
   health: { ok: boolean; httpStatus?: number; message: string };
   status: null | {
+    version?: string;
     uptimeS?: number;
     lastSigned?: { epoch: string; at: string } | null;
     snapshot?: { ageMs: number } | null;
@@ -771,7 +772,7 @@ function NodesPage({ cfg, tick }: { cfg: Config; tick: number }) {
                   node {n.index} <span class={`badge ${n.health.ok ? 'src-ok' : 'src-bad'}`}>{n.health.ok ? '✓ healthy' : '✗ down'}</span>
                 </h2>
                 <p class="small muted">
-                  {n.url ?? 'no url'} · up {n.status?.uptimeS !== undefined ? age(n.status.uptimeS) : '—'} · last signed epoch {n.status?.lastSigned?.epoch ?? '—'}
+                  {n.url ?? 'no url'} · {n.status?.version ? `v${n.status.version}` : 'version unknown'} · up {n.status?.uptimeS !== undefined ? age(n.status.uptimeS) : '—'} · last signed epoch {n.status?.lastSigned?.epoch ?? '—'}
                   {n.status?.byzantine ? ` · ${n.status.byzantine}` : ''}
                 </p>
                 <p class="small">

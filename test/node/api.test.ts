@@ -3,6 +3,7 @@
  * and real keystores: signed observations, the step-4 signer's refusals (each with its code),
  * request authentication, validation, metrics.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import pino from 'pino';
@@ -281,6 +282,7 @@ describe('health, status, metrics', () => {
     const res = await fetch(`${url}/v1/status`);
     const status = (await res.json()) as any;
     expect(status.node).toBe(1);
+    expect(status.version).toBe(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version);
     expect(status.configDigest).toBe(fx.digest);
     const btc = status.feeds.find((f: any) => f.feed === 'BTC/USD');
     expect(btc.ok).toBe(true);
