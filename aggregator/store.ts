@@ -157,6 +157,28 @@ export class RoundStore {
     return (this.db.prepare(`SELECT * FROM rounds ORDER BY epoch_num DESC LIMIT ?`).all(limit) as Row[]).map(toStored);
   }
 
+  /**
+   * Per node, how many rounds started at or after `sinceMs` it observed, signed or was
+   * excluded from, and the number of rounds in that window (the dashboard's participation
+   * over hours, without loading the rounds).
+   */
+  participationSince(sinceMs: number): { rounds: number; oldestAt: number | null; byNode: Map<number, { observed: number; signed: number; excluded: number }> } {
+    const byNode = new Map<number, { observed: number; signed: number; excluded: number }>();
+    const at = (i: number) => byNode.get(i) ?? (byNode.set(i, { observed: 0, signed: 0, excluded: 0 }), byNode.get(i)!);
+    let rounds = 0;
+    let oldestAt: number | null = null;
+    const stmt = this.db.prepare(`SELECT started_at, participants, excluded FROM rounds WHERE started_at >= ? ORDER BY epoch_num`);
+    for (const row of stmt.iterate(sinceMs) as Iterable<{ started_at: number; participants: string; excluded: string }>) {
+      rounds++;
+      oldestAt ??= row.started_at;
+      const p = JSON.parse(row.participants) as { observed: number[]; signed: number[] };
+      for (const i of p.observed) at(i).observed++;
+      for (const i of p.signed) at(i).signed++;
+      for (const x of JSON.parse(row.excluded) as { index: number }[]) at(x.index).excluded++;
+    }
+    return { rounds, oldestAt, byNode };
+  }
+
   count(): number {
     return (this.db.prepare(`SELECT COUNT(*) AS n FROM rounds`).get() as { n: number }).n;
   }

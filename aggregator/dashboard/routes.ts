@@ -194,17 +194,23 @@ export function dashboardRoutes(deps: { service: AggregatorService; store: Round
     res.json(roundDetail(r));
   });
 
-  router.get('/api/nodes', async (_req, res) => {
+  router.get('/api/nodes', async (req, res) => {
     if (!ctx) return void res.status(503).json({ error: { code: 'no_chain', message: 'this aggregator was started without its committee context' } });
     const rounds = deps.store.recent(500);
+    // Counts over the last `hours` (default 6), the recent strip and exclusions from the newest rounds.
+    const hours = Math.min(168, Math.max(0.1, Number(req.query.hours ?? 6) || 6));
+    const window = deps.store.participationSince(Date.now() - hours * 3_600_000);
     const out = await Promise.all(
       ctx.committee.nodes.map(async (n) => {
         const url = ctx.nodeUrls.get(n.index) ?? null;
+        const mine = window.byNode.get(n.index) ?? { observed: 0, signed: 0, excluded: 0 };
         const participation = {
-          rounds: rounds.length,
-          since: rounds.length ? new Date(rounds[rounds.length - 1]!.startedAt).toISOString() : null,
-          observed: rounds.filter((r) => r.participants.observed.includes(n.index)).length,
-          signed: rounds.filter((r) => r.participants.signed.includes(n.index)).length,
+          hours,
+          rounds: window.rounds,
+          since: window.oldestAt !== null ? new Date(window.oldestAt).toISOString() : null,
+          observed: mine.observed,
+          signed: mine.signed,
+          excludedCount: mine.excluded,
           excluded: rounds.flatMap((r) => r.excluded.filter((x) => x.index === n.index).map((x) => ({ epoch: r.epoch.toString(), phase: x.phase, code: x.code, reason: x.reason }))).slice(0, 20),
           // Oldest first, one cell per round: o = observed and signed, s = signed only, x = excluded, - = absent.
           recent: rounds

@@ -731,7 +731,7 @@ interface NodeJson {
     byzantine?: string;
   };
   metrics: Record<string, number>;
-  participation: { rounds: number; since: string | null; observed: number; signed: number; excluded: { epoch: string; code: string; reason: string }[]; recent: string };
+  participation: { hours: number; rounds: number; since: string | null; observed: number; signed: number; excludedCount: number; excluded: { epoch: string; code: string; reason: string }[]; recent: string };
 }
 
 /** The alerts a node's own status and metrics imply, worded as the Prometheus rules in monitoring/ name them. */
@@ -776,7 +776,7 @@ function NodesPage({ cfg, tick }: { cfg: Config; tick: number }) {
                   {n.status?.byzantine ? ` · ${n.status.byzantine}` : ''}
                 </p>
                 <p class="small">
-                  participation: signed {n.participation.signed} / observed {n.participation.observed} of the last {n.participation.rounds} rounds
+                  participation over the last {n.participation.hours} h: signed {n.participation.signed} / observed {n.participation.observed} of {n.participation.rounds} rounds, excluded from {n.participation.excludedCount}
                 </p>
                 <p class="strip" aria-label={`last ${n.participation.recent.length} rounds, oldest first: s signed, o observed only, x excluded, - absent`}>
                   {[...n.participation.recent].map((c, k) => (

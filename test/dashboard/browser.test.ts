@@ -6,7 +6,7 @@
  * passes on a real report and fails on an altered one, read-only mode works from the RPC
  * alone, and the page logs no errors. Screenshots for the docs with AEGIS_SCREENSHOTS=1.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { feedId } from '../../protocol/index.ts';
@@ -200,6 +200,10 @@ describe.skipIf(!chromium)('dashboard in Chromium against a devnet', { timeout: 
     await page.waitForFunction(() => document.querySelectorAll('article[data-node] .src-ok').length >= 4);
     await expect(page.textContent('article[data-node="1"]')).resolves.toMatch(/healthy/);
     await expect(page.textContent('article[data-node="1"]')).resolves.toMatch(/coinbase/);
+    // The node's release and its participation over hours, from the aggregator's store.
+    const version = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')).version as string;
+    await expect(page.textContent('article[data-node="1"]')).resolves.toContain(`v${version}`);
+    await expect(page.textContent('article[data-node="1"]')).resolves.toMatch(/participation over the last 6 h: signed \d+ \/ observed \d+ of \d+ rounds/);
     if (SHOTS) await page.screenshot({ path: join(SHOTS, 'dashboard-nodes.png'), fullPage: true });
   });
 
