@@ -70,6 +70,13 @@ describe('aggregator check-config against the chain', () => {
     expect(err?.code).toBe(1);
     expect(err?.stdout).toMatch(/^ok {3}files: 4 nodes, t=3/m);
     expect(err?.stdout).toMatch(/^FAIL rpc: chain\.rpcUrl/m);
+    // A config that cannot be read: one line in the node's error form, exit 1.
+    const missing = await run(process.execPath, ['--import', 'tsx', 'scripts/aegis.ts', 'aggregator', 'check-config', '-c', join(net.dir, 'nope.yaml')], { cwd: ROOT }).then(
+      () => undefined,
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(missing?.code).toBe(1);
+    expect(missing?.stderr).toBe(`error (bad_config): config ${join(net.dir, 'nope.yaml')}: cannot read it (ENOENT)\n`);
   });
 
   it('start refuses a listen port that is taken instead of running without its API', async () => {
