@@ -72,7 +72,9 @@ export async function deployDeterministic(signer: Signer, initCode: string, salt
   // A 30 % margin on the estimate: nested CREATEs under the 63/64 rule leave an exact
   // estimate no room (the aggregator's transmitter pads the same way).
   const estimate = await provider.estimateGas({ from: await signer.getAddress(), to: DETERMINISTIC_DEPLOYER, data });
-  const tx = await signer.sendTransaction({ to: DETERMINISTIC_DEPLOYER, data, gasLimit: (estimate * 13n) / 10n });
+  const blockLimit = (await provider.getBlock('latest'))?.gasLimit ?? estimate;
+  const padded = (estimate * 13n) / 10n;
+  const tx = await signer.sendTransaction({ to: DETERMINISTIC_DEPLOYER, data, gasLimit: padded < blockLimit ? padded : blockLimit });
   const receipt = await tx.wait(confirmations);
   // The code at the receipt's block: a provider may answer a repeated `latest` query from cache.
   if (!receipt || receipt.status !== 1 || (await provider.getCode(address, receipt.blockNumber)) === '0x') {

@@ -99,11 +99,6 @@ export interface FixtureOptions {
 export async function setup(opts: FixtureOptions = {}): Promise<Fixture> {
   const compiled = compileContracts(opts.extraSources ? { extraSources: opts.extraSources } : {});
   const anvil = await startAnvil();
-  // anvil's estimate is exact for the block it simulates, but a read of the price's age takes a
-  // few more gas once the next block's time has moved past observedAt, so an unpadded estimate
-  // runs out of gas now and then. Wallets pad it; so does the aggregator's transmitter.
-  const estimate = anvil.provider.estimateGas.bind(anvil.provider);
-  anvil.provider.estimateGas = async (tx) => ((await estimate(tx)) * 5n) / 4n;
   try {
     const signers = await Promise.all(Array.from({ length: 10 }, (_, i) => anvil.signer(i)));
     const deployer = signers[0]!;
