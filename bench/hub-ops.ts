@@ -6,11 +6,11 @@
  *  - timing row `op: "cliStart"`: `aegis --help` from the built CLI (dist/aegis.mjs, the file
  *    `npm pack` ships and `npm install -g` links), wall time of a fresh process.
  */
+import { devCommitteeFile } from '../contracts/hub.ts';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hexlify } from 'ethers';
 import { ROOT } from '../contracts/compile.ts';
 import { startBenchAnvil } from '../contracts/gas.ts';
 import { applyPlan } from '../contracts/ops/apply.ts';
@@ -30,15 +30,7 @@ export async function applyFeedsRows(feeds = 100): Promise<GasRow[]> {
     const file = join(dir, 'committee.json');
     writeFileSync(
       file,
-      JSON.stringify({
-        chainId: anvil.chainId,
-        hub: '0x0000000000000000000000000000000000000001',
-        configVersion: 1,
-        t: 3,
-        groupPublicKey: hexlify(committee.groupPublicKey),
-        nodes: committee.shares.map((s, k) => ({ index: s.index, identityKey: hexlify(new Uint8Array(32).fill(k + 1)), publicShare: hexlify(committee.publicShares[k]!), url: 'http://127.0.0.1:9000' })),
-        aggregators: [],
-      }),
+      JSON.stringify(devCommitteeFile(committee, anvil.chainId)),
     );
     const signer = await anvil.signer(0);
     const d = await deployHub({ signer, committeeFile: file, confirmations: 1 });

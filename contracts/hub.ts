@@ -146,3 +146,20 @@ export async function transmit(hub: Contract, report: Report, signature: Uint8Ar
 }
 
 export { getBytes };
+
+/**
+ * A committee file (protocol/committee.ts shape) for a dealer committee on `chainId`, with
+ * placeholder identity keys and URLs: what `aegis hub deploy` takes in tests and benchmarks.
+ * The hub address is a placeholder the deployment replaces.
+ */
+export function devCommitteeFile(c: Pick<DealerOutput, 'groupPublicKey' | 'publicShares' | 'shares' | 't'>, chainId: number): Record<string, unknown> {
+  return {
+    chainId,
+    hub: '0x0000000000000000000000000000000000000001',
+    configVersion: 1,
+    t: c.t,
+    groupPublicKey: hexlify(c.groupPublicKey),
+    nodes: c.shares.map((s, k) => ({ index: s.index, identityKey: hexlify(new Uint8Array(32).fill(k + 1)), publicShare: hexlify(c.publicShares[k]!), url: `http://127.0.0.1:${9000 + k}` })),
+    aggregators: [],
+  };
+}

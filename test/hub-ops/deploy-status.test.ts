@@ -11,10 +11,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { Contract, Wallet, hexlify, type InterfaceAbi } from 'ethers';
+import { Contract, Wallet, type InterfaceAbi } from 'ethers';
 import { ANVIL_KEYS, startAnvil, type Anvil } from '../../contracts/anvil.ts';
 import { artifact, compileContracts } from '../../contracts/compile.ts';
-import { feedConfig } from '../../contracts/hub.ts';
+import { devCommitteeFile, feedConfig } from '../../contracts/hub.ts';
 import { DETERMINISTIC_DEPLOYER, verifyDeployedCode } from '../../contracts/ops/create2.ts';
 import { deployHub } from '../../contracts/ops/deploy-hub.ts';
 import { hubStatus } from '../../contracts/ops/status.ts';
@@ -32,15 +32,7 @@ function committeeFile(name: string, chainId: number): string {
   const file = join(dir, name);
   writeFileSync(
     file,
-    JSON.stringify({
-      chainId,
-      hub: '0x0000000000000000000000000000000000000001',
-      configVersion: 1,
-      t: committee.t,
-      groupPublicKey: hexlify(committee.groupPublicKey),
-      nodes: committee.shares.map((s, k) => ({ index: s.index, identityKey: hexlify(new Uint8Array(32).fill(k + 1)), publicShare: hexlify(committee.publicShares[k]!), url: `http://127.0.0.1:${9000 + k}` })),
-      aggregators: [],
-    }),
+    JSON.stringify(devCommitteeFile(committee, chainId)),
   );
   return file;
 }

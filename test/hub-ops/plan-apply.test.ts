@@ -6,11 +6,12 @@
  * through a delegatecall); then a timelock behind the Safe: schedule, pending in the plan,
  * execute after the delay.
  */
+import { devCommitteeFile } from '../../contracts/hub.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Contract, ContractFactory, SigningKey, Wallet, concat, getBytes, hexlify, solidityPacked, type InterfaceAbi } from 'ethers';
+import { Contract, ContractFactory, SigningKey, Wallet, concat, getBytes, solidityPacked, type InterfaceAbi } from 'ethers';
 import { parse, stringify } from 'yaml';
 import { ANVIL_KEYS, startAnvil, type Anvil } from '../../contracts/anvil.ts';
 import { abiOf } from '../../contracts/abi.ts';
@@ -44,15 +45,7 @@ beforeAll(async () => {
   const file = join(dir, 'committee.json');
   writeFileSync(
     file,
-    JSON.stringify({
-      chainId: 31337,
-      hub: '0x0000000000000000000000000000000000000001',
-      configVersion: 1,
-      t: 3,
-      groupPublicKey: hexlify(committee.groupPublicKey),
-      nodes: committee.shares.map((s, k) => ({ index: s.index, identityKey: hexlify(new Uint8Array(32).fill(k + 1)), publicShare: hexlify(committee.publicShares[k]!), url: 'http://127.0.0.1:9000' })),
-      aggregators: [],
-    }),
+    JSON.stringify(devCommitteeFile(committee, 31337)),
   );
   const r = await deployHub({ signer: anvil.wallet(0), committeeFile: file, confirmations: 1 });
   hubAddress = r.hub;
