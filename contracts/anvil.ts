@@ -127,8 +127,16 @@ export async function startAnvil(opts: AnvilOptions = {}): Promise<Anvil> {
   // anvil's estimate is exact for the block it simulates, but a read of a price's age costs a
   // few more gas once the next block's time has moved past its observedAt, so an unpadded
   // estimate runs out of gas now and then. Wallets pad it; so does the aggregator's transmitter.
+  // The padding never passes the block's gas limit: a call that needs most of a block (a Uniswap
+  // pool growing its observation ring) would otherwise be refused as "intrinsic gas too high".
   const estimate = provider.estimateGas.bind(provider);
-  provider.estimateGas = async (tx) => ((await estimate(tx)) * 5n) / 4n;
+  let blockGasLimit: bigint | undefined = opts.gasLimit;
+  provider.estimateGas = async (tx) => {
+    const exact = await estimate(tx);
+    blockGasLimit ??= (await provider.getBlock('latest'))?.gasLimit;
+    const padded = (exact * 5n) / 4n;
+    return blockGasLimit !== undefined && padded > blockGasLimit ? (exact > blockGasLimit ? exact : blockGasLimit) : padded;
+  };
   try {
     const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
     for (;;) {

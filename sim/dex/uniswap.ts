@@ -159,14 +159,17 @@ export async function deployUniswapV3(provider: JsonRpcProvider, signer: Signer)
   const positions = await deploy(uniArtifact('@uniswap/v3-periphery', 'NonfungiblePositionManager'), await factory.getAddress(), await wethStandIn.getAddress(), me);
   const deadline = () => BigInt(Math.floor(Date.now() / 1000) + 10 * 365 * 86_400);
   /**
-   * Send a contract call with its gas estimate padded: the estimate is taken in the current
-   * block's second, and a pool writes an oracle observation (more storage) when the block that
-   * includes the call has a later timestamp, so an exact estimate can run out of gas.
+   * Send a contract call with a padded gas limit, capped at the block's: the estimate is taken
+   * in the current block's second, and a pool writes an oracle observation (more storage) when
+   * the block that includes the call has a later timestamp, so an exact estimate can run out of
+   * gas; a call that grows the observation ring needs most of a block, and a limit above the
+   * block's is refused outright.
    */
+  const blockGasLimit = (await provider.getBlock('latest'))!.gasLimit;
   const send = async (c: Contract, fn: string, ...args: unknown[]) => {
     const f = c.getFunction(fn);
-    const gas = await f.estimateGas(...args);
-    return (await f(...args, { gasLimit: (gas * 5n) / 4n + 100_000n })).wait();
+    const gas = (await f.estimateGas(...args)) + 100_000n;
+    return (await f(...args, { gasLimit: gas < blockGasLimit ? gas : blockGasLimit })).wait();
   };
   const pools = new Map<string, PoolHandle>();
 
