@@ -13,7 +13,12 @@
  *                                        once, docs/suspension.md); no (already_suspended)
  *   r. suspended on-chain, now priced  → yes (resume, subject to the hub's breaker)
  *   5. circuit breaker tripped         → yes (later reports confirm the new level, docs/design.md §Hub)
- *   6. heartbeat elapsed               → yes (heartbeat)
+ *   6. heartbeat elapsed               → yes (heartbeat): the on-chain observation is heartbeatSec
+ *                                        old at the round's tick start (the wall clock every
+ *                                        aggregator of the schedule shares), not at the new
+ *                                        observation's time, which trails the clock by up to a
+ *                                        source poll and would let the served price grow older
+ *                                        than its heartbeat by that much
  *   7. deviation ≥ threshold           → yes (deviation)
  *   8. otherwise                       → no  (within threshold)
  *
@@ -73,7 +78,11 @@ function pct(ppb: bigint | null): string {
   return ppb === null ? '∞ %' : `${(Number(ppb) / 1e7).toFixed(6)} %`;
 }
 
-export function shouldPost(c: Candidate, chain: OnchainFeedState, policy: FeedPolicy = DEFAULT_POLICY): Decision {
+/**
+ * @param nowSec the round's clock (unix s; the aggregator passes its tick's start so all aggregators
+ *   of a schedule decide alike); omitted, the candidate's observation time stands in for it.
+ */
+export function shouldPost(c: Candidate, chain: OnchainFeedState, policy: FeedPolicy = DEFAULT_POLICY, nowSec?: bigint): Decision {
   const no = (reason: HoldReason, why: string): Decision => ({ post: false, reason, log: `shouldPost ${c.feed}: no, because ${why}` });
   const yes = (reason: PostReason, why: string): Decision => ({ post: true, reason, log: `shouldPost ${c.feed}: yes, because ${why}` });
 
@@ -89,8 +98,9 @@ export function shouldPost(c: Candidate, chain: OnchainFeedState, policy: FeedPo
   if (c.observedAt <= chain.observedAt) return no('not_newer', `observation time ${c.observedAt} is not after the on-chain ${chain.observedAt}`);
   if (chain.status === 'suspended') return yes('resume', 'the hub serves it as suspended and the committee prices it again (the hub\'s breaker still applies)');
   if (chain.status === 'tripped') return yes('tripped', 'the deviation breaker is tripped; later reports confirm the new level');
-  const age = c.observedAt - chain.observedAt;
-  if (age >= BigInt(policy.heartbeatSec)) return yes('heartbeat', `heartbeat: ${age} s since the last on-chain report ≥ ${policy.heartbeatSec} s`);
+  const now = nowSec !== undefined && nowSec > c.observedAt ? nowSec : c.observedAt;
+  const age = now - chain.observedAt;
+  if (age >= BigInt(policy.heartbeatSec)) return yes('heartbeat', `heartbeat: the on-chain observation is ${age} s old ≥ ${policy.heartbeatSec} s`);
   const dev = deviationPpb(chain.answer, c.answer);
   const threshold = BigInt(Math.round(policy.deviationPct * 1e7));
   if (dev === null || dev >= threshold) return yes('deviation', `deviation ${pct(dev)} ≥ threshold ${policy.deviationPct} % (on-chain ${chain.answer}, new ${c.answer})`);
@@ -108,12 +118,13 @@ export function decideBatch(
   candidates: readonly (Candidate & { feedId: string })[],
   chain: ReadonlyMap<string, OnchainFeedState>,
   policies: ReadonlyMap<string, FeedPolicy>,
+  nowSec?: bigint,
 ): BatchDecision {
   const out: BatchDecision = { post: [], hold: [] };
   for (const c of candidates) {
     const id = c.feedId.toLowerCase();
     const state = chain.get(id) ?? { configured: false, status: 'unknown' as const, answer: 0n, observedAt: 0n, roundId: 0n };
-    const d = shouldPost(c, state, policies.get(id) ?? DEFAULT_POLICY);
+    const d = shouldPost(c, state, policies.get(id) ?? DEFAULT_POLICY, nowSec);
     if (d.post) out.post.push({ feedId: id, decision: d });
     else out.hold.push({ feedId: id, decision: d });
   }

@@ -133,7 +133,7 @@ export class AggregatorService {
       }
       const epoch = epochFor(tick, await this.epochFloor(latest), this.o.schedule);
       this.o.store.reserveEpoch(epoch);
-      outcome = await this.round(tick, epoch, log);
+      outcome = await this.round(tick, epoch, latest, log);
     } catch (err) {
       const message = describeError(err);
       log.error({ err: message }, 'tick failed');
@@ -145,10 +145,12 @@ export class AggregatorService {
     return outcome;
   }
 
-  private async round(tick: number, epoch: bigint, log: Logger): Promise<TickOutcome> {
+  private async round(tick: number, epoch: bigint, latestAtStart: bigint, log: Logger): Promise<TickOutcome> {
     const states = await this.o.hub.feedStates(this.o.feeds.map((f) => f.id));
     this.lastChain = states;
     const policies = new Map(this.o.feeds.map((f) => [f.id, f.policy]));
+    // Heartbeats are judged at the tick's start, the clock every aggregator of the schedule shares.
+    const tickStartSec = BigInt(Math.floor((tick * this.o.schedule.intervalMs) / 1000));
     const decisions: string[] = [];
     let postingReason: string | null = null;
     const postReasons = new Map<string, string>();
@@ -158,6 +160,7 @@ export class AggregatorService {
         aggregate.feeds.map((f) => ({ feedId: f.feedId, feed: safeName(f.feedId), answer: f.answer, observedAt, ...(f.suspendReason !== undefined ? { suspendReason: f.suspendReason } : {}) })),
         states,
         policies,
+        tickStartSec,
       );
       for (const x of [...d.post, ...d.hold]) {
         decisions.push(x.decision.log);
@@ -216,9 +219,27 @@ export class AggregatorService {
         return { kind: 'round', tick, round: r, postingReason };
       }
     }
+    if (this.o.schedule.of > 1 && (await this.alreadyPostedByAnother(r.signed!.report, latestAtStart))) {
+      // Another aggregator's report landed while this round ran and carries observations at least
+      // as new for every feed here: the hub would skip them all (a transaction that changes nothing).
+      this.o.store.recordTransmission(epoch, { status: 'yielded', detail: 'another aggregator posted these feeds, as new or newer, while this round ran; not posting' });
+      log.info({ epoch: epoch.toString() }, 'another aggregator posted these feeds while this round ran; not posting');
+      return { kind: 'round', tick, round: r, postingReason };
+    }
     const t = await this.o.transmitter.transmit(r.signed!);
     this.recordTransmission(r, t, postReasons);
     return { kind: 'round', tick, round: r, postingReason, transmission: t };
+  }
+
+  /** True when the hub moved past `latestAtStart` and every feed of `report` is on-chain at an observation at least as new. */
+  private async alreadyPostedByAnother(report: { observedAt: bigint; feedIds: readonly string[] }, latestAtStart: bigint): Promise<boolean> {
+    if ((await this.o.hub.latestEpoch()) <= latestAtStart) return false;
+    const states = await this.o.hub.feedStates(report.feedIds);
+    this.lastChain = new Map([...this.lastChain, ...states]);
+    return report.feedIds.every((id) => {
+      const s = states.get(id.toLowerCase());
+      return s !== undefined && s.roundId !== 0n && s.observedAt >= report.observedAt;
+    });
   }
 
   private observeMetrics(r: RoundResult): void {

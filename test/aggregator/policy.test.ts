@@ -28,8 +28,18 @@ describe('posting policy branches', () => {
   it('posts when the heartbeat elapsed, exactly at the boundary', () => {
     const d = shouldPost(cand(100_000_000n, 4600n), chain(), policy);
     expect(d).toMatchObject({ post: true, reason: 'heartbeat' });
-    expect(d.log).toBe('shouldPost BTC/USD: yes, because heartbeat: 3600 s since the last on-chain report ≥ 3600 s');
+    expect(d.log).toBe('shouldPost BTC/USD: yes, because heartbeat: the on-chain observation is 3600 s old ≥ 3600 s');
     expect(shouldPost(cand(100_000_000n, 4599n), chain(), policy)).toMatchObject({ post: false, reason: 'within_threshold' });
+  });
+  it('judges the heartbeat at the round clock: observations that trail it by a source poll still post in time', () => {
+    // The newest quote is 5 s old (sources polled every 5 s) when the tick starts 3600 s after
+    // the on-chain observation: the served price is due now, not one poll later.
+    expect(shouldPost(cand(100_000_000n, 4595n), chain(), policy, 4600n)).toMatchObject({ post: true, reason: 'heartbeat' });
+    expect(shouldPost(cand(100_000_000n, 4595n), chain(), policy, 4599n)).toMatchObject({ post: false, reason: 'within_threshold' });
+    // A round clock behind the observations (skew) never delays the heartbeat past the observation-time rule.
+    expect(shouldPost(cand(100_000_000n, 4600n), chain(), policy, 4000n)).toMatchObject({ post: true, reason: 'heartbeat' });
+    // Still never a post of an observation that is not newer than on-chain, however late the clock.
+    expect(shouldPost(cand(100_000_000n, 1000n), chain(), policy, 9999n)).toMatchObject({ post: false, reason: 'not_newer' });
   });
   it('posts on a deviation at or above the threshold, up or down', () => {
     expect(shouldPost(cand(100_500_000n), chain(), policy)).toMatchObject({ post: true, reason: 'deviation' });

@@ -178,6 +178,35 @@ describe('aggregator service', () => {
     for (const s of [active, standby]) s.store.close();
   });
 
+  it('two aggregators: the active one does not send a report whose every feed another aggregator posted, as new, while its round ran', async () => {
+    const tc = makeTestCommittee({ n: 4 });
+    for (const [laterObservedAt, expected] of [
+      [0, 'yielded'],
+      [-1, 'accepted'],
+    ] as const) {
+      const hub = new FakeHub(tc.configDigest);
+      const active = make(tc, hub, join(tmp(), 'a.db'), 0, 2);
+      clock += 4000;
+      // While the active round observes and signs, the standby's report of the same observation
+      // time (or one second older) lands: the hub moves and serves both feeds at that time.
+      const read = hub.feedStates.bind(hub);
+      let calls = 0;
+      hub.feedStates = async (ids) => {
+        const out = await read(ids);
+        if (++calls === 1) {
+          hub.epoch = 1n;
+          for (const id of [BTC, ETH]) hub.states.set(id, { configured: true, status: 'active', answer: 1n, observedAt: BigInt(clock + laterObservedAt), roundId: 1n });
+        }
+        return out;
+      };
+      const out = await active.service.tick(400);
+      expect(out.kind === 'round' && out.round.status).toBe('signed');
+      expect(active.store.get(400_000n)!.txStatus).toBe(expected);
+      expect(hub.accepted.length).toBe(expected === 'accepted' ? 1 : 0);
+      active.store.close();
+    }
+  });
+
   it('/health: unhealthy with the reason after two failed rounds in a row (no quorum), healthy again after a round succeeds', () => {
     const base = { running: true, standby: false, nowMs: 10_000, lastRoundAt: 9_500, intervalMs: 1000, failedInARow: 0, lastFailure: '' };
     expect(healthOf(base)).toEqual({ ok: true, message: 'ok' });
