@@ -1,13 +1,27 @@
 /**
- * Compiles every Solidity source under `contracts/src/**` with solc-js (the npm `solc`
- * package; no native solc exists here). Deterministic: sources are sorted, settings are fixed,
- * metadata carries no bytecode hash. Artifacts are cached in `.cache/solc/<key>.json`, where
- * the key hashes the compiler version, the settings, every source file and the versions of
- * the packages imports resolve into (`@openzeppelin/contracts`, `@chainlink/contracts`), so
- * repeated test runs do not recompile. Concurrent callers (vitest workers) take a lock
- * directory; the loser waits for the winner's artifacts.
+ * Compiles the Solidity sources with solc-js (the npm `solc` package; no native solc exists
+ * here), in two sets that never mix:
  *
- * Imports: relative imports resolve inside `contracts/src`; `@scope/pkg/...` resolves from
+ * - the product (`compileContracts`): every source under `contracts/src/**` (the hub, its
+ *   interfaces in `src/interfaces/`, the adapters, the settlement contracts, the libraries).
+ *   `npm run compile` builds it, the ABIs in `contracts/abi/` and the gas rows come from it.
+ * - the test set (`compileTestContracts`, `testArtifact`): contracts that only ever run on a
+ *   dev chain, i.e. the test kit in `contracts/test/` (hostile tokens and consumers, mock feeds)
+ *   and the mocks in `contracts/mock/` that the simulator deploys too (its collateral token).
+ *   Their imports of product interfaces (`../src/interfaces/…`) resolve through the import
+ *   callback; the output keeps only the test set's own contracts, so a product contract is
+ *   always deployed from the product compile.
+ *
+ * Both use the same compiler settings. Deterministic: sources are sorted, settings are fixed,
+ * metadata carries no bytecode hash. Artifacts are cached in `.cache/solc/<key>.json` (product)
+ * and `.cache/solc-test/<key>.json` (test set), where the key hashes the compiler version, the
+ * settings, every source file (the test set's key covers the product sources it may import)
+ * and the versions of the packages imports resolve into (`@openzeppelin/contracts`,
+ * `@chainlink/contracts`), so repeated test runs do not recompile. Concurrent callers (vitest
+ * workers) take a lock directory; the loser waits for the winner's artifacts.
+ *
+ * Imports: relative imports resolve inside `contracts/` (source unit names are paths relative
+ * to it, e.g. `src/AegisHub.sol`, `test/HostileConsumer.sol`); `@scope/pkg/...` resolves from
  * `node_modules` in the import callback.
  */
 import { createHash } from 'node:crypto';
@@ -20,8 +34,12 @@ const require = createRequire(import.meta.url);
 
 /** Repository root (the folder holding `package.json`). */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/** The product sources. */
 export const SOURCES_DIR = join(ROOT, 'contracts', 'src');
+/** The test set: contracts deployed only on dev chains (test kit, then the simulator's mocks). */
+export const TEST_SOURCE_DIRS = [join(ROOT, 'contracts', 'test'), join(ROOT, 'contracts', 'mock')] as const;
 export const CACHE_DIR = join(ROOT, '.cache', 'solc');
+export const TEST_CACHE_DIR = join(ROOT, '.cache', 'solc-test');
 
 export interface Artifact {
   contractName: string;
@@ -76,10 +94,12 @@ function listSol(dir: string): string[] {
 }
 
 /** Source unit names are paths relative to `contracts/`, e.g. `src/AegisHub.sol`. */
-function readSources(): Record<string, string> {
+function readSources(dirs: readonly string[]): Record<string, string> {
   const sources: Record<string, string> = {};
-  for (const file of listSol(SOURCES_DIR)) {
-    sources[relative(join(ROOT, 'contracts'), file).split(sep).join('/')] = readFileSync(file, 'utf8');
+  for (const dir of dirs) {
+    for (const file of listSol(dir)) {
+      sources[relative(join(ROOT, 'contracts'), file).split(sep).join('/')] = readFileSync(file, 'utf8');
+    }
   }
   return sources;
 }
@@ -92,7 +112,8 @@ function packageVersion(name: string): string {
   }
 }
 
-function findImport(path: string): { contents: string } | { error: string } {
+/** solc's import callback: `@scope/pkg/…` from `node_modules`, anything else inside `contracts/`. */
+export function findImport(path: string): { contents: string } | { error: string } {
   const candidates = [join(ROOT, 'node_modules', path), join(ROOT, 'contracts', path)];
   for (const c of candidates) {
     if (existsSync(c)) return { contents: readFileSync(c, 'utf8') };
@@ -104,28 +125,56 @@ function sleep(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-let memo: { key: string; out: CompileOutput } | undefined;
+/** Last output per cache folder (the product and the test set each keep theirs). */
+const memo = new Map<string, { key: string; out: CompileOutput }>();
 
-/** Compiles (or loads from cache) all contracts. Throws `CompileError` with solc's messages. */
+/** Compiles (or loads from cache) all product contracts. Throws `CompileError` with solc's messages. */
 export function compileContracts(opts: CompileOptions = {}): CompileOutput {
+  return compileSet({ sources: { ...readSources([SOURCES_DIR]), ...(opts.extraSources ?? {}) }, cacheDir: CACHE_DIR, force: opts.force });
+}
+
+/**
+ * Compiles (or loads from cache) the test set: `contracts/test/**` and `contracts/mock/**`
+ * (plus `extraSources`). The output holds only the contracts defined in those sources; product
+ * contracts come from `compileContracts()`.
+ */
+export function compileTestContracts(opts: CompileOptions = {}): CompileOutput {
+  const sources = { ...readSources(TEST_SOURCE_DIRS), ...(opts.extraSources ?? {}) };
+  return compileSet({ sources, cacheDir: TEST_CACHE_DIR, force: opts.force, keyExtra: readSources([SOURCES_DIR]), entriesOnly: true });
+}
+
+interface CompileSet {
+  /** Entry sources (unit name → content); only their contracts are kept. */
+  sources: Record<string, string>;
+  cacheDir: string;
+  force?: boolean | undefined;
+  /** Sources the entries may import (hashed into the key, not compiled unless imported). */
+  keyExtra?: Record<string, string>;
+  /** Keep only the contracts of `sources`, not those of the files they import. */
+  entriesOnly?: boolean;
+}
+
+function compileSet(set: CompileSet): CompileOutput {
   const solc = require('solc') as { version(): string; compile(input: string, cb: { import: typeof findImport }): string };
-  const sources = { ...readSources(), ...(opts.extraSources ?? {}) };
+  const { sources, cacheDir } = set;
   const version = solc.version();
   const hash = createHash('sha256');
   hash.update(JSON.stringify({ version, settings: SOLC_SETTINGS, deps: IMPORT_PACKAGES.map((p) => [p, packageVersion(p)]) }));
   for (const name of Object.keys(sources).sort()) hash.update(`\0${name}\0${sources[name]}`);
+  if (set.keyExtra) for (const name of Object.keys(set.keyExtra).sort()) hash.update(`\0import:${name}\0${set.keyExtra[name]}`);
   const key = hash.digest('hex').slice(0, 32);
-  if (!opts.force && memo?.key === key) return memo.out;
+  const memoed = memo.get(cacheDir);
+  if (!set.force && memoed?.key === key) return memoed.out;
 
-  const file = join(CACHE_DIR, `${key}.json`);
-  const lock = join(CACHE_DIR, `${key}.lock`);
-  mkdirSync(CACHE_DIR, { recursive: true });
-  if (!opts.force) {
+  const file = join(cacheDir, `${key}.json`);
+  const lock = join(cacheDir, `${key}.lock`);
+  mkdirSync(cacheDir, { recursive: true });
+  if (!set.force) {
     // Another worker may be compiling the same sources: wait for it (stale after 5 minutes).
     for (;;) {
       if (existsSync(file)) {
         const out = JSON.parse(readFileSync(file, 'utf8')) as CompileOutput;
-        memo = { key, out };
+        memo.set(cacheDir, { key, out });
         return out;
       }
       try {
@@ -153,6 +202,7 @@ export function compileContracts(opts: CompileOptions = {}): CompileOutput {
     const contracts: Record<string, Artifact> = {};
     const seen = new Map<string, number>();
     for (const [sourceName, byName] of Object.entries(raw.contracts ?? {})) {
+      if (set.entriesOnly && !(sourceName in sources)) continue;
       for (const [contractName, c] of Object.entries(byName)) {
         const art: Artifact = {
           contractName,
@@ -172,7 +222,7 @@ export function compileContracts(opts: CompileOptions = {}): CompileOutput {
     const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(tmp, JSON.stringify(out));
     renameSync(tmp, file);
-    memo = { key, out };
+    memo.set(cacheDir, { key, out });
     return out;
   } finally {
     rmSync(lock, { recursive: true, force: true });
@@ -185,6 +235,19 @@ export function artifact(name: string, out: CompileOutput = compileContracts()):
   if (!a) {
     const known = Object.keys(out.contracts).filter((k) => !k.includes(':')).sort().join(', ');
     throw new CompileError(`contract ${name}: not among the compiled contracts (${known}); check the name or use "src/File.sol:${name}"`);
+  }
+  return a;
+}
+
+/**
+ * One artifact of the test set (`contracts/test`, `contracts/mock`) by name; throws naming the
+ * test contracts, and pointing at `artifact()` when `name` is a product contract.
+ */
+export function testArtifact(name: string, out: CompileOutput = compileTestContracts()): Artifact {
+  const a = out.contracts[name];
+  if (!a) {
+    const known = Object.keys(out.contracts).filter((k) => !k.includes(':')).sort().join(', ');
+    throw new CompileError(`contract ${name}: not among the test contracts of contracts/test and contracts/mock (${known}); a product contract comes from artifact(), a new test contract goes into contracts/test`);
   }
   return a;
 }

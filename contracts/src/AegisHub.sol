@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.30;
 
-import {IAegisHub} from "./IAegisHub.sol";
+import {IAegisHub} from "./interfaces/IAegisHub.sol";
 import {IAegisFeeds} from "./interfaces/IAegisFeeds.sol";
 import {BLS} from "./libs/BLS.sol";
 import {CodeBlob} from "./libs/CodeBlob.sol";

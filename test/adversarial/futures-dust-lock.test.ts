@@ -16,7 +16,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Contract, JsonRpcSigner } from 'ethers';
-import { as, deployWith, events, expectRevert, FEED, ONE, setup, type Fixture, fundAndApprove } from '../contracts/helpers/chain.ts';
+import { as, deployTest, deployWith, events, expectRevert, FEED, ONE, setup, type Fixture, fundAndApprove } from '../contracts/helpers/chain.ts';
 
 const USDC = 10n ** 6n;
 const ETH = USDC; // size unit: one USDC per dollar of move
@@ -42,7 +42,7 @@ async function walkTo(target: bigint): Promise<void> {
 beforeAll(async () => {
   f = await setup();
   [, attacker, owner, keeper] = f.signers as [JsonRpcSigner, JsonRpcSigner, JsonRpcSigner, JsonRpcSigner];
-  token = await deployWith(f, f.deployer, 'TestToken', ['USD Coin (test)', 'USDC', 6]);
+  token = await deployTest(f.deployer, 'TestToken', ['USD Coin (test)', 'USDC', 6]);
   market = await deployWith(f, f.deployer, 'FuturesMarket', [await f.hub.getAddress(), FEED, await token.getAddress(), await owner.getAddress(), RISK, ZERO, 0n]);
   await fundAndApprove(token, market, [attacker, owner], 100_000n * USDC);
   await (await as(market, owner).fundPool!(POOL)).wait();

@@ -16,7 +16,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Contract, JsonRpcSigner } from 'ethers';
-import { as, deployWith, events, expectRevert, FEED, ONE, setup, type Fixture, fundAndApprove } from '../contracts/helpers/chain.ts';
+import { as, deployTest, deployWith, events, expectRevert, FEED, ONE, setup, type Fixture, fundAndApprove } from '../contracts/helpers/chain.ts';
 
 const USDC = 10n ** 6n;
 const ETH = USDC;
@@ -51,7 +51,7 @@ async function expectBooks(): Promise<void> {
 beforeAll(async () => {
   f = await setup();
   [, trader, loser, stranger, owner] = f.signers as [JsonRpcSigner, JsonRpcSigner, JsonRpcSigner, JsonRpcSigner, JsonRpcSigner];
-  token = await deployWith(f, f.deployer, 'TestToken', ['USD Coin (test)', 'USDC', 6]);
+  token = await deployTest(f.deployer, 'TestToken', ['USD Coin (test)', 'USDC', 6]);
   market = await deployWith(f, f.deployer, 'FuturesMarket', [await f.hub.getAddress(), FEED, await token.getAddress(), await addr(owner), RISK, ZERO, 0n]);
   await fundAndApprove(token, market, [trader, loser, stranger, owner], 100_000n * USDC);
   snap = await f.snapshot();

@@ -1,5 +1,5 @@
 /**
- * Threat model, "hostile consumer contract": a contract (`contracts/src/test/HostileConsumer.sol`)
+ * Threat model, "hostile consumer contract": a contract (`contracts/test/HostileConsumer.sol`)
  * that reads the hub from its own state-changing transactions, tries the guardian's functions,
  * brings forged, altered and foreign reports to the pull-mode path (`updateAndRead`), and probes
  * the Chainlink adapter for a held breaker candidate. The real AegisHub on anvil, a committee
@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hexlify, type Contract, type JsonRpcSigner } from 'ethers';
 import { combinePartials, partialSign, reportMessage, signatureToEvm, type Report } from '../../protocol/index.ts';
 import { deployHub } from '../../contracts/hub.ts';
-import { as, deployWith, expectRevert, FEED, latestTime, ONE, setup, Status, type Fixture } from '../contracts/helpers/chain.ts';
+import { as, deployTest, deployWith, expectRevert, FEED, latestTime, ONE, setup, Status, type Fixture } from '../contracts/helpers/chain.ts';
 
 let f: Fixture;
 let attacker: JsonRpcSigner;
@@ -50,7 +50,7 @@ beforeAll(async () => {
   f = await setup();
   attacker = f.signers[6]!;
   hubAddress = (await f.hub.getAddress()).toLowerCase();
-  consumer = await deployWith(f, attacker, 'HostileConsumer', [hubAddress]);
+  consumer = await deployTest(attacker, 'HostileConsumer', [hubAddress]);
   adapter = await deployWith(f, f.deployer, 'AegisAggregatorV3', [hubAddress, FEED]);
   adapterAddress = (await adapter.getAddress()).toLowerCase();
 });

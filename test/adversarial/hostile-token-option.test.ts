@@ -4,11 +4,11 @@
  * last payout of the contract would fail or take another option's collateral. `write` and
  * `buy` measure what arrived and refuse with `FeeOnTransferUnsupported(expected, received)`;
  * such tokens (and rebasing ones) are documented as unsupported.
- * Real hub and threshold-BLS reports on anvil; the token is contracts/src/test/FeeOnTransferToken.sol.
+ * Real hub and threshold-BLS reports on anvil; the token is contracts/test/FeeOnTransferToken.sol.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Contract, JsonRpcSigner } from 'ethers';
-import { as, deployWith, expectRevert, FEED, latestTime, ONE, setup, type Fixture, fundAndApprove } from '../contracts/helpers/chain.ts';
+import { as, deployTest, deployWith, expectRevert, FEED, latestTime, ONE, setup, type Fixture, fundAndApprove } from '../contracts/helpers/chain.ts';
 
 const USDC = 10n ** 6n;
 const WIDTH = 500n * ONE;
@@ -26,7 +26,7 @@ let snap: string;
 beforeAll(async () => {
   f = await setup();
   [, writer, buyer] = f.signers as [JsonRpcSigner, JsonRpcSigner, JsonRpcSigner];
-  fot = await deployWith(f, f.deployer, 'FeeOnTransferToken', ['Fee USD', 'fUSD', 6, FEE_BPS]);
+  fot = await deployTest(f.deployer, 'FeeOnTransferToken', ['Fee USD', 'fUSD', 6, FEE_BPS]);
   option = await deployWith(f, f.deployer, 'EuropeanOption', [await f.hub.getAddress(), FEED, await fot.getAddress(), 600n, 300n, 3600n, 100n, ZERO, 0n]);
   await fundAndApprove(fot, option, [writer, buyer], 100_000n * USDC);
   snap = await f.snapshot();

@@ -15,7 +15,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Contract, JsonRpcSigner } from 'ethers';
-import { as, deployWith, expectRevert, FEED, ONE, setup, type Fixture, fundAndApprove } from '../contracts/helpers/chain.ts';
+import { as, deployTest, deployWith, expectRevert, FEED, ONE, setup, type Fixture, fundAndApprove } from '../contracts/helpers/chain.ts';
 
 const USDC = 10n ** 6n;
 const RISK = { maxPriceAge: 300n, maxSpreadBps: 100n, initialMarginBps: 1000n, maintenanceMarginBps: 500n, liquidationBountyBps: 100n, minNotional: 100n * USDC, minCollateral: 10n * USDC, maxProfitBps: 10_000n };
@@ -36,7 +36,7 @@ beforeAll(async () => {
   f = await setup();
   [, attacker, honest, owner] = f.signers as [JsonRpcSigner, JsonRpcSigner, JsonRpcSigner, JsonRpcSigner];
   // Starts plain (fee 0) so the honest trader and the pool can fund the market first.
-  fot = await deployWith(f, f.deployer, 'FeeOnTransferToken', ['Fee USD', 'fUSD', 6, 0n]);
+  fot = await deployTest(f.deployer, 'FeeOnTransferToken', ['Fee USD', 'fUSD', 6, 0n]);
   market = await deployWith(f, f.deployer, 'FuturesMarket', [await f.hub.getAddress(), FEED, await fot.getAddress(), await owner.getAddress(), RISK, ZERO, 0n]);
   await fundAndApprove(fot, market, [attacker, honest, owner], 100_000n * USDC);
 });

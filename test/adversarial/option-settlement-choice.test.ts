@@ -17,7 +17,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Contract, JsonRpcSigner } from 'ethers';
 import type { Report } from '../../protocol/report.ts';
-import { as, deployWith, events, expectRevert, FEED, latestTime, ONE, setup, type Fixture, fundAndApprove } from '../contracts/helpers/chain.ts';
+import { as, deployTest, deployWith, events, expectRevert, FEED, latestTime, ONE, setup, type Fixture, fundAndApprove } from '../contracts/helpers/chain.ts';
 
 const USDC = 10n ** 6n;
 const WIDTH = 500n * ONE;
@@ -40,7 +40,7 @@ let snap: string;
 beforeAll(async () => {
   f = await setup();
   [, writer, attacker, keeper] = f.signers as [JsonRpcSigner, JsonRpcSigner, JsonRpcSigner, JsonRpcSigner];
-  token = await deployWith(f, f.deployer, 'TestToken', ['USD Coin (test)', 'USDC', 6]);
+  token = await deployTest(f.deployer, 'TestToken', ['USD Coin (test)', 'USDC', 6]);
   option = await deployWith(f, f.deployer, 'EuropeanOption', [await f.hub.getAddress(), FEED, await token.getAddress(), WINDOW, CHALLENGE, REFUND_DELAY, MAX_SPREAD, ZERO, 0n]);
   await fundAndApprove(token, option, [writer, attacker, keeper], 1_000_000n * USDC);
   snap = await f.snapshot();

@@ -1,6 +1,6 @@
 /**
  * Threat model, "hostile collateral token": a token with transfer hooks (ERC777-style,
- * `contracts/src/test/ReentrantHookToken.sol`) hands control to the attacker's own account
+ * `contracts/test/ReentrantHookToken.sol`) hands control to the attacker's own account
  * contract in the middle of a transfer, after balances moved and before the settlement
  * contract's action returned. The attacker re-enters the same contract as itself — a second
  * withdrawal of its own collateral, a withdrawal of a deposit still being pulled, a second
@@ -13,7 +13,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Contract, type JsonRpcSigner } from 'ethers';
-import { deployWith, FEED, latestTime, ONE, setup, type Fixture } from '../contracts/helpers/chain.ts';
+import { deployTest, deployWith, FEED, latestTime, ONE, setup, type Fixture } from '../contracts/helpers/chain.ts';
 
 const ZERO = '0x0000000000000000000000000000000000000000';
 const UNIT = 10n ** 18n; // HookToken has 18 decimals
@@ -73,8 +73,8 @@ async function expectStoppedByLock(attemptsBefore: bigint): Promise<void> {
 beforeAll(async () => {
   f = await setup();
   attacker = f.signers[7]!;
-  token = await deployWith(f, f.deployer, 'HookToken');
-  trader = await deployWith(f, attacker, 'HookedTrader');
+  token = await deployTest(f.deployer, 'HookToken');
+  trader = await deployTest(attacker, 'HookedTrader');
   traderAddress = await trader.getAddress();
   await (await token.mint!(traderAddress, 1_000_000n * UNIT)).wait();
   await act(token, 'register', [true]);

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Contract } from 'ethers';
 import { attach } from '../../contracts/deploy.ts';
 import { feedId } from '../../protocol/report.ts';
-import { as, deployWith, events, expectRevert, FEED, feedConfig, latestTime, ONE, setup, Status, type Fixture } from './helpers/chain.ts';
+import { as, deployTest, deployWith, events, expectRevert, FEED, feedConfig, latestTime, ONE, setup, Status, type Fixture } from './helpers/chain.ts';
 
 let f: Fixture;
 let factory: Contract;
@@ -26,7 +26,7 @@ beforeAll(async () => {
   factory = await deployWith(f, f.deployer, 'AegisAggregatorV3Factory');
   await (await factory.create!(await f.hub.getAddress(), FEED)).wait();
   adapter = attach('AegisAggregatorV3', await factory.adapterOf!(await f.hub.getAddress(), FEED), f.deployer, f.compiled);
-  consumer = await deployWith(f, f.deployer, 'ChainlinkConsumer', [await adapter.getAddress(), MAX_AGE]);
+  consumer = await deployTest(f.deployer, 'ChainlinkConsumer', [await adapter.getAddress(), MAX_AGE]);
   await (await factory.createStrict!(await f.hub.getAddress(), FEED, STRICT_MAX_AGE)).wait();
   strict = attach('AegisAggregatorV3Strict', await factory.strictAdapterOf!(await f.hub.getAddress(), FEED, STRICT_MAX_AGE), f.deployer, f.compiled);
 });
@@ -253,7 +253,7 @@ describe('AegisAggregatorV3', () => {
     const a = adapter.attach(await factory.adapterOf!(await f.hub.getAddress(), fresh)) as Contract;
     await expectRevert(f, a.latestRoundData!(), 'RoundNotFound', [fresh, 0n]);
     expect([await a.latestAnswer!(), await a.latestTimestamp!(), await a.latestRound!(), await a.getAnswer!(1n)]).toEqual([0n, 0n, 0n, 0n]);
-    const c = await deployWith(f, f.deployer, 'ChainlinkConsumer', [await a.getAddress(), MAX_AGE]);
+    const c = await deployTest(f.deployer, 'ChainlinkConsumer', [await a.getAddress(), MAX_AGE]);
     await expectRevert(f, as(c, f.signers[1]!).price!(), 'RoundNotFound', [fresh, 0n]);
   });
 });

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Contract, JsonRpcSigner } from 'ethers';
 import { feedId } from '../../protocol/report.ts';
-import { as, deployWith, events, expectRevert, FEED, feedConfig, latestTime, ONE, setup, type Fixture } from './helpers/chain.ts';
+import { as, deployTest, deployWith, events, expectRevert, FEED, feedConfig, latestTime, ONE, setup, type Fixture } from './helpers/chain.ts';
 
 const USDC = 10n ** 6n;
 const ETH = USDC; // size unit: 1 ETH position = 1e6 USDC base units per dollar
@@ -62,7 +62,7 @@ async function walkTo(target: bigint): Promise<void> {
 beforeAll(async () => {
   f = await setup();
   [, alice, bob, liquidator, lp] = f.signers as [JsonRpcSigner, JsonRpcSigner, JsonRpcSigner, JsonRpcSigner, JsonRpcSigner];
-  token = await deployWith(f, f.deployer, 'TestToken', ['USD Coin (test)', 'USDC', 6]);
+  token = await deployTest(f.deployer, 'TestToken', ['USD Coin (test)', 'USDC', 6]);
   market = await deployMarket();
   await fund(market);
   await (await as(market, lp).fundPool!(10_000n * USDC)).wait();
@@ -139,7 +139,7 @@ describe('collateral and pool', () => {
   });
 
   it('refuses collateral that arrives short (fee on transfer): FeeOnTransferUnsupported', async () => {
-    const fot = await deployWith(f, f.deployer, 'FeeOnTransferToken', ['Fee USD', 'fUSD', 6, 100n]);
+    const fot = await deployTest(f.deployer, 'FeeOnTransferToken', ['Fee USD', 'fUSD', 6, 100n]);
     const m = await deployMarket({}, ZERO, 0n, fot);
     await fund(m, fot);
     await expectRevert(f, as(m, alice).deposit!(100n * USDC), 'FeeOnTransferUnsupported', [100n * USDC, 99n * USDC]);
@@ -394,7 +394,7 @@ describe('price guards: nothing marks or liquidates on a bad price', () => {
   });
 
   it('sequencer down or in its grace period: no liquidation', async () => {
-    const seq = await deployWith(f, f.deployer, 'MockSequencerUptimeFeed');
+    const seq = await deployTest(f.deployer, 'MockSequencerUptimeFeed');
     const m = await deployMarket({}, await seq.getAddress(), 600n);
     await fund(m);
     const now = await latestTime(f.hub);
@@ -412,7 +412,7 @@ describe('price guards: nothing marks or liquidates on a bad price', () => {
 
 describe('reentrancy', () => {
   it('a token calling back into withdraw during a withdrawal is stopped by the lock', async () => {
-    const evil = await deployWith(f, f.deployer, 'ReentrantToken');
+    const evil = await deployTest(f.deployer, 'ReentrantToken');
     const m = await deployMarket({}, ZERO, 0n, evil);
     await (await evil.mint!(await addr(alice), 1000n * USDC)).wait();
     await (await as(evil, alice).approve!(await m.getAddress(), 2n ** 255n)).wait();

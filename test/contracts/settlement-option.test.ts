@@ -9,7 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { getBytes, hexlify, type Contract, type JsonRpcSigner } from 'ethers';
 import { combinePartials, dealerKeygen, g2ToEip2537, partialSign, signatureToEvm } from '../../protocol/bls/index.ts';
 import { feedId as toFeedId, type Report } from '../../protocol/report.ts';
-import { as, deployWith, events, expectRevert, FEED, latestTime, ONE, setup, type Fixture, fundAndApprove } from './helpers/chain.ts';
+import { as, deployTest, deployWith, events, expectRevert, FEED, latestTime, ONE, setup, type Fixture, fundAndApprove } from './helpers/chain.ts';
 
 const USDC = 10n ** 6n;
 const WIDTH = 500n * ONE;
@@ -55,7 +55,7 @@ function deployOption(over: { window?: bigint; challenge?: bigint; refundDelay?:
 beforeAll(async () => {
   f = await setup();
   [, writer, buyer, keeper] = f.signers as [JsonRpcSigner, JsonRpcSigner, JsonRpcSigner, JsonRpcSigner];
-  token = await deployWith(f, f.deployer, 'TestToken', ['USD Coin (test)', 'USDC', 6]);
+  token = await deployTest(f.deployer, 'TestToken', ['USD Coin (test)', 'USDC', 6]);
   option = await deployOption();
   await fundAndApprove(token, option, [writer, buyer, keeper], 1_000_000n * USDC);
   snap = await f.snapshot();
@@ -485,7 +485,7 @@ describe('gas', () => {
 
 describe('L2 sequencer uptime feed', () => {
   it('settle waits for the sequencer to be up past the grace period; proposals do not', async () => {
-    const seq = await deployWith(f, f.deployer, 'MockSequencerUptimeFeed');
+    const seq = await deployTest(f.deployer, 'MockSequencerUptimeFeed');
     const GRACE = 3600n;
     // refundDelay above the grace: the settlement must still be open once the grace is over.
     const opt = await deployOption({ sequencer: await seq.getAddress(), grace: GRACE, refundDelay: 3n * GRACE });
@@ -514,7 +514,7 @@ describe('L2 sequencer uptime feed', () => {
 
 describe('reentrancy', () => {
   it('a token calling back into the option during a payout is stopped by the lock', async () => {
-    const evil = await deployWith(f, f.deployer, 'ReentrantToken');
+    const evil = await deployTest(f.deployer, 'ReentrantToken');
     const opt = await deployOption({ token: await evil.getAddress() });
     for (const s of [writer, buyer]) {
       await (await evil.mint!(await s.getAddress(), 10_000n * USDC)).wait();

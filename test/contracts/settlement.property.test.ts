@@ -18,7 +18,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { Contract, JsonRpcSigner } from 'ethers';
-import { as, decodeRevert, deployWith, FEED, latestTime, ONE, setup, Status, type Fixture } from './helpers/chain.ts';
+import { as, decodeRevert, deployTest, deployWith, FEED, latestTime, ONE, setup, Status, type Fixture } from './helpers/chain.ts';
 
 const USDC = 10n ** 6n;
 const RISK = { maxPriceAge: 300n, maxSpreadBps: 100n, initialMarginBps: 1000n, maintenanceMarginBps: 500n, liquidationBountyBps: 100n, minNotional: 100n * USDC, minCollateral: 10n * USDC, maxProfitBps: 10_000n };
@@ -473,7 +473,7 @@ beforeAll(async () => {
   f = await setup();
   actors = f.signers.slice(1, 5);
   lp = f.signers[5]!;
-  token = await deployWith(f, f.deployer, 'TestToken', ['USD Coin (test)', 'USDC', 6]);
+  token = await deployTest(f.deployer, 'TestToken', ['USD Coin (test)', 'USDC', 6]);
   const hub = await f.hub.getAddress();
   market = await deployWith(f, f.deployer, 'FuturesMarket', [hub, FEED, await token.getAddress(), await lp.getAddress(), RISK, ZERO, 0n]);
   option = await deployWith(f, f.deployer, 'EuropeanOption', [hub, FEED, await token.getAddress(), WINDOW, CHALLENGE, REFUND_DELAY, 100n, ZERO, 0n]);

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { feedId } from '../../protocol/index.ts';
 import { startDevnet, type Devnet } from '../../sim/devnet/devnet.ts';
+import { compileTestContracts } from '../../contracts/compile.ts';
 import { deploy } from '../../contracts/deploy.ts';
 import type { VenueId } from '../../node/sources/index.ts';
 import { browserGate, ensureDashboardBuilt, launchBrowser, REQUIRE_BROWSER, ROOT, type Browser } from './browser.ts';
@@ -94,7 +95,7 @@ describe.skipIf(!chromium)('dashboard in Chromium against a devnet', { timeout: 
   it('lists the settlement contracts given in the URL that read the feed, with their mark price', async () => {
     const { page } = browser;
     const deployer = net.anvil.wallet(2);
-    const token = await deploy(deployer, 'TestToken', ['USD Coin (test)', 'USDC', 6]);
+    const token = await deploy(deployer, 'TestToken', ['USD Coin (test)', 'USDC', 6], { compiled: compileTestContracts() });
     const usdc = 10n ** 6n;
     const risk = { maxPriceAge: 300n, maxSpreadBps: 100n, initialMarginBps: 1000n, maintenanceMarginBps: 500n, liquidationBountyBps: 100n, minNotional: 100n * usdc, minCollateral: 10n * usdc, maxProfitBps: 10_000n };
     const market = await deploy(deployer, 'FuturesMarket', [await net.hub.getAddress(), feedId('BTC/USD'), await token.getAddress(), deployer.address, risk, '0x0000000000000000000000000000000000000000', 0n]);

@@ -7,9 +7,9 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {AggregatorV3Interface} from "@chainlink/contracts/src/v0.8/shared/interfaces/AggregatorV3Interface.sol";
-import {IAegisHub} from "../IAegisHub.sol";
+import {IAegisHub} from "../interfaces/IAegisHub.sol";
 import {IAegisFeeds} from "../interfaces/IAegisFeeds.sol";
-import {IEuropeanOption} from "./IEuropeanOption.sol";
+import {IEuropeanOption} from "../interfaces/IEuropeanOption.sol";
 import {SequencerGuard} from "./SequencerGuard.sol";
 
 /// @title EuropeanOption

@@ -9,7 +9,7 @@ import {SignedMath} from "@openzeppelin/contracts/utils/math/SignedMath.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {AggregatorV3Interface} from "@chainlink/contracts/src/v0.8/shared/interfaces/AggregatorV3Interface.sol";
 import {IAegisFeeds} from "../interfaces/IAegisFeeds.sol";
-import {IFuturesMarket} from "./IFuturesMarket.sol";
+import {IFuturesMarket} from "../interfaces/IFuturesMarket.sol";
 import {SequencerGuard} from "./SequencerGuard.sol";
 
 /// @title FuturesMarket

@@ -13,7 +13,7 @@
 import { getBytes, Interface, type JsonRpcProvider, type Log } from 'ethers';
 import { REPORT_TUPLE_ABI, assertReport, reportMessage, verifyGroupSignature, type Report } from '../../../protocol/index.ts';
 
-/** The hub's events as `contracts/src/IAegisHub.sol` declares them. */
+/** The hub's events as `contracts/src/interfaces/IAegisHub.sol` declares them. */
 export const EVENT_INTERFACE = new Interface([
   'event ReportAccepted(address indexed transmitter, uint64 indexed epoch, uint64 observedAt)',
   'event FeedUpdated(bytes32 indexed feedId, int256 answer)',

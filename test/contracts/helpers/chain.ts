@@ -8,7 +8,7 @@
 import { Contract, ErrorDescription, Interface, type LogDescription, hexlify, type InterfaceAbi, type JsonRpcSigner, type TransactionReceipt } from 'ethers';
 import { expect } from 'vitest';
 import { startAnvil, type Anvil } from '../../../contracts/anvil.ts';
-import { artifact, compileContracts, type CompileOutput } from '../../../contracts/compile.ts';
+import { artifact, compileContracts, compileTestContracts, testArtifact, type CompileOutput } from '../../../contracts/compile.ts';
 import { deploy } from '../../../contracts/deploy.ts';
 import { feedConfig as hubFeedConfig, type FeedConfig } from '../../../contracts/hub.ts';
 import { combinePartials, dealerKeygen, g2ToEip2537, partialSign, signatureToEvm, type DealerOutput } from '../../../protocol/bls/index.ts';
@@ -76,7 +76,7 @@ export interface Fixture {
   hub: Contract;
   committee: DealerOutput;
   oracle: Oracle;
-  /** Every error fragment of every compiled contract, for decoding reverts. */
+  /** Every error fragment of every compiled contract (product and test set), for decoding reverts. */
   errors: Interface;
   /** Reverts the chain to the snapshot taken at the end of setup (and takes a new one). */
   reset(): Promise<void>;
@@ -111,7 +111,7 @@ export async function setup(opts: FixtureOptions = {}): Promise<Fixture> {
 
     const seen = new Set<string>();
     const fragments: string[] = [];
-    for (const [name, a] of Object.entries(compiled.contracts)) {
+    for (const [name, a] of [...Object.entries(compiled.contracts), ...Object.entries(compileTestContracts().contracts)]) {
       if (name.includes(':')) continue;
       for (const f of new Interface(a.abi as InterfaceAbi).fragments) {
         if (f.type !== 'error') continue;
@@ -168,9 +168,14 @@ export async function setup(opts: FixtureOptions = {}): Promise<Fixture> {
   }
 }
 
-/** Deploys `name` from the fixture's compile output. */
+/** Deploys product contract `name` from the fixture's compile output. */
 export function deployWith(f: Fixture, signer: JsonRpcSigner, name: string, args: unknown[] = []): Promise<Contract> {
   return deploy(signer, name, args, { compiled: f.compiled });
+}
+
+/** Deploys `name` from the test set (`contracts/test`, `contracts/mock`: tokens, hostile consumers, mock feeds). */
+export function deployTest(signer: JsonRpcSigner, name: string, args: unknown[] = []): Promise<Contract> {
+  return deploy(signer, name, args, { compiled: compileTestContracts() });
 }
 
 /** The contract `c` seen from another signer. */
@@ -225,4 +230,4 @@ export function events(c: Contract, rc: unknown): LogDescription[] {
   return logs.map((l) => c.interface.parseLog({ topics: [...l.topics], data: l.data })).filter((e): e is LogDescription => e !== null);
 }
 
-export { artifact };
+export { artifact, testArtifact };

@@ -2,8 +2,8 @@
 pragma solidity ^0.8.30;
 
 import {AggregatorV3Interface} from "@chainlink/contracts/src/v0.8/shared/interfaces/AggregatorV3Interface.sol";
-import {IAegisHub} from "../IAegisHub.sol";
-import {IAegisFeeds} from "../interfaces/IAegisFeeds.sol";
+import {IAegisHub} from "../src/interfaces/IAegisHub.sol";
+import {IAegisFeeds} from "../src/interfaces/IAegisFeeds.sol";
 
 /// @title HostileConsumer
 /// @notice Test-only consumer that attacks the hub from a contract (threat model, "hostile

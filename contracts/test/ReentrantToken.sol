@@ -3,25 +3,6 @@ pragma solidity ^0.8.30;
 
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 
-/// @title TestToken
-/// @notice Test-only ERC20 collateral with open minting and configurable decimals. Never deploy
-///         outside tests.
-contract TestToken is ERC20 {
-    uint8 private immutable _decimals;
-
-    constructor(string memory name_, string memory symbol_, uint8 decimals_) ERC20(name_, symbol_) {
-        _decimals = decimals_;
-    }
-
-    function decimals() public view override returns (uint8) {
-        return _decimals;
-    }
-
-    function mint(address to, uint256 amount) external {
-        _mint(to, amount);
-    }
-}
-
 /// @title ReentrantToken
 /// @notice Test-only ERC20 that, once armed, calls `target` with `payload` from inside every
 ///         transfer (as a malicious token or an ERC777-style hook would) and records the outcome.

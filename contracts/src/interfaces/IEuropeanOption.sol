@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.30;
 
-import {IAegisHub} from "../IAegisHub.sol";
+import {IAegisHub} from "./IAegisHub.sol";
 
 /// @title IEuropeanOption
 /// @notice Cash-settled European calls and puts on one Aegis feed, collateralized by one ERC20.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.30;
 
-import {IAegisFeeds} from "./interfaces/IAegisFeeds.sol";
+import {IAegisFeeds} from "./IAegisFeeds.sol";
 
 /// @title IAegisHub
 /// @notice The Aegis hub: one committee (threshold-BLS group key), many feeds. Reports signed
