@@ -1,7 +1,10 @@
 /**
- * `aegis aggregator …` subcommands: start, keys create, rounds, check-config.
+ * `aegis aggregator …` subcommands: start, keys create, rounds, check-config. A failure prints
+ * one line, `error (<code>): <what>; <fix>`, and exits 1 (`runtime/cli-action.ts`).
  */
 import type { Command } from 'commander';
+import { exitWith } from '../runtime/cli-action.ts';
+import { plainWhenPiped } from '../runtime/cli-table.ts';
 import type { PasswordSource } from './keys.ts';
 
 // Each action imports what it needs when it runs: `aegis --help` and every other command start
@@ -11,13 +14,6 @@ function passwordSource(o: { passwordFile?: string; passwordEnv?: string }): Pas
   if (o.passwordFile) return { file: o.passwordFile };
   if (o.passwordEnv) return { env: o.passwordEnv };
   throw new Error('give --password-file <file> or --password-env <VAR> (never the password itself on the command line)');
-}
-
-/** One line, as the node prints it: `error (<code>): <what>; <fix>`, exit 1. */
-function fail(err: unknown): never {
-  const code = (err as { code?: unknown }).code;
-  process.stderr.write(`error${typeof code === 'string' ? ` (${code})` : ''}: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
 }
 
 export function registerAggregatorCommands(program: Command): void {
@@ -33,7 +29,7 @@ export function registerAggregatorCommands(program: Command): void {
       try {
         running = await startAggregator(o.config, { processMetrics: true });
       } catch (err) {
-        fail(err);
+        exitWith(err);
       }
       const shutdown = async (sig: string): Promise<void> => {
         running.logger.info({ signal: sig }, 'shutting down');
@@ -66,7 +62,7 @@ export function registerAggregatorCommands(program: Command): void {
         process.stdout.write(`${JSON.stringify({ identityKey: id.publicKey, transmitter: tx.address }, null, 2)}\n`);
         process.stdout.write('add identityKey under "aggregators" in the committee file; fund the transmitter address\n');
       } catch (err) {
-        fail(err);
+        exitWith(err);
       }
     });
 
@@ -87,7 +83,7 @@ export function registerAggregatorCommands(program: Command): void {
         else for (const c of checks) process.stdout.write(`${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}\n`);
         if (!checks.every((c) => c.ok)) process.exit(1);
       } catch (err) {
-        fail(err);
+        exitWith(err);
       }
     });
 
@@ -111,7 +107,7 @@ export function registerAggregatorCommands(program: Command): void {
           return;
         }
         // No colour codes when piped into a file or another program.
-        const t = new Table({ head: ['epoch', 'status', 'observed', 'signed', 'excluded', 'reason', 'tx', 'gas'], ...(process.stdout.isTTY ? {} : { style: { head: [], border: [] } }) });
+        const t = new Table({ head: ['epoch', 'status', 'observed', 'signed', 'excluded', 'reason', 'tx', 'gas'], ...plainWhenPiped() });
         for (const r of rows) {
           t.push([
             r.epoch.toString(),
@@ -126,7 +122,7 @@ export function registerAggregatorCommands(program: Command): void {
         }
         process.stdout.write(`${t.toString()}\n`);
       } catch (err) {
-        fail(err);
+        exitWith(err);
       }
     });
 }

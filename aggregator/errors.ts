@@ -1,7 +1,10 @@
 /**
  * Typed errors of the aggregator. Every error carries a stable `code` (counted in metrics,
- * stored with failed rounds) and a message that names the thing, the value and the fix.
+ * stored with failed rounds) and a message that names the thing, the value and the fix; the base
+ * `CodedError` (`runtime/coded-error.ts`) is shared with the other processes.
  */
+import { CodedError } from '../runtime/coded-error.ts';
+
 export type AggregatorErrorCode =
   | 'bad_config'
   | 'config_digest_mismatch'
@@ -16,15 +19,8 @@ export type AggregatorErrorCode =
   | 'fee_cap_exceeded'
   | 'store_failed';
 
-export class AggregatorError extends Error {
+export class AggregatorError extends CodedError<AggregatorErrorCode> {
   override readonly name = 'AggregatorError';
-  constructor(
-    readonly code: AggregatorErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 /** One-line description of any thrown value, for logs and stored reasons. */

@@ -7,34 +7,24 @@
  * - transmitter (secp256k1): pays for `transmit`. Web3 Secret Storage JSON (ethers
  *   `encryptKeystoreJson`), the format wallets import.
  *
- * Passwords come from a file or an environment variable, never from the command line.
+ * Passwords come from a file or an environment variable, never from the command line
+ * (`runtime/password.ts`, shared with the node).
  */
 import { create, decrypt, type IKeystore } from '@chainsafe/bls-keystore';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync, existsSync, renameSync } from 'node:fs';
 import { decryptKeystoreJson, encryptKeystoreJson, hexlify, Wallet } from 'ethers';
+import { readPassword as readPasswordFrom, type PasswordSource } from '../runtime/password.ts';
 import { AggregatorError } from './errors.ts';
 
-export type PasswordSource = { file: string } | { env: string };
+export type { PasswordSource };
 
+const AGGREGATOR = { process: 'the aggregator', error: (message: string) => new AggregatorError('bad_config', message) };
+
+/** Read a keystore password from its source (`runtime/password.ts`); throws `bad_config` naming the source. */
 export function readPassword(source: PasswordSource, env: NodeJS.ProcessEnv = process.env): string {
-  let pw: string | undefined;
-  let where: string;
-  if ('file' in source) {
-    where = `password file ${source.file}`;
-    try {
-      pw = readFileSync(source.file, 'utf8').replace(/\r?\n$/, '');
-    } catch (err) {
-      throw new AggregatorError('bad_config', `${where}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); create it or fix the path`);
-    }
-  } else {
-    where = `password environment variable ${source.env}`;
-    pw = env[source.env];
-    if (pw === undefined) throw new AggregatorError('bad_config', `${where} is not set; export it before starting the aggregator`);
-  }
-  if (pw.length === 0) throw new AggregatorError('bad_config', `${where} is empty; a keystore needs a non-empty password`);
-  return pw;
+  return readPasswordFrom(source, AGGREGATOR, env);
 }
 
 function writeNew(file: string, content: string): void {

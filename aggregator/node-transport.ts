@@ -17,6 +17,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { PeerCertificate } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { HttpPost } from '../protocol/http-node-client.ts';
+import { CodedError } from '../runtime/coded-error.ts';
 
 /** A node's certificate pin, from the committee file (`ca` as PEM text, `certSha256` as lower-case hex without colons). */
 export interface NodeTlsPin {
@@ -27,15 +28,8 @@ export interface NodeTlsPin {
 export type NodeConnectionErrorCode = 'tls_pin_mismatch' | 'tls_handshake_failed' | 'connect_timeout';
 
 /** The transport refused or could not open a node's connection; `code` becomes the node's exclusion code. */
-export class NodeConnectionError extends Error {
+export class NodeConnectionError extends CodedError<NodeConnectionErrorCode> {
   override readonly name = 'NodeConnectionError';
-  constructor(
-    readonly code: NodeConnectionErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }
 
 export interface NodeTransportOptions {

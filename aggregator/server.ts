@@ -14,20 +14,11 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { listenOn, type Listening, type TlsPems } from '../protocol/listen.ts';
 import { decodeReport, feedId, feedName, observationToJson, ReportError } from '../protocol/index.ts';
+import { HttpError, sendError } from '../runtime/http-errors.ts';
 import type { AggregatorMetrics } from './metrics.ts';
 import type { AggregatorService } from './service.ts';
 import type { RoundStore, StoredRound } from './store.ts';
 import { dashboardRoutes, type DashboardContext } from './dashboard/routes.ts';
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 function roundJson(r: StoredRound): Record<string, unknown> {
   return {
@@ -122,8 +113,8 @@ export function createAggregatorApp(deps: { service: AggregatorService; store: R
   });
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     if (res.headersSent) return;
-    if (err instanceof HttpError) return void res.status(err.status).json({ error: { code: err.code, message: err.message } });
-    res.status(500).json({ error: { code: 'internal', message: (err as Error)?.message ?? String(err) } });
+    if (err instanceof HttpError) return sendError(res, err.status, err.code, err.message);
+    sendError(res, 500, 'internal', (err as Error)?.message ?? String(err));
   });
   return app;
 }

@@ -1,20 +1,11 @@
 /**
  * `aegis hub …`: deploy and inspect hubs on a real chain (docs/launching-a-feed-network.md).
- * Every action imports what it needs when it runs.
+ * Every action imports what it needs when it runs; a failure prints `error (<code>): <what>;
+ * <fix>` and exits 1 (`runtime/cli-action.ts`).
  */
 import type { Command } from 'commander';
-
-function action<A extends unknown[]>(fn: (...a: A) => Promise<void>): (...a: A) => Promise<void> {
-  return async (...a) => {
-    try {
-      await fn(...a);
-    } catch (err) {
-      const code = (err as { code?: unknown }).code;
-      process.stderr.write(`error${typeof code === 'string' ? ` (${code})` : ''}: ${(err as Error).message}\n`);
-      process.exit(1);
-    }
-  };
-}
+import { cliAction } from '../runtime/cli-action.ts';
+import { plainWhenPiped } from '../runtime/cli-table.ts';
 
 function positive(name: string) {
   return (v: string): number => {
@@ -58,7 +49,7 @@ export function registerHubCommands(program: Command): void {
     .option('--key-env <VAR>', 'transaction key: a 0x private key in this environment variable')
     .option('--json', 'print the result as JSON')
     .action(
-      action(async (o: { rpc: string; committee: string; guardian?: string; maxFutureDrift: number; maxReportAge: number; confirmations: number; salt?: string; keystore?: string; passwordFile?: string; passwordEnv?: string; keyEnv?: string; json?: boolean }) => {
+      cliAction(async (o: { rpc: string; committee: string; guardian?: string; maxFutureDrift: number; maxReportAge: number; confirmations: number; salt?: string; keystore?: string; passwordFile?: string; passwordEnv?: string; keyEnv?: string; json?: boolean }) => {
         const { loadTxKey } = await import('./ops/tx-key.ts');
         const { deployHub } = await import('./ops/deploy-hub.ts');
         const provider = await providerOf(o.rpc);
@@ -91,7 +82,7 @@ export function registerHubCommands(program: Command): void {
     .requiredOption('--hub <address>', 'hub address')
     .option('--json', 'print JSON')
     .action(
-      action(async (o: { rpc: string; hub: string; json?: boolean }) => {
+      cliAction(async (o: { rpc: string; hub: string; json?: boolean }) => {
         const { hubStatus } = await import('./ops/status.ts');
         const { guardianLine } = await import('./ops/guardian.ts');
         const provider = await providerOf(o.rpc);
@@ -107,7 +98,7 @@ export function registerHubCommands(program: Command): void {
           out(`committee: version ${s.committee.configVersion}, n=${s.committee.n} t=${s.committee.t}, digest ${s.committee.configDigest}; latest epoch ${s.latestEpoch}${s.paused ? '; HUB PAUSED' : ''}`);
           out(`clock bounds: reports up to ${s.maxFutureDriftSec} s ahead, accepted up to ${s.maxReportAgeSec} s old`);
           out(`guardian: ${guardianLine(s.guardian)}`);
-          const t = new Table({ head: ['feed', 'price', 'age s', 'round', 'status', 'spread bps', 'deviation bps', 'heartbeat s', 'breaker'], ...(process.stdout.isTTY ? {} : { style: { head: [], border: [] } }) });
+          const t = new Table({ head: ['feed', 'price', 'age s', 'round', 'status', 'spread bps', 'deviation bps', 'heartbeat s', 'breaker'], ...plainWhenPiped() });
           for (const f of s.feeds) {
             t.push([f.description, f.price, String(f.ageSec), String(f.roundId), f.status, String(f.spreadBps), String(f.deviationBps), String(f.heartbeatSec), f.breaker ? `candidate ${f.breaker.candidate} (${f.breaker.confirmationsSeen}/${f.breaker.confirmationsNeeded})` : '']);
           }
@@ -134,7 +125,7 @@ export function registerHubCommands(program: Command): void {
     .option('--json', 'print the plan as JSON (calls included)')
     .option('--exit-code', 'exit 2 when there are changes')
     .action(
-      action(async (o: { config: string; rpc: string; maxGasPerTx: number; json?: boolean; exitCode?: boolean }) => {
+      cliAction(async (o: { config: string; rpc: string; maxGasPerTx: number; json?: boolean; exitCode?: boolean }) => {
         const { loadHubConfig } = await import('./ops/hub-config.ts');
         const { planHub } = await import('./ops/plan.ts');
         const { describeGuardian, guardianLine } = await import('./ops/guardian.ts');
@@ -176,7 +167,7 @@ export function registerHubCommands(program: Command): void {
       .option('--max-gas-per-tx <n>', 'gas budget of one addFeeds batch', positive('--max-gas-per-tx'), 25_000_000)
       .option('--confirmations <n>', 'blocks to wait for after each transaction', positive('--confirmations'), 1),
   ).action(
-    action(async (o: { config: string; rpc: string; out: string; maxGasPerTx: number; confirmations: number; keystore?: string; passwordFile?: string; passwordEnv?: string; keyEnv?: string }) => {
+    cliAction(async (o: { config: string; rpc: string; out: string; maxGasPerTx: number; confirmations: number; keystore?: string; passwordFile?: string; passwordEnv?: string; keyEnv?: string }) => {
       const { loadHubConfig } = await import('./ops/hub-config.ts');
       const { planHub } = await import('./ops/plan.ts');
       const { applyPlan } = await import('./ops/apply.ts');

@@ -13,6 +13,9 @@
 import { readFileSync } from 'node:fs';
 import Table from 'cli-table3';
 import { Argument, Command, Option } from 'commander';
+import { runOrExit } from '../runtime/cli-action.ts';
+import { plainWhenPiped } from '../runtime/cli-table.ts';
+import { errorLine } from '../runtime/coded-error.ts';
 import { KeystoreError, createIdentity, createSoloBlsKey, importBlsShare, importIdentity, inspectKeystore, readPassword, type KdfChoice, type PasswordSource } from './keys/index.ts';
 import { loadNodeConfig } from './config.ts';
 import { NodeError } from './errors.ts';
@@ -20,9 +23,6 @@ import { SourcePoller, type Snapshot, type SourceEntry } from './poller.ts';
 import { checkSources, type CheckRow } from './sources/check.ts';
 import { priceFeeds } from './pricing.ts';
 import { loadCommittee, startNode } from './start.ts';
-
-/** No colour codes when the table goes to a file or another program. */
-const PLAIN_WHEN_PIPED = process.stdout.isTTY ? {} : { style: { head: [], border: [] } };
 
 /** A price as people write it: up to 8 significant decimals, no float noise (60062.96, not 60062.95999999999). */
 export function priceText(p: number): string {
@@ -79,7 +79,7 @@ export function registerNodeCommands(program: Command): void {
         if (opts.live || opts.record !== undefined) {
           rows = await checkSources(config, { ...(opts.live ? { live: true } : {}), ...(opts.record !== undefined ? { recordDir: opts.record } : {}) });
           snapshot = snapshotOf(rows);
-          const fresh = new Table({ head: ['source', 'url', 'fresh means'], ...PLAIN_WHEN_PIPED });
+          const fresh = new Table({ head: ['source', 'url', 'fresh means'], ...plainWhenPiped() });
           const seen = new Set<string>();
           for (const r of rows) {
             if (seen.has(r.source + r.baseUrl)) continue;
@@ -93,7 +93,7 @@ export function registerNodeCommands(program: Command): void {
           await poller.stop();
         }
         const views = priceFeeds({ feeds: config.feeds, snapshot, nowMs: Date.now() });
-        const table = new Table({ head: ['source', 'feed', 'market', 'price', 'age', 'status'], ...PLAIN_WHEN_PIPED });
+        const table = new Table({ head: ['source', 'feed', 'market', 'price', 'age', 'status'], ...plainWhenPiped() });
         let failures = 0;
         for (const feed of config.feeds) {
           const view = views.get(feed.name);
@@ -107,7 +107,7 @@ export function registerNodeCommands(program: Command): void {
           }
         }
         console.log(table.toString());
-        const feeds = new Table({ head: ['feed', 'answer', 'decimals', 'status'], ...PLAIN_WHEN_PIPED });
+        const feeds = new Table({ head: ['feed', 'answer', 'decimals', 'status'], ...plainWhenPiped() });
         for (const feed of config.feeds) {
           const view = views.get(feed.name)!;
           feeds.push([feed.name, view.ok ? priceText(view.price) : '-', feed.decimals, view.ok ? `ok (${view.answer})` : wrap(`${view.reason}: ${view.detail}`)]);
@@ -261,16 +261,13 @@ function wrap(s: string, width = 70): string {
   return s.length <= width ? s : (s.match(new RegExp(`.{1,${width}}`, 'g')) ?? [s]).join('\n');
 }
 
-/** Run a command; known errors print one line and exit 1. */
-async function run(fn: () => Promise<void>): Promise<void> {
-  try {
-    await fn();
-  } catch (err) {
-    if (err instanceof NodeError || err instanceof KeystoreError || (err instanceof Error && (err.name === 'StoreError' || err.name === 'DkgSetupError'))) {
-      console.error(`error (${(err as { code?: string }).code}): ${err.message}`);
-    } else {
-      console.error(`error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    }
-    process.exit(1);
-  }
+/**
+ * Run a command; it fails with one line and exit 1 (`runtime/cli-action.ts`). The node's own
+ * errors print `error (<code>): …`; anything else is unexpected here and prints its stack.
+ */
+function run(fn: () => Promise<void>): Promise<void> {
+  return runOrExit(fn, (err) => {
+    if (err instanceof NodeError || err instanceof KeystoreError || (err instanceof Error && (err.name === 'StoreError' || err.name === 'DkgSetupError'))) return errorLine(err);
+    return `error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
+  });
 }

@@ -4,7 +4,9 @@
  *
  * Every message names the thing, the value and the fix, because an operator reads it at 3 am:
  * `config node.yaml: feeds.0.sources.1.venue: unknown venue "binanse"; use one of binance, …`.
+ * The base `CodedError` (`runtime/coded-error.ts`) is shared with the other processes.
  */
+import { CodedError } from '../runtime/coded-error.ts';
 
 export type NodeErrorCode =
   | 'config_unreadable'
@@ -15,13 +17,6 @@ export type NodeErrorCode =
   | 'key_mismatch'
   | 'not_started';
 
-export class NodeError extends Error {
+export class NodeError extends CodedError<NodeErrorCode> {
   override readonly name = 'NodeError';
-  constructor(
-    readonly code: NodeErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }

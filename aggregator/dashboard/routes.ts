@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import express, { type Request, type Response } from 'express';
 import type { JsonRpcProvider } from 'ethers';
 import { decodeReport, feedName, observationToJson, type Committee } from '../../protocol/index.ts';
+import { sendError } from '../../runtime/http-errors.ts';
 import type { AggregatorMetrics } from '../metrics.ts';
 import type { AggregatorService } from '../service.ts';
 import type { RoundStore, StoredRound } from '../store.ts';
@@ -160,7 +161,7 @@ export function dashboardRoutes(deps: { service: AggregatorService; store: Round
   });
 
   router.post('/api/rpc', express.json({ limit: '256kb' }), async (req: Request, res: Response) => {
-    if (!ctx) return void res.status(503).json({ error: { code: 'no_chain', message: 'this aggregator was started without a chain context; open the page with ?rpc=<url>&hub=<address> (read-only mode)' } });
+    if (!ctx) return void sendError(res, 503, 'no_chain', 'this aggregator was started without a chain context; open the page with ?rpc=<url>&hub=<address> (read-only mode)');
     const one = async (call: { id?: unknown; method?: unknown; params?: unknown }) => {
       const id = call?.id ?? null;
       if (typeof call?.method !== 'string' || !READ_ONLY_METHODS.has(call.method)) {
@@ -175,7 +176,7 @@ export function dashboardRoutes(deps: { service: AggregatorService; store: Round
     };
     const body = req.body as unknown;
     if (Array.isArray(body)) {
-      if (body.length > 500) return void res.status(413).json({ error: { code: 'batch_too_large', message: `dashboard RPC: batch of ${body.length} calls; at most 500` } });
+      if (body.length > 500) return void sendError(res, 413, 'batch_too_large', `dashboard RPC: batch of ${body.length} calls; at most 500`);
       return void res.json(await Promise.all(body.map(one)));
     }
     res.json(await one(body as { id?: unknown; method?: unknown; params?: unknown }));
@@ -188,14 +189,14 @@ export function dashboardRoutes(deps: { service: AggregatorService; store: Round
 
   router.get('/api/rounds/:epoch', (req, res) => {
     const raw = String(req.params.epoch);
-    if (!/^\d{1,20}$/.test(raw)) return void res.status(400).json({ error: { code: 'bad_epoch', message: `epoch ${raw}: expected a decimal integer, e.g. /dashboard/api/rounds/1733580000` } });
+    if (!/^\d{1,20}$/.test(raw)) return void sendError(res, 400, 'bad_epoch', `epoch ${raw}: expected a decimal integer, e.g. /dashboard/api/rounds/1733580000`);
     const r = deps.store.get(BigInt(raw));
-    if (!r) return void res.status(404).json({ error: { code: 'no_round', message: `epoch ${raw}: no round recorded here (pruned, or run by another aggregator); see /dashboard/api/rounds` } });
+    if (!r) return void sendError(res, 404, 'no_round', `epoch ${raw}: no round recorded here (pruned, or run by another aggregator); see /dashboard/api/rounds`);
     res.json(roundDetail(r));
   });
 
   router.get('/api/nodes', async (req, res) => {
-    if (!ctx) return void res.status(503).json({ error: { code: 'no_chain', message: 'this aggregator was started without its committee context' } });
+    if (!ctx) return void sendError(res, 503, 'no_chain', 'this aggregator was started without its committee context');
     const rounds = deps.store.recent(500);
     // Counts over the last `hours` (default 6), the recent strip and exclusions from the newest rounds.
     const hours = Math.min(168, Math.max(0.1, Number(req.query.hours ?? 6) || 6));
@@ -293,7 +294,7 @@ export function dashboardRoutes(deps: { service: AggregatorService; store: Round
   });
 
   router.use('/api', (req, res) => {
-    res.status(404).json({ error: { code: 'not_found', message: `${req.method} /dashboard/api${req.path}: no such endpoint; see /dashboard/api/config, rpc, rounds, rounds/:epoch, nodes, events` } });
+    sendError(res, 404, 'not_found', `${req.method} /dashboard/api${req.path}: no such endpoint; see /dashboard/api/config, rpc, rounds, rounds/:epoch, nodes, events`);
   });
 
   router.use(express.static(dist, { index: 'index.html', maxAge: 0 }));

@@ -24,17 +24,11 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { Committee } from '../../protocol/index.ts';
 import { approvalDigest, parseCeremony, type Ceremony } from '../../protocol/dkg/index.ts';
+import { HttpError } from '../../runtime/http-errors.ts';
 
 /** A refusal of a DKG request or command, answered with HTTP `status` and a stable code. */
-export class DkgRequestError extends Error {
+export class DkgRequestError extends HttpError {
   override readonly name = 'DkgRequestError';
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 // -- Records --

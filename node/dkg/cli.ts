@@ -34,6 +34,7 @@ import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import type { Command } from 'commander';
 import { JsonRpcProvider, Wallet } from 'ethers';
 import { parseCommittee } from '../../protocol/index.ts';
+import { runOrExit } from '../../runtime/cli-action.ts';
 import { verifyTranscript } from '../../protocol/dkg/index.ts';
 import { readPassword } from '../keys/index.ts';
 import { loadNodeConfig } from '../config.ts';
@@ -103,16 +104,6 @@ function summary(r: RunResult, transcriptOut?: string, committeeOut?: string): v
   if (committeeOut) console.log(`  committee file: ${committeeOut}`);
 }
 
-async function run(fn: () => Promise<void>): Promise<void> {
-  try {
-    await fn();
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    console.error(`error${code ? ` (${code})` : ''}: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
-  }
-}
-
 export function registerDkgCommands(program: Command): void {
   const dkg = program.command('dkg').description('distributed key generation and resharing of the committee key');
 
@@ -124,7 +115,7 @@ export function registerDkgCommands(program: Command): void {
     .option('-p, --port <port>', 'override listen.port', int('--port'))
     .option('--coordinator <key>', 'allow this coordinator Ed25519 key (0x-hex) besides the config\'s dkg.coordinators; repeatable; never an aggregator key (refused)', collect)
     .action(async (o: { config: string; host?: string; port?: number; coordinator?: string[] }) => {
-      await run(async () => {
+      await runOrExit(async () => {
         const logger = createNodeLogger('info');
         const server = await startDkgServer(o.config, { logger, ...(o.host !== undefined ? { host: o.host } : {}), ...(o.port !== undefined ? { port: o.port } : {}), coordinators: o.coordinator ?? [] });
         const stop = () => server.close().then(() => process.exit(0), () => process.exit(1));
@@ -140,7 +131,7 @@ export function registerDkgCommands(program: Command): void {
     .argument('<ceremony>', 'ceremony file (aegis dkg ceremony / reshare output), as every operator received it')
     .option('--allow-lower-threshold', 'approve a resharing whose new t is below the current t')
     .action(async (file: string, o: { config: string; allowLowerThreshold?: boolean }) => {
-      await run(async () => {
+      await runOrExit(async () => {
         const config = loadNodeConfig(o.config);
         const record = approveCeremonyFile(config, readJson(file, 'ceremony file'), { allowLowerThreshold: o.allowLowerThreshold ?? false, fileName: file });
         for (const l of describeApproval(record)) say(l);
@@ -153,7 +144,7 @@ export function registerDkgCommands(program: Command): void {
     .description('list the ceremonies this node\'s operator approved')
     .requiredOption('-c, --config <file>', 'node YAML config')
     .action(async (o: { config: string }) => {
-      await run(async () => {
+      await runOrExit(async () => {
         const config = loadNodeConfig(o.config);
         const { records, bad } = listApprovals(config.dkg.approvals);
         if (records.length === 0) say(`no approved ceremony in ${config.dkg.approvals}`);
@@ -171,7 +162,7 @@ export function registerDkgCommands(program: Command): void {
     .requiredOption('-c, --config <file>', 'node YAML config')
     .argument('<ceremony>', 'ceremony id or approval digest')
     .action(async (which: string, o: { config: string }) => {
-      await run(async () => {
+      await runOrExit(async () => {
         const config = loadNodeConfig(o.config);
         for (const { file, record } of revokeApproval(config.dkg.approvals, which)) say(`revoked ${record.ceremonyId} (approval digest ${record.approvalDigest}): removed ${file}`);
       });
@@ -192,7 +183,7 @@ export function registerDkgCommands(program: Command): void {
     .option('--aggregator <key>', 'committee file output: aggregator identity key; repeatable', collect)
     .requiredOption('-o, --out <file>', 'ceremony file to write')
     .action(async (o: { id: string; t: number; node: string[]; previous?: string; dealer?: string[]; phaseS?: number; chainId?: number; hub?: string; configVersion: number; aggregator?: string[]; out: string }) => {
-      await run(async () => {
+      await runOrExit(async () => {
         // The committee block needs all of chain id and hub; half of it used to be dropped without a word.
         if ((o.chainId !== undefined || o.aggregator) && !o.hub) {
           throw new CoordinatorError('bad_ceremony_file', `--chain-id/--aggregator describe the committee file, which also needs --hub; give --hub ADDR, or leave them all out now and write the committee file once the hub is deployed: aegis dkg committee --ceremony ${o.out} --transcript transcript.json --chain-id N --hub ADDR --aggregator KEY -o committee.json`);
@@ -222,7 +213,7 @@ export function registerDkgCommands(program: Command): void {
       .option('--transcript-out <file>', 'transcript to write', 'transcript.json')
       .option('--committee-out <file>', 'committee file to write (needs a "committee" block in the ceremony file)'),
   ).action(async (o: KeyOpts & { ceremony: string; phaseTimeoutS: number; transcriptOut: string; committeeOut?: string }) => {
-    await run(async () => {
+    await runOrExit(async () => {
       const ceremonyFile = readJson(o.ceremony, 'ceremony file');
       if (o.committeeOut && !planOf(ceremonyFile).committee) {
         throw new CoordinatorError('bad_ceremony_file', `--committee-out ${o.committeeOut}: ceremony file ${o.ceremony} has no committee block (it was written without --hub); drop --committee-out and, after the ceremony, write the committee file with: aegis dkg committee --ceremony ${o.ceremony} --transcript ${o.transcriptOut} --chain-id N --hub ADDR --aggregator KEY -o committee.json`);
@@ -254,7 +245,7 @@ export function registerDkgCommands(program: Command): void {
       .option('--rpc <url>', 'with --rotate: JSON-RPC URL of the chain')
       .option('--tx-key-env <var>', 'with --rotate: environment variable holding the private key that sends the rotation transaction'),
   ).action(async (o: KeyOpts & { committee: string; id?: string; t?: number; node?: string[]; dealer?: string[]; ceremony?: string; phaseTimeoutS: number; outDir: string; rotate?: boolean; rpc?: string; txKeyEnv?: string }) => {
-    await run(async () => {
+    await runOrExit(async () => {
       const current = readJson(o.committee, 'committee file');
       mkdirSync(o.outDir, { recursive: true });
       const paths = { ceremony: join(o.outDir, 'ceremony.json'), transcript: join(o.outDir, 'transcript.json'), committee: join(o.outDir, 'committee.json') };
@@ -288,7 +279,7 @@ export function registerDkgCommands(program: Command): void {
       .requiredOption('--rpc <url>', 'JSON-RPC URL of the chain')
       .requiredOption('--tx-key-env <var>', 'environment variable holding the private key that sends the transaction'),
   ).action(async (o: KeyOpts & { ceremony: string; committee: string; rpc: string; txKeyEnv: string }) => {
-    await run(async () => {
+    await runOrExit(async () => {
       await rotate({ ceremonyFile: readJson(o.ceremony, 'ceremony file'), current: readJson(o.committee, 'committee file'), secret: await coordinatorSecret(o), rpc: o.rpc, txKeyEnv: o.txKeyEnv });
     });
   });
@@ -301,7 +292,7 @@ export function registerDkgCommands(program: Command): void {
     .option('--rpc <url>', 'JSON-RPC URL of the hub\'s chain, to check that the hub rotated past that committee')
     .option('--force', 'erase without asking the hub (the keystore must still match the committee file)')
     .action(async (o: { share: string; committee: string; rpc?: string; force?: boolean }) => {
-      await run(async () => {
+      await runOrExit(async () => {
         const provider = o.rpc ? new JsonRpcProvider(o.rpc, undefined, { staticNetwork: true }) : undefined;
         try {
           const r = await retireShare({ shareFile: o.share, committee: readJson(o.committee, 'committee file'), committeeName: o.committee, ...(provider ? { provider } : {}), ...(o.force ? { force: true } : {}) });
@@ -320,7 +311,7 @@ export function registerDkgCommands(program: Command): void {
     .option('--node <url>', 'node API URL; repeatable', collect)
     .option('--ceremony <file>', 'take the node URLs from a ceremony file')
     .action(async (o: { node?: string[]; ceremony?: string }) => {
-      await run(async () => {
+      await runOrExit(async () => {
         const urls = o.node ?? (o.ceremony ? planOf(readJson(o.ceremony, 'ceremony file')).nodes.map((n) => n.url) : []);
         if (urls.length === 0) throw new Error('pass --node URL (repeatable) or --ceremony FILE');
         let down = 0;
@@ -353,7 +344,7 @@ export function registerDkgCommands(program: Command): void {
     .option('--aggregator <key>', 'aggregator identity key; repeatable', collect)
     .requiredOption('-o, --out <file>', 'committee file to write')
     .action(async (o: { ceremony: string; transcript: string; chainId: number; hub: string; configVersion: number; aggregator?: string[]; out: string }) => {
-      await run(async () => {
+      await runOrExit(async () => {
         const ceremonyFile = readJson(o.ceremony, 'ceremony file') as Record<string, unknown>;
         const plan = planOf({ ...ceremonyFile, committee: { chainId: o.chainId, hub: o.hub, configVersion: o.configVersion, aggregators: (o.aggregator ?? []).map((identityKey) => ({ identityKey })) } });
         const v = verifyTranscript(readJson(o.transcript, 'transcript'));
@@ -375,7 +366,7 @@ export function registerDkgCommands(program: Command): void {
     .argument('<transcript>', 'transcript JSON')
     .option('--committee <file>', 'also check that this committee file matches the transcript')
     .action(async (file: string, o: { committee?: string }) => {
-      await run(async () => {
+      await runOrExit(async () => {
         const v = verifyTranscript(readJson(file, 'transcript'));
         if (!v.ok) throw new CoordinatorError('bad_transcript', `transcript ${file} does not verify: ${v.reason}`);
         console.log(`transcript ${file}: valid. ceremony ${v.ceremony.ceremonyId}${v.ceremony.previous ? ' (resharing)' : ''}, n=${v.n} t=${v.t}`);

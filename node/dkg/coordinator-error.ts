@@ -2,27 +2,29 @@
  * Errors of the ceremony coordinator: a failed ceremony (named with its phase) and a failed
  * call to one node (its HTTP status and the node's error code).
  */
+import { CodedError } from '../../runtime/coded-error.ts';
 
 export type CoordinatorErrorCode = 'bad_ceremony_file' | 'too_few_dealers' | 'too_few_nodes' | 'node_failed' | 'digest_mismatch' | 'bad_transcript' | 'rotation_failed';
 
-export class CoordinatorError extends Error {
+export class CoordinatorError extends CodedError<CoordinatorErrorCode> {
   override readonly name = 'CoordinatorError';
   constructor(
-    readonly code: CoordinatorErrorCode,
+    code: CoordinatorErrorCode,
     message: string,
     readonly phase?: string,
   ) {
-    super(phase ? `dkg phase "${phase}": ${message}` : `dkg: ${message}`);
+    super(code, phase ? `dkg phase "${phase}": ${message}` : `dkg: ${message}`);
   }
 }
 
-export class NodeCallError extends Error {
+/** `status` is the node's HTTP status, 0 when it did not answer; `code` its error code. */
+export class NodeCallError extends CodedError {
   override readonly name = 'NodeCallError';
   constructor(
     readonly status: number,
-    readonly code: string,
+    code: string,
     message: string,
   ) {
-    super(message);
+    super(code, message);
   }
 }

@@ -20,19 +20,13 @@ import { closeSync, fstatSync, fsyncSync, lstatSync, openSync, unlinkSync, write
 import { dirname } from 'node:path';
 import { Contract, getBytes, type Provider } from 'ethers';
 import { committeeConfigDigest, g2ToEip2537, parseCommittee, type Committee } from '../../protocol/index.ts';
+import { CodedError } from '../../runtime/coded-error.ts';
 import { inspectBlsShare, type BlsSharePublic } from '../keys/index.ts';
 
 export type RetireErrorCode = 'not_a_file' | 'share_not_in_committee' | 'no_rpc' | 'wrong_hub' | 'not_rotated';
 
-export class RetireError extends Error {
+export class RetireError extends CodedError<RetireErrorCode> {
   override readonly name = 'RetireError';
-  constructor(
-    readonly code: RetireErrorCode,
-    message: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
 }
 
 export const RETIRE_ABI = [

@@ -22,6 +22,7 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import { NonceCache, verifyRequest } from '../../protocol/index.ts';
+import { sendError } from '../../runtime/http-errors.ts';
 import { DkgNodeService, DkgRequestError } from './service.ts';
 
 export interface DkgRouterOptions {
@@ -114,11 +115,11 @@ export function createDkgRouter(opts: DkgRouterOptions): Router {
   });
   router.use('/v1/dkg', (err: unknown, _req: Request, res: Response, next: NextFunction) => {
     if (err instanceof DkgRequestError) {
-      res.status(err.status).json({ error: { code: err.code, message: err.message } });
+      sendError(res, err.status, err.code, err.message);
       return;
     }
     if (typeof err === 'object' && err !== null && (err as { type?: string }).type === 'entity.too.large') {
-      res.status(413).json({ error: { code: 'body_too_large', message: 'request body exceeds the DKG body limit' } });
+      sendError(res, 413, 'body_too_large', 'request body exceeds the DKG body limit');
       return;
     }
     next(err);

@@ -18,12 +18,14 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
 import pino from 'pino';
-import { committeeConfigDigest, type Committee, type KeyShare } from '../../protocol/index.ts';
-import { loadNodeConfig, passwordSource, type NodeConfig } from '../config.ts';
+import { committeeDeployments, type Committee, type KeyShare } from '../../protocol/index.ts';
+import { configDigestPinMismatch, loadNodeConfig, passwordSource, type NodeConfig } from '../config.ts';
 import { inspectIdentity, loadBlsShare, loadIdentity, readPassword, type KdfChoice } from '../keys/index.ts';
 import { hostOverride, loadCommittee, tlsOfConfig } from '../setup.ts';
 import { NodeError } from '../errors.ts';
 import { exposureWarning, listenOn, type Listening } from '../../protocol/listen.ts';
+import { CodedError } from '../../runtime/coded-error.ts';
+import { sendError } from '../../runtime/http-errors.ts';
 import { approvalFile, approvalFor, ceremonyOfFile, DkgRequestError, folderApprovals, writeApproval, type ApprovalRecord, type ApprovalSource } from './approvals.ts';
 import { createDkgRouter } from './routes.ts';
 import { DkgNodeService } from './service.ts';
@@ -43,14 +45,8 @@ export interface DkgWiringOptions {
 }
 
 /** A DKG wiring the operator must fix before the node starts. */
-export class DkgSetupError extends Error {
+export class DkgSetupError extends CodedError<'coordinator_is_aggregator' | 'bad_coordinator_key'> {
   override readonly name = 'DkgSetupError';
-  constructor(
-    readonly code: 'coordinator_is_aggregator' | 'bad_coordinator_key',
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 const bare = (k: string) => k.toLowerCase().replace(/^0x/, '');
@@ -58,9 +54,8 @@ const bare = (k: string) => k.toLowerCase().replace(/^0x/, '');
 /** The config's committee file, checked against the config's digest pin when there is one. */
 export function committeeOfConfig(config: NodeConfig): Committee {
   const c = loadCommittee(config.committee);
-  if (config.configDigest && committeeConfigDigest(c).toLowerCase() !== config.configDigest.toLowerCase()) {
-    throw new Error(`config digest mismatch: the config pins ${config.configDigest}, committee file ${config.committee} gives ${committeeConfigDigest(c)}`);
-  }
+  const mismatch = configDigestPinMismatch(config, committeeDeployments(c).map((d) => d.configDigest));
+  if (mismatch) throw new Error(mismatch);
   return c;
 }
 
@@ -180,11 +175,11 @@ export async function startDkgServer(configFile: string, opts: DkgWiringOptions 
     res.json({ status: 'ok', dkgOnly: true, pid: process.pid });
   });
   app.use((req: Request, res: Response) => {
-    res.status(404).json({ error: { code: 'not_found', message: `${req.method} ${req.path}: this is the DKG-only server; see /v1/dkg/*` } });
+    sendError(res, 404, 'not_found', `${req.method} ${req.path}: this is the DKG-only server; see /v1/dkg/*`);
   });
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     logger.error({ action: 'http', path: req.path, err: err instanceof Error ? (err.stack ?? err.message) : String(err) }, 'unexpected error in DKG request');
-    if (!res.headersSent) res.status(500).json({ error: { code: 'internal', message: 'internal error; the node logged the details' } });
+    if (!res.headersSent) sendError(res, 500, 'internal', 'internal error; the node logged the details');
   });
   const fields = { hostField: opts.host !== undefined ? '--host' : 'listen.host', portField: opts.port !== undefined ? '--port' : 'listen.port' };
   let listening: Listening;

@@ -12,9 +12,9 @@
  * authentication over the exact body bytes (`verifyRequest`: listed aggregator key, timestamp
  * within the skew, nonce never seen, Ed25519 signature; 401/403), JSON (400), zod schema
  * naming the field (400), decoding (400), then the handler (409 refusal with a stable code).
- * Every answer other than success is `{ error: { code, message } }`. No input reaches a 500:
- * anything unexpected is logged and answered `internal`, and the process never crashes on a
- * request (the fuzz test throws thousands of malformed bodies at it).
+ * Every answer other than success is `{ error: { code, message } }` (`runtime/http-errors.ts`).
+ * No input reaches a 500: anything unexpected is logged and answered `internal`, and the process
+ * never crashes on a request (the fuzz test throws thousands of malformed bodies at it).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -34,6 +34,7 @@ import {
   type SignCall,
 } from '../../protocol/index.ts';
 import { listenOn, type ServerTimeouts, type TlsPems } from '../../protocol/listen.ts';
+import { errorBody, HttpError, type ErrorBody } from '../../runtime/http-errors.ts';
 import type { NodeMetrics } from '../metrics.ts';
 
 export interface NodeHttpBackend extends NodeHandlers {
@@ -56,17 +57,6 @@ export interface NodeHttpOptions {
   extraRoutes?: express.Router;
 }
 
-/** An HTTP answer other than success. */
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 const REFUSAL_STATUS: Record<string, number> = { bad_request: 400, not_ready: 503 };
 
 /** The two aggregator endpoints, as functions of the raw body, independent of the HTTP framework. */
@@ -74,7 +64,7 @@ interface NodeEndpoints {
   observe(req: IncomingMessage, body: Buffer): Promise<unknown>;
   sign(req: IncomingMessage, body: Buffer): Promise<unknown>;
   /** The `{ status, body }` answer for any failure (logged when unexpected). */
-  failure(err: unknown, path: string): { status: number; body: { error: { code: string; message: string } } };
+  failure(err: unknown, path: string): { status: number; body: ErrorBody };
 }
 
 function nodeEndpoints(opts: NodeHttpOptions): NodeEndpoints {
@@ -164,7 +154,7 @@ function nodeEndpoints(opts: NodeHttpOptions): NodeEndpoints {
         message = 'internal error; the node logged the details';
         logger.error({ action: 'http', path, err: err instanceof Error ? (err.stack ?? err.message) : String(err) }, 'unexpected error in request handler');
       }
-      return { status, body: { error: { code, message } } };
+      return { status, body: errorBody(code, message) };
     },
   };
 }

@@ -2,6 +2,7 @@
  * Typed errors of the node's key handling. Every message names the file (or variable), what is
  * wrong and what to do; `code` is stable for programs and tests.
  */
+import { CodedError } from '../../runtime/coded-error.ts';
 
 export type KeystoreErrorCode =
   | 'wrong_password'
@@ -15,13 +16,6 @@ export type KeystoreErrorCode =
   | 'invalid_share_info'
   | 'write_failed';
 
-export class KeystoreError extends Error {
+export class KeystoreError extends CodedError<KeystoreErrorCode> {
   override readonly name = 'KeystoreError';
-  constructor(
-    readonly code: KeystoreErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
 }

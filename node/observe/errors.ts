@@ -5,15 +5,10 @@
  * encoded on-chain). Bad market data never throws: it becomes a per-source exclusion reason or
  * a "no observation" answer, so one broken venue cannot crash a node.
  */
+import { CodedError } from '../../runtime/coded-error.ts';
 
 export type ObserveErrorCode = 'invalid_policy' | 'invalid_number' | 'out_of_range';
 
-export class ObserveError extends Error {
+export class ObserveError extends CodedError<ObserveErrorCode> {
   override readonly name = 'ObserveError';
-  constructor(
-    readonly code: ObserveErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }

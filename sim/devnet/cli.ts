@@ -8,6 +8,7 @@
 import type { Command } from 'commander';
 import { Wallet, formatEther } from 'ethers';
 import { ANVIL_KEYS, startAnvil } from '../../contracts/anvil.ts';
+import { cliAction, plainLine } from '../../runtime/cli-action.ts';
 import { SUPPORTED_VENUES, type VenueId } from '../../node/sources/index.ts';
 import { startVenueServer } from '../venues/index.ts';
 import { truthPaths, type TruthFeed } from '../testbed/truth.ts';
@@ -20,16 +21,9 @@ function intOption(name: string, min: number, max: number) {
   };
 }
 
-/** Runs a command's action; a failure prints `error: <what>; <fix>` and exits 1. */
+/** Runs a command's action; a failure prints `error: <what>; <fix>` (no code) and exits 1. */
 function action<A extends unknown[]>(fn: (...a: A) => Promise<void>): (...a: A) => Promise<void> {
-  return async (...a) => {
-    try {
-      await fn(...a);
-    } catch (err) {
-      process.stderr.write(`error: ${(err as Error).message}\n`);
-      process.exit(1);
-    }
-  };
+  return cliAction(fn, plainLine);
 }
 
 /** Waits for SIGINT/SIGTERM, then runs `stop` once. */

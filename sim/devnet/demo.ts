@@ -8,11 +8,9 @@
  */
 import Table from 'cli-table3';
 import { feedId } from '../../protocol/index.ts';
+import { plainWhenPiped } from '../../runtime/cli-table.ts';
 import type { VenueId } from '../../node/sources/index.ts';
 import { startDevnet, type Devnet, type DevnetFeed } from './devnet.ts';
-
-/** No colour codes when the tables go to a file or another program. */
-const PLAIN_WHEN_PIPED = process.stdout.isTTY ? {} : { style: { head: [], border: [] } };
 
 export interface DemoOptions {
   durationSec: number;
@@ -233,7 +231,7 @@ export async function runDemo(o: DemoOptions, out: (s: string) => void = (s) => 
 }
 
 function render(o: DemoOptions, views: FeedView[], last: RoundJson | undefined, events: string[], elapsed: number, attacked: boolean, dashboard: string): string {
-  const t = new Table({ head: ['feed', 'true price', 'on-chain', 'Δ bps', 'age s', 'round', 'status'], ...PLAIN_WHEN_PIPED });
+  const t = new Table({ head: ['feed', 'true price', 'on-chain', 'Δ bps', 'age s', 'round', 'status'], ...plainWhenPiped() });
   for (const v of views) {
     const d = priceDigits(v.truePrice);
     t.push([v.feed, fmt(v.truePrice, d), fmt(v.onchain, d), v.deviationBps === null ? '—' : v.deviationBps.toFixed(1), v.age ?? '—', String(v.roundId), v.status]);
@@ -256,7 +254,7 @@ function render(o: DemoOptions, views: FeedView[], last: RoundJson | undefined, 
 }
 
 function summaryTable(o: DemoOptions, s: DemoSummary): string {
-  const t = new Table({ head: ['metric', 'value'], ...PLAIN_WHEN_PIPED });
+  const t = new Table({ head: ['metric', 'value'], ...plainWhenPiped() });
   t.push(
     ['committee', `n=${o.n}, t=${o.t}`],
     ['rounds', String(s.rounds)],
@@ -265,7 +263,7 @@ function summaryTable(o: DemoOptions, s: DemoSummary): string {
     ['gas spent (total / per post)', s.posted ? `${s.gasTotal.toLocaleString('en-US')} / ${(s.gasTotal / BigInt(s.posted)).toLocaleString('en-US')}` : '—'],
     ['max |on-chain − true| during attack', o.attack ? `${s.maxDeviationBpsDuringAttack.toFixed(1)} bps (posting threshold 50 bps, pump 3000 bps)` : 'no attack'],
   );
-  const ex = new Table({ head: ['excluded', 'times seen'], ...PLAIN_WHEN_PIPED });
+  const ex = new Table({ head: ['excluded', 'times seen'], ...plainWhenPiped() });
   for (const [k, v] of [...s.exclusions.entries()].sort()) ex.push([k, String(v)]);
   return `\nSummary\n${t.toString()}\n${s.exclusions.size ? `Exclusions\n${ex.toString()}\n` : ''}`;
 }
