@@ -14,7 +14,7 @@ import { combinePartials, partialSign, signatureToEvm } from '../../protocol/bls
 import { SUSPENDED_ANSWER, SuspendReason, feedId, reportMessage, type Report } from '../../protocol/report.ts';
 import { FeedStatus } from '../../contracts/hub.ts';
 import { measureHubGas } from '../../contracts/gas.ts';
-import { as, deployWith, events, expectRevert, FEED, feedConfig, fundAndApprove, latestTime, ONE, setup, type Fixture } from './helpers/chain.ts';
+import { as, deployTest, deployWith, events, expectRevert, FEED, feedConfig, fundAndApprove, latestTime, ONE, setup, type Fixture } from './helpers/chain.ts';
 
 const USDC = 10n ** 6n;
 const NO_RING = feedId('NORING/USD');
@@ -204,7 +204,7 @@ describe('invariant', () => {
 describe('settlement on a suspended feed', () => {
   it('FuturesMarket refuses to liquidate (and to mark) with PriceSuspended, and liquidates after the resume', async () => {
     const [, alice, liquidator, lp] = f.signers as JsonRpcSigner[];
-    const token = await deployWith(f, f.deployer, 'TestToken', ['USD Coin (test)', 'USDC', 6]);
+    const token = await deployTest(f.deployer, 'TestToken', ['USD Coin (test)', 'USDC', 6]);
     const risk = { maxPriceAge: 300n, maxSpreadBps: 100n, initialMarginBps: 1000n, maintenanceMarginBps: 500n, liquidationBountyBps: 100n, minNotional: 100n * USDC, minCollateral: 10n * USDC, maxProfitBps: 10_000n };
     const market: Contract = await deployWith(f, f.deployer, 'FuturesMarket', [await f.hub.getAddress(), FEED, await token.getAddress(), await lp!.getAddress(), risk, ZERO, 0n]);
     await fundAndApprove(token, market, [alice!, liquidator!, lp!], 1_000_000n * USDC);
@@ -223,7 +223,7 @@ describe('settlement on a suspended feed', () => {
 
   it('EuropeanOption refuses a suspension entry as a candidate and settles only once the feed is resumed', async () => {
     const [, writer, buyer, keeper] = f.signers as JsonRpcSigner[];
-    const token = await deployWith(f, f.deployer, 'TestToken', ['USD Coin (test)', 'USDC', 6]);
+    const token = await deployTest(f.deployer, 'TestToken', ['USD Coin (test)', 'USDC', 6]);
     const option: Contract = await deployWith(f, f.deployer, 'EuropeanOption', [await f.hub.getAddress(), FEED, await token.getAddress(), 3600n, 600n, 3600n, 100n, ZERO, 0n]);
     await fundAndApprove(token, option, [writer!, buyer!, keeper!], 1_000_000n * USDC);
     const expiry = (await latestTime(f.hub)) + 100n;
