@@ -20,7 +20,7 @@ import express from 'express';
 import { encodeBytes32String, type Contract } from 'ethers';
 import { startAnvil, type Anvil } from '../contracts/anvil.ts';
 import { addFeeds, deployHub, makeReport, secretSign, testCommittee, type TestCommittee } from '../contracts/hub.ts';
-import { timingRow, type BenchResult } from '../protocol/bench-stats.ts';
+import { timingRow, type BenchResult } from './stats.ts';
 import { reportMessage } from '../protocol/report.ts';
 import { chromiumPath, DIST, ensureDashboardBuilt, launchBrowser, NO_CHROMIUM } from '../test/dashboard/browser.ts';
 import { startDevnet } from '../sim/devnet/devnet.ts';

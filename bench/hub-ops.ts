@@ -12,12 +12,12 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../contracts/compile.ts';
-import { startBenchAnvil } from '../contracts/gas.ts';
+import { startBenchAnvil } from './gas.ts';
 import { applyPlan } from '../contracts/ops/apply.ts';
 import { deployHub } from '../contracts/ops/deploy-hub.ts';
 import { resolveHubConfig } from '../contracts/ops/hub-config.ts';
 import { planHub } from '../contracts/ops/plan.ts';
-import { percentile, type GasRow, type TimingRow } from '../protocol/bench-stats.ts';
+import { percentile, type GasRow, type TimingRow } from './stats.ts';
 import { dealerKeygen } from '../protocol/index.ts';
 
 const SECRET = 0x0adab7e20adab7e20adab7e20adab7e20adab7e20adab7e20adab7e20adab7e2n;

@@ -1,8 +1,10 @@
 /**
  * Compiles other people's contracts (Aave v3, Chainlink's 0.6 proxies, code copied from a
- * vendor's documentation) straight from their npm packages with THEIR compiler version and
- * settings, for the consumer tests: the proof that protocols read Aegis unchanged is only worth
- * something if their code is built the way they build it.
+ * vendor's documentation, the incumbents' oracles) straight from their npm packages with THEIR
+ * compiler version and settings, never copied into this repository: for the consumer tests —
+ * the proof that protocols read Aegis unchanged is only worth something if their code is built
+ * the way they build it — and for the side-by-side gas benchmark (`bench/peers/compile.ts`
+ * holds its jobs), whose comparison is only fair on the peers' own builds.
  *
  *   const out = compileForeign({ label: 'aave-v3', solc: 'solc-0.8.10', entries: ['@aave/core-v3/contracts/misc/AaveOracle.sol'], optimizerRuns: 100_000, evmVersion: 'berlin' });
  *   deployForeign(signer, foreignArtifact(out, 'AaveOracle'), [...args]);
@@ -11,9 +13,10 @@
  * (the project's, via-IR, Prague) into one cache entry; a foreign job must not change the
  * product's output (the hub's gas rows are measured from it). Entry units that are import paths
  * are read from node_modules and keep their package path as the unit name, so their relative
- * imports resolve inside the package through solc-js's import callback. Libraries with external
- * functions (Aave's logic libraries) come back with their link references; `linkBytecode`
- * fills them in.
+ * imports resolve inside the package through solc-js's import callback, which also maps
+ * Chainlink's versioned OpenZeppelin paths the way Chainlink's own `remappings.txt` does
+ * (`mapImportPath`). Libraries with external functions (Aave's logic libraries) come back with
+ * their link references; `linkBytecode` fills them in.
  *
  * Artifacts are cached in `.cache/solc/foreign-<label>-<key>.json`; the key hashes the compiler
  * version, the settings, the entry sources and the versions of the packages imports resolve into.
@@ -53,6 +56,16 @@ export interface ForeignJob {
   entries: (string | { unit: string; content: string })[];
   optimizerRuns: number;
   evmVersion: string;
+  /**
+   * No metadata hash and no CBOR tail, as the peers' gas builds set it: the bytecode then depends
+   * only on the sources and settings, not on the paths they were compiled from.
+   */
+  bareBytecode?: boolean;
+  /**
+   * The npm packages the job's imports resolve into; their versions enter the cache key, so an
+   * upgraded package is recompiled. Default: the consumer tests' (`CONSUMER_PACKAGES`).
+   */
+  packages?: readonly string[];
 }
 
 export class ForeignCompileError extends Error {
@@ -60,8 +73,8 @@ export class ForeignCompileError extends Error {
   readonly code = 'foreign_compile_failed';
 }
 
-/** Packages whose versions enter the cache key (imports resolve into them). */
-const KEY_PACKAGES = ['@aave/core-v3', '@chainlink/contracts', '@chainlink/contracts-0.8'];
+/** Packages the consumer tests' imports resolve into (the default of `ForeignJob.packages`). */
+export const CONSUMER_PACKAGES: readonly string[] = ['@aave/core-v3', '@chainlink/contracts', '@chainlink/contracts-0.8'];
 
 function packageVersion(name: string): string {
   try {
@@ -71,10 +84,19 @@ function packageVersion(name: string): string {
   }
 }
 
+/** `@openzeppelin/contracts@5.0.2/x.sol` → `@openzeppelin/contracts-5.0.2/x.sol` (Chainlink's remapping onto the npm aliases). */
+export function mapImportPath(path: string): string {
+  const m = /^@openzeppelin\/(contracts(?:-upgradeable)?)@(\d+\.\d+\.\d+)\/(.*)$/.exec(path);
+  return m ? `@openzeppelin/${m[1]}-${m[2]}/${m[3]}` : path;
+}
+
 function findImport(path: string): { contents: string } | { error: string } {
-  const file = join(ROOT, 'node_modules', path);
+  const mapped = mapImportPath(path);
+  const file = join(ROOT, 'node_modules', mapped);
   if (existsSync(file)) return { contents: readFileSync(file, 'utf8') };
-  return { error: `import ${path}: not in node_modules; run npm ci, or check the path against the package's layout` };
+  return {
+    error: `import ${path}${mapped !== path ? ` (mapped to ${mapped}; the versioned OpenZeppelin aliases come with @chainlink/contracts)` : ''}: not in node_modules; run npm ci, or check the path against the package's layout`,
+  };
 }
 
 const memo = new Map<string, Record<string, ForeignArtifact>>();
@@ -98,13 +120,15 @@ export function compileForeign(job: ForeignJob): Record<string, ForeignArtifact>
       sources[e.unit] = { content: e.content };
     }
   }
+  // Key order is part of the cache key: settings a job leaves out are absent, not defaulted.
   const settings = {
     evmVersion: job.evmVersion,
     optimizer: { enabled: true, runs: job.optimizerRuns },
+    ...(job.bareBytecode ? { metadata: { bytecodeHash: 'none', appendCBOR: false } } : {}),
     outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.bytecode.linkReferences'] } },
   };
   const hash = createHash('sha256');
-  hash.update(JSON.stringify({ version, settings, deps: KEY_PACKAGES.map((p) => [p, packageVersion(p)]) }));
+  hash.update(JSON.stringify({ version, settings, deps: (job.packages ?? CONSUMER_PACKAGES).map((p) => [p, packageVersion(p)]) }));
   for (const name of Object.keys(sources).sort()) hash.update(`\0${name}\0${sources[name]!.content}`);
   const key = hash.digest('hex').slice(0, 32);
   const cached = memo.get(key);

@@ -6,14 +6,14 @@
  * benchmark is meant to finish in under 10 minutes).
  * Results are also written to `<out>/bench.json` and `<out>/bench.md` (default `bench-out`).
  *
- * Sections live beside the code they measure; this file only runs them and prints.
+ * Each section is a `benchSection` of one module in `bench/`; this file only runs them and prints.
  */
 import { Command } from 'commander';
 import Table from 'cli-table3';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import type { BenchResult, GasRow, TimingRow } from '../protocol/bench-stats.ts';
+import type { BenchResult, GasRow, TimingRow } from '../bench/stats.ts';
 import { dealerKeygen, edPublicKey, edSign, edVerify, partialSign, verifyPartial } from '../protocol/index.ts';
 import { keccak256Bytes } from '../protocol/keccak.ts';
 
@@ -26,13 +26,13 @@ interface Section {
 }
 
 const SECTIONS: Section[] = [
-  { name: 'crypto', load: () => import('../protocol/bls/bench.ts').then((m) => m.benchSection) },
-  { name: 'gas', load: () => import('../contracts/gas.ts').then((m) => m.benchSection) },
-  { name: 'adapters', load: () => import('../contracts/adapter-gas.ts').then((m) => m.benchSection) },
-  { name: 'observe', load: () => import('../sim/devnet/bench.ts').then((m) => m.benchSection) },
-  { name: 'round', load: () => import('../sim/devnet/round-nodes.ts').then((m) => m.benchSection) },
-  { name: 'dkg', load: () => import('../sim/devnet/dkg-bench.ts').then((m) => m.benchSection) },
-  { name: 'peers', load: () => import('../contracts/peers/bench.ts').then((m) => m.benchSection) },
+  { name: 'crypto', load: () => import('../bench/crypto.ts').then((m) => m.benchSection) },
+  { name: 'gas', load: () => import('../bench/gas.ts').then((m) => m.benchSection) },
+  { name: 'adapters', load: () => import('../bench/adapters.ts').then((m) => m.benchSection) },
+  { name: 'observe', load: () => import('../bench/observe.ts').then((m) => m.benchSection) },
+  { name: 'round', load: () => import('../bench/round.ts').then((m) => m.benchSection) },
+  { name: 'dkg', load: () => import('../bench/dkg.ts').then((m) => m.benchSection) },
+  { name: 'peers', load: () => import('../bench/peers.ts').then((m) => m.benchSection) },
   { name: 'dashboard', load: () => import('../bench/dashboard.ts').then((m) => m.benchSection) },
   { name: 'hub-ops', load: () => import('../bench/hub-ops.ts').then((m) => m.benchSection) },
 ];

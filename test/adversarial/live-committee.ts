@@ -50,7 +50,7 @@ import { importBlsShare, importIdentity } from '../../node/keys/index.ts';
 import { startNode, type RunningNode } from '../../node/start.ts';
 import { startVenueServer, type VenueServer } from '../../sim/venues/index.ts';
 import { createIdentityKey, createTransmitterKey, loadIdentityKey } from '../../aggregator/keys.ts';
-import { serveReferenceNode, type ReferenceHttpNode } from '../../aggregator/testing/reference-http.ts';
+import { serveReferenceNode, type ReferenceHttpNode } from '../../testkit/reference-node/http.ts';
 import { freePort, waitNodesReady } from '../e2e/harness.ts';
 
 export const FEEDS = ['BTC/USD', 'ETH/USD'] as const;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { loadConfig } from '../../aggregator/config.ts';
 import { createIdentityKey, createTransmitterKey, loadIdentityKey, loadTransmitterKey, readPassword } from '../../aggregator/keys.ts';
-import { makeTestCommittee } from '../../aggregator/testing/reference-node.ts';
+import { makeTestCommittee } from '../../testkit/reference-node/node.ts';
 import { makeTlsFixture, pem, TLS_SKIP } from '../fixtures/tls.ts';
 
 let dir: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { measureRoundLatency } from '../../aggregator/bench.ts';
-import { splitEvenly, startNodesInWorkers } from '../../aggregator/testing/node-workers.ts';
+import { measureRoundLatency } from '../../bench/round-latency.ts';
+import { splitEvenly, startNodesInWorkers } from '../../testkit/node-workers.ts';
 
 describe('node host workers', () => {
   it('splits indices into contiguous, balanced slices', () => {
@@ -15,7 +15,7 @@ describe('node host workers', () => {
   }, 60_000);
 
   it('names a host function that does not exist and leaves no worker running', async () => {
-    const module = new URL('../../aggregator/testing/reference-servers.ts', import.meta.url).href;
+    const module = new URL('../../testkit/reference-node/servers.ts', import.meta.url).href;
     await expect(startNodesInWorkers([{ module, fn: 'noSuchHost', arg: {} }])).rejects.toThrow(/exports no function noSuchHost/);
   }, 60_000);
 });

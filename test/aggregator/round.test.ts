@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { getBytes } from 'ethers';
 import { SUSPENDED_ANSWER, feedId, observationsRoot, reportMessage, verifyGroupSignature, decodeReport } from '../../protocol/index.ts';
 import { RoundEngine } from '../../aggregator/round/index.ts';
-import { makeReferenceNodes, makeTestCommittee, type PriceSource } from '../../aggregator/testing/reference-node.ts';
+import { makeReferenceNodes, makeTestCommittee, type PriceSource } from '../../testkit/reference-node/node.ts';
 
 const BTC = feedId('BTC/USD');
 const ETH = feedId('ETH/USD');

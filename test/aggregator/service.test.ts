@@ -15,7 +15,7 @@ import type { HubReader } from '../../aggregator/chain/hub.ts';
 import type { OnchainFeedState } from '../../aggregator/policy.ts';
 import type { TransmitOutcome } from '../../aggregator/chain/transmitter.ts';
 import type { SignedReport } from '../../aggregator/round/types.ts';
-import { makeReferenceNodes, makeTestCommittee, type TestCommittee } from '../../aggregator/testing/reference-node.ts';
+import { makeReferenceNodes, makeTestCommittee, type TestCommittee } from '../../testkit/reference-node/node.ts';
 
 const BTC = feedId('BTC/USD').toLowerCase();
 const ETH = feedId('ETH/USD').toLowerCase();

@@ -17,7 +17,7 @@ import { hubInterface } from '../../aggregator/chain/hub-abi.ts';
 import { withRetry } from '../../aggregator/chain/retry.ts';
 import { RoundEngine } from '../../aggregator/round/index.ts';
 import type { SignedReport } from '../../aggregator/round/types.ts';
-import { makeReferenceNodes, makeTestCommittee } from '../../aggregator/testing/reference-node.ts';
+import { makeReferenceNodes, makeTestCommittee } from '../../testkit/reference-node/node.ts';
 
 const BTC = feedId('BTC/USD').toLowerCase();
 let anvil: Anvil;

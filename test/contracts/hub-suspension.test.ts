@@ -13,7 +13,7 @@ import type { Contract, JsonRpcSigner } from 'ethers';
 import { combinePartials, partialSign, signatureToEvm } from '../../protocol/bls/index.ts';
 import { SUSPENDED_ANSWER, SuspendReason, feedId, reportMessage, type Report } from '../../protocol/report.ts';
 import { FeedStatus } from '../../contracts/hub.ts';
-import { measureHubGas } from '../../contracts/gas.ts';
+import { measureHubGas } from '../../bench/gas.ts';
 import { as, deployTest, deployWith, events, expectRevert, FEED, feedConfig, fundAndApprove, latestTime, ONE, setup, type Fixture } from './helpers/chain.ts';
 
 const USDC = 10n ** 6n;

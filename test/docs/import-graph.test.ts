@@ -1,8 +1,9 @@
 /**
  * The import graph keeps the layout of docs/design.md §Components: no circular import anywhere in
- * the product folders, `protocol/` imports nothing outside itself, and `node/` and `aggregator/`
- * never import each other (they meet only through `protocol/`). The graph is madge's, built from
- * the TypeScript sources with the repository's tsconfig, type-only imports included.
+ * the product folders, `protocol/` imports nothing outside itself, `node/` and `aggregator/`
+ * never import each other (they meet only through `protocol/`), and no product folder imports
+ * the benchmarks (`bench/`) or the test kit (`testkit/`). The graph is madge's, built from the
+ * TypeScript sources with the repository's tsconfig, type-only imports included.
  */
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +11,10 @@ import madge from 'madge';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const FOLDERS = ['node', 'aggregator', 'protocol', 'sim', 'contracts', 'scripts'];
+const FOLDERS = ['node', 'aggregator', 'protocol', 'sim', 'contracts', 'scripts', 'bench', 'testkit'];
+/** What ships and runs in production; `sim/` (the demo) and `scripts/` may use the test kit. */
+const PRODUCT = ['node', 'aggregator', 'protocol', 'contracts'];
+const NOT_PRODUCT = ['bench', 'testkit'];
 
 type Graph = Record<string, string[]>;
 
@@ -25,6 +29,9 @@ function layoutViolations(graph: Graph): string[] {
       if (a === 'protocol' && b !== 'protocol') out.push(`${from} → ${to}: protocol/ must import nothing outside itself`);
       if ((a === 'node' && b === 'aggregator') || (a === 'aggregator' && b === 'node')) {
         out.push(`${from} → ${to}: node/ and aggregator/ never import each other; share it through protocol/`);
+      }
+      if (PRODUCT.includes(a) && NOT_PRODUCT.includes(b)) {
+        out.push(`${from} → ${to}: product code (${a}/) never imports ${b}/; move what both need into the product folder`);
       }
     }
   }
@@ -60,7 +67,7 @@ describe('import graph of the product folders', () => {
     expect(circular.map((c) => c.join(' → '))).toEqual([]);
   });
 
-  it('protocol/ imports only protocol/, and node/ and aggregator/ never import each other', () => {
+  it('protocol/ imports only protocol/, node/ and aggregator/ never import each other, no product folder imports bench/ or testkit/', () => {
     expect(layoutViolations(graph)).toEqual([]);
   });
 
@@ -74,5 +81,23 @@ describe('import graph of the product folders', () => {
     });
     expect(bad).toHaveLength(3);
     expect(bad[0]).toMatch(/^protocol\/a\.ts → node\/x\.ts: protocol\/ must import nothing outside itself/);
+  });
+
+  it('the layout check names a product import of bench/ or testkit/', () => {
+    // Benchmarks and test kits import the product, never the reverse; sim/ and scripts/ may use them.
+    const bad = layoutViolations({
+      'aggregator/a.ts': ['testkit/reference-node/node.ts'],
+      'contracts/c.ts': ['bench/gas.ts'],
+      'node/n.ts': ['bench/stats.ts'],
+      'bench/round.ts': ['node/start.ts', 'aggregator/round/engine.ts', 'testkit/node-workers.ts'],
+      'testkit/reference-node/http.ts': ['aggregator/server.ts'],
+      'sim/devnet/demo.ts': ['testkit/reference-node/node.ts'],
+      'scripts/bench.ts': ['bench/gas.ts'],
+    });
+    expect(bad).toEqual([
+      'aggregator/a.ts → testkit/reference-node/node.ts: product code (aggregator/) never imports testkit/; move what both need into the product folder',
+      'contracts/c.ts → bench/gas.ts: product code (contracts/) never imports bench/; move what both need into the product folder',
+      'node/n.ts → bench/stats.ts: product code (node/) never imports bench/; move what both need into the product folder',
+    ]);
   });
 });

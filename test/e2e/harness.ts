@@ -21,8 +21,8 @@ import { importBlsShare, importIdentity } from '../../node/keys/index.ts';
 import { startNode, type RunningNode } from '../../node/start.ts';
 import { startVenueServer, type VenueServer } from '../../sim/venues/index.ts';
 import { createIdentityKey, createTransmitterKey } from '../../aggregator/keys.ts';
-import { ReferenceNode, type Fault } from '../../aggregator/testing/reference-node.ts';
-import { serveReferenceNode, type ReferenceHttpNode } from '../../aggregator/testing/reference-http.ts';
+import { ReferenceNode, type Fault } from '../../testkit/reference-node/node.ts';
+import { serveReferenceNode, type ReferenceHttpNode } from '../../testkit/reference-node/http.ts';
 
 export const FEEDS = ['BTC/USD', 'ETH/USD'] as const;
 export const TRUE_USD: Record<string, number> = { 'BTC/USD': 60_000, 'ETH/USD': 3_000 };

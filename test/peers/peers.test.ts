@@ -6,13 +6,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getBytes, hashMessage, hexlify, keccak256, toUtf8Bytes, type JsonRpcSigner } from 'ethers';
 import { startAnvil, type Anvil } from '../../contracts/anvil.ts';
-import { api3Feed, api3Read, api3Update, beaconId, beaconSetUpdate, encodeBeaconUpdate, median, multicallData, setupApi3, signEip191, type Api3Setup } from '../../contracts/peers/api3.ts';
-import { comparison, comparisonMarkdown, keystoneBar, renderCharts } from '../../contracts/peers/bench.ts';
-import { formatTick } from '../../contracts/peers/chart.ts';
-import { committeeWallets, PeerError, testAnswer } from '../../contracts/peers/common.ts';
-import { mapImportPath } from '../../contracts/peers/compile.ts';
-import { KEYSTONE_MAX_SIGNERS, keystoneRawReport, keystoneRead, keystoneSign, keystoneUpdate, setupKeystone, type KeystoneSetup } from '../../contracts/peers/keystone.ts';
-import { redstonePayload, redstoneRead, redstoneUpdate, setupRedstone } from '../../contracts/peers/redstone.ts';
+import { api3Feed, api3Read, api3Update, beaconId, beaconSetUpdate, encodeBeaconUpdate, median, multicallData, setupApi3, signEip191, type Api3Setup } from '../../bench/peers/api3.ts';
+import { comparison, comparisonMarkdown, keystoneBar, renderCharts } from '../../bench/peers.ts';
+import { formatTick } from '../../bench/peers/chart.ts';
+import { committeeWallets, PeerError, testAnswer } from '../../bench/peers/common.ts';
+import { mapImportPath } from '../../contracts/foreign.ts';
+import { KEYSTONE_MAX_SIGNERS, keystoneRawReport, keystoneRead, keystoneSign, keystoneUpdate, setupKeystone, type KeystoneSetup } from '../../bench/peers/keystone.ts';
+import { redstonePayload, redstoneRead, redstoneUpdate, setupRedstone } from '../../bench/peers/redstone.ts';
 
 let anvil: Anvil;
 let signer: JsonRpcSigner;

@@ -10,21 +10,21 @@
  *
  * Every number is the receipt `gasUsed` of one accepted update in steady state (each feed's
  * slots written by a warm-up update first); each driver checks delivery (events) and the
- * tests in `test/peers/` read the stored values back. See `contracts/peers/README.md` for what
+ * tests in `test/peers/` read the stored values back. See `bench/peers/README.md` for what
  * one update means per peer.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Signer } from 'ethers';
-import type { GasRow } from '../../protocol/bench-stats.ts';
-import type { Anvil } from '../anvil.ts';
-import { ROOT } from '../compile.ts';
-import { measureHubGas, startBenchAnvil } from '../gas.ts';
-import { api3Update, api3WarmUp, setupApi3 } from './api3.ts';
-import { lineChart, svgDocument, type Series } from './chart.ts';
-import { MAX_TX_DATA_BYTES } from './common.ts';
-import { KEYSTONE_MAX_SIGNERS, keystoneUpdate, setupKeystone } from './keystone.ts';
-import { redstoneUpdate, setupRedstone } from './redstone.ts';
+import type { GasRow } from './stats.ts';
+import type { Anvil } from '../contracts/anvil.ts';
+import { ROOT } from '../contracts/compile.ts';
+import { measureHubGas, startBenchAnvil } from './gas.ts';
+import { api3Update, api3WarmUp, setupApi3 } from './peers/api3.ts';
+import { lineChart, svgDocument, type Series } from './peers/chart.ts';
+import { MAX_TX_DATA_BYTES } from './peers/common.ts';
+import { KEYSTONE_MAX_SIGNERS, keystoneUpdate, setupKeystone } from './peers/keystone.ts';
+import { redstoneUpdate, setupRedstone } from './peers/redstone.ts';
 
 export interface PeersOptions {
   quick: boolean;

@@ -7,14 +7,11 @@
  *
  * All n servers run in this one process, so their work is serialized on one core: the time is
  * an upper bound for n separate machines, where each phase runs in parallel.
- *
- * Lives in sim/devnet beside the other process-level benchmarks: it drives node/ servers and
- * writes keystores, and protocol/ does no I/O and imports nothing of node/.
  */
-import { buildCeremonyFile, runCeremony } from '../../node/dkg/coordinator.ts';
-import { timingRow, type TimingRow } from '../../protocol/bench-stats.ts';
-import { clearDkgCaches } from '../../protocol/dkg/index.ts';
-import { setupDkgNodes } from './dkg-nodes.ts';
+import { buildCeremonyFile, runCeremony } from '../node/dkg/coordinator.ts';
+import { timingRow, type TimingRow } from './stats.ts';
+import { clearDkgCaches } from '../protocol/dkg/index.ts';
+import { setupDkgNodes } from '../sim/devnet/dkg-nodes.ts';
 
 export async function benchSection({ quick, progress }: { quick: boolean; progress: (msg: string) => void }): Promise<{ timing: TimingRow[] }> {
   const timing: TimingRow[] = [];

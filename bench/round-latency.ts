@@ -3,24 +3,24 @@
  * signature" for n nodes and a number of feeds, nodes in-process behind the node HTTP API
  * on loopback, the aggregator's real HTTP transport (`HttpNodeClient`, signed requests).
  *
- * By default the nodes are the reference nodes of `aggregator/testing` (they follow the
+ * By default the nodes are the reference nodes of `testkit/reference-node/` (they follow the
  * protocol: they verify every forwarded observation signature and recompute every median
- * before signing). `startNodes` plugs in other nodes: `npm run bench` measures the production
- * node through `sim/devnet/round-nodes.ts` (`aggregator/` does not import `node/`).
+ * before signing). `startNodes` plugs in other nodes: the `round` section of `npm run bench`
+ * (`bench/round.ts`) measures the production node.
  *
- * The nodes run in one worker thread per core (`testing/node-workers.ts`), the aggregator on
+ * The nodes run in one worker thread per core (`testkit/node-workers.ts`), the aggregator on
  * the main thread. n nodes' work that runs on n machines in a deployment shares two cores
  * here: the figures are an upper bound for the round's latency. The note of each row gives
  * the process's CPU time per round and the node threads' busy time, which do not depend on
  * how many cores there are.
  */
-import { percentile, type TimingRow } from '../protocol/bench-stats.ts';
+import { percentile, type TimingRow } from './stats.ts';
 import { HttpNodeClient } from '../protocol/http-node-client.ts';
 import { feedId, type DealerOutput, type NodeClient } from '../protocol/index.ts';
-import { nodeHttpTransport } from './node-transport.ts';
-import { RoundEngine } from './round/engine.ts';
-import { makeTestCommittee, type TestCommittee } from './testing/reference-node.ts';
-import { splitEvenly, startNodesInWorkers, workerCount } from './testing/node-workers.ts';
+import { nodeHttpTransport } from '../aggregator/node-transport.ts';
+import { RoundEngine } from '../aggregator/round/engine.ts';
+import { makeTestCommittee, type TestCommittee } from '../testkit/reference-node/node.ts';
+import { splitEvenly, startNodesInWorkers, workerCount } from '../testkit/node-workers.ts';
 
 export interface RoundLatencyOptions {
   n: number;
@@ -73,7 +73,7 @@ export function benchFeedNames(count: number): string[] {
 
 /** The reference nodes, split over one worker per core. */
 function startReferenceNodes(tc: TestCommittee): Promise<StartedNodes> {
-  const module = new URL('./testing/reference-servers.ts', import.meta.url).href;
+  const module = new URL('../testkit/reference-node/servers.ts', import.meta.url).href;
   const indices = tc.committee.nodes.map((m) => m.index);
   return startNodesInWorkers(splitEvenly(indices, workerCount(2)).map((part) => ({ module, fn: 'serveReferenceNodes', arg: { tc, indices: part } })));
 }
@@ -185,12 +185,7 @@ export async function roundSection(o: { quick: boolean; progress: (msg: string) 
 
 export const REFERENCE_NODES: BenchNodes = { label: 'reference nodes in 2 worker threads' };
 
-/** `npm run bench` section with the reference nodes (`sim/devnet/round-nodes.ts` has the production node's). */
-export function benchSection(o: { quick: boolean; progress: (msg: string) => void }): Promise<{ timing: TimingRow[] }> {
-  return roundSection(o, () => REFERENCE_NODES);
-}
-
-// `npx tsx aggregator/bench.ts [n] [feeds] [rounds]` prints one row.
+// `npx tsx bench/round-latency.ts [n] [feeds] [rounds]` prints one row (reference nodes).
 if (import.meta.url === `file://${process.argv[1]}`) {
   const [n = '7', feeds = '10', rounds = '10'] = process.argv.slice(2);
   const r = await measureRoundLatency({ n: Number(n), feeds: Number(feeds), rounds: Number(rounds) });

@@ -4,8 +4,8 @@
  * combining t partials. All four run on mcl-wasm (`mcl.ts`); each includes hashing the
  * message to G1 where the operation does.
  */
-import { timingRow, timeIt, type TimingRow } from '../bench-stats.ts';
-import { batchVerifyPartials, combinePartials, dealerKeygen, defaultThreshold, partialSign, verifyPartial } from './index.ts';
+import { timingRow, timeIt, type TimingRow } from './stats.ts';
+import { batchVerifyPartials, combinePartials, dealerKeygen, defaultThreshold, partialSign, verifyPartial } from '../protocol/bls/index.ts';
 
 export async function benchThresholdBls(sizes: readonly number[], runs = 10, progress: (msg: string) => void = () => {}): Promise<TimingRow[]> {
   const rows: TimingRow[] = [];

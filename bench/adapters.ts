@@ -3,19 +3,19 @@
  * `op: "deployAdapter"` and `op: "adapter.*"`): deployment through the factory (receipt
  * gasUsed) and the reads a consumer makes, each as the gas of a transaction making that one
  * call (anvil's exact estimate, incl. the 21,000 base), with the feed Active and served twice.
- * Runs on its own bench anvil, so the hub rows of contracts/gas.ts are untouched. Reads do not
+ * Runs on its own bench anvil, so the hub rows of `gas.ts` are untouched. Reads do not
  * depend on the committee size; n = 4.
  *
  *   const rows = await adapterGasRows();
  */
 import type { Contract } from 'ethers';
-import type { GasRow } from '../protocol/bench-stats.ts';
+import type { GasRow } from './stats.ts';
 import { dealerKeygen } from '../protocol/index.ts';
 import { feedId, reportMessage } from '../protocol/report.ts';
-import { compileContracts } from './compile.ts';
-import { attach, deploy } from './deploy.ts';
+import { compileContracts } from '../contracts/compile.ts';
+import { attach, deploy } from '../contracts/deploy.ts';
 import { startBenchAnvil } from './gas.ts';
-import { deployHub, feedConfig, makeReport, secretSign } from './hub.ts';
+import { deployHub, feedConfig, makeReport, secretSign } from '../contracts/hub.ts';
 
 /** A fixed group secret (bench-only), so signatures and so calldata gas repeat run to run. */
 const SECRET = 0x0adab7e20adab7e20adab7e20adab7e20adab7e20adab7e20adab7e20adab7en;

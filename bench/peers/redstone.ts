@@ -11,8 +11,9 @@
  */
 import { DataPackage, NumericDataPoint, RedstonePayload } from '@redstone-finance/protocol';
 import { Contract, encodeBytes32String, type Signer, type Wallet } from 'ethers';
+import { foreignArtifact } from '../../contracts/foreign.ts';
 import { committeeWallets, deployArtifact, MAX_TX_DATA_BYTES, PeerError, sendRaw, testAnswer } from './common.ts';
-import { compileRedstoneConsumer, peerArtifact } from './compile.ts';
+import { compileRedstoneConsumer } from './compile.ts';
 
 export interface RedstoneSetup {
   consumer: Contract;
@@ -30,7 +31,7 @@ export function redstoneFeedId(i: number): string {
 /** Deploys a consumer for `signers` authorised signers and `threshold` unique signers. */
 export async function setupRedstone(signer: Signer, opts: { signers: number; threshold: number; packages?: number; feeds: number }): Promise<RedstoneSetup> {
   const wallets = committeeWallets('redstone', opts.signers);
-  const consumer = await deployArtifact(signer, peerArtifact(compileRedstoneConsumer(), 'RedstonePeerConsumer', 'redstone'), [wallets.map((w) => w.address), opts.threshold]);
+  const consumer = await deployArtifact(signer, foreignArtifact(compileRedstoneConsumer(), 'RedstonePeerConsumer'), [wallets.map((w) => w.address), opts.threshold]);
   const packages = opts.packages ?? opts.threshold;
   if (packages < opts.threshold || packages > opts.signers) {
     throw new PeerError('peer_bad_committee', `redstone: ${packages} packages per update must lie in [threshold ${opts.threshold}, signers ${opts.signers}]`);

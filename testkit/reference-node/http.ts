@@ -5,7 +5,7 @@
  * importing `node/`.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { listen } from '../server.ts';
+import { listen } from '../../aggregator/server.ts';
 import {
   describeZodError,
   NodeRefusal,

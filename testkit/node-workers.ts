@@ -5,9 +5,8 @@
  * parallel, as it would (much more so) on n machines, and still travels over real HTTP.
  *
  * A worker runs `fn(arg)` exported by `module` (a file URL); that function starts its nodes
- * and returns their base URLs and a close function. The module is chosen by the caller, so
- * the production node's glue (`sim/devnet/`) can use this host without `aggregator/`
- * importing `node/`.
+ * and returns their base URLs and a close function. The module is chosen by the caller: the
+ * reference nodes (`reference-node/servers.ts`) or the production node (`bench/round.ts`).
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';

@@ -1,5 +1,5 @@
 /**
- * Production nodes for the round benchmark (`aggregator/bench.ts`, `npm run bench` section
+ * Production nodes for the round benchmark (`round-latency.ts`, `npm run bench` section
  * "round"): what operators run — `startNode` from a generated YAML config and EIP-2335
  * keystores (the devnet's writers), the SQLite anti-equivocation store with its durable
  * write before every signature, the source poller against a simulated-exchange server with
@@ -20,14 +20,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { parse, stringify } from 'yaml';
-import type { TimingRow } from '../../protocol/bench-stats.ts';
-import { dealerKeygen, defaultThreshold, type DealerOutput } from '../../protocol/index.ts';
-import { REFERENCE_NODES, benchFeedNames, measureRoundLatency, roundRow, roundSection, type BenchNodes, type StartedNodes } from '../../aggregator/bench.ts';
-import type { TestCommittee } from '../../aggregator/testing/reference-node.ts';
-import { splitEvenly, startNodesInWorkers, workerCount, type HostedNodes } from '../../aggregator/testing/node-workers.ts';
-import { startNode, type RunningNode } from '../../node/start.ts';
-import { startBenchVenues, writeBenchNodeFiles } from './bench-venues.ts';
-import { writeCommitteeFile } from './devnet.ts';
+import type { TimingRow } from './stats.ts';
+import { dealerKeygen, defaultThreshold, type DealerOutput } from '../protocol/index.ts';
+import { REFERENCE_NODES, benchFeedNames, measureRoundLatency, roundRow, roundSection, type BenchNodes, type StartedNodes } from './round-latency.ts';
+import type { TestCommittee } from '../testkit/reference-node/node.ts';
+import { splitEvenly, startNodesInWorkers, workerCount, type HostedNodes } from '../testkit/node-workers.ts';
+import { startNode, type RunningNode } from '../node/start.ts';
+import { startBenchVenues, writeBenchNodeFiles } from './venues.ts';
+import { writeCommitteeFile } from '../sim/devnet/devnet.ts';
 
 const PASSWORD = 'aegis round bench password';
 const QUOTE_MAX_AGE_MS = 90_000;
@@ -154,7 +154,7 @@ export async function benchSection(o: { quick: boolean; progress: (msg: string) 
   return { timing };
 }
 
-// `node --import tsx sim/devnet/round-nodes.ts [n] [feeds] [rounds]` prints one row.
+// `node --import tsx bench/round.ts [n] [feeds] [rounds]` prints one row.
 if (import.meta.url === `file://${process.argv[1]}`) {
   const [n = '31', feeds = '100', rounds = '5'] = process.argv.slice(2);
   const r = await measureRoundLatency({ n: Number(n), feeds: Number(feeds), rounds: Number(rounds), ...PRODUCTION_NODES.setup!(Number(n), Number(feeds)) });

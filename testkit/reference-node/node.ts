@@ -30,7 +30,7 @@ import {
   type SignCall,
   type SignedObservation,
 } from '../../protocol/index.ts';
-import { verifyObservationFast } from '../round/verify.ts';
+import { verifyObservationFast } from '../../aggregator/round/verify.ts';
 
 export interface TestCommittee {
   committee: Committee;

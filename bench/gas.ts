@@ -8,13 +8,13 @@
  *
  * Each call starts its own anvil (unless one is passed) and stops what it started.
  */
-import type { GasRow } from '../protocol/bench-stats.ts';
+import type { GasRow } from './stats.ts';
 import type { Contract } from 'ethers';
 import { SUSPENDED_ANSWER, SuspendReason, feedId, reportMessage, type Report } from '../protocol/report.ts';
-import { startAnvil, type Anvil } from './anvil.ts';
-import { compileContracts } from './compile.ts';
+import { startAnvil, type Anvil } from '../contracts/anvil.ts';
+import { compileContracts } from '../contracts/compile.ts';
 import { dealerKeygen } from '../protocol/index.ts';
-import { deployHub, feedConfig, makeReport, secretSign, type FeedConfig, type TestCommittee } from './hub.ts';
+import { deployHub, feedConfig, makeReport, secretSign, type FeedConfig, type TestCommittee } from '../contracts/hub.ts';
 
 export interface HubGasOptions {
   /** Committee size; t defaults to 2⌊(n−1)/3⌋+1. */

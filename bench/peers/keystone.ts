@@ -14,8 +14,9 @@
  * version `n`, `f = ⌊(n−1)/3⌋` (the forwarder allows at most 31 signers).
  */
 import { AbiCoder, Contract, Signature, SigningKey, concat, keccak256, toBeHex, toUtf8Bytes, type Signer, type Wallet } from 'ethers';
+import { foreignArtifact } from '../../contracts/foreign.ts';
 import { committeeWallets, deployArtifact, PeerError, sendRaw, testAnswer } from './common.ts';
-import { compileDataFeedsCache, compileKeystoneForwarder, peerArtifact } from './compile.ts';
+import { compileDataFeedsCache, compileKeystoneForwarder } from './compile.ts';
 
 /** `KeystoneForwarder.MAX_ORACLES`. */
 export const KEYSTONE_MAX_SIGNERS = 31;
@@ -41,8 +42,8 @@ export function keystoneDataId(i: number): string {
 }
 
 export async function setupKeystone(signer: Signer, opts: { committees: number[]; feeds: number }): Promise<KeystoneSetup> {
-  const forwarder = await deployArtifact(signer, peerArtifact(compileKeystoneForwarder(), 'KeystoneForwarder', 'keystone'));
-  const cache = await deployArtifact(signer, peerArtifact(compileDataFeedsCache(), 'DataFeedsCache', 'data-feeds'));
+  const forwarder = await deployArtifact(signer, foreignArtifact(compileKeystoneForwarder(), 'KeystoneForwarder'));
+  const cache = await deployArtifact(signer, foreignArtifact(compileDataFeedsCache(), 'DataFeedsCache'));
   const admin = await signer.getAddress();
   const workflowOwner = committeeWallets('keystone-workflow-owner', 1)[0]!.address;
   await (await cache.setFeedAdmin!(admin, true)).wait();

@@ -4,9 +4,9 @@
  * and a slow drift, so the sources agree and the answer moves without ever tripping a filter;
  * and the production node files that price every feed from them.
  */
-import type { VenueId } from '../../node/sources/index.ts';
-import { startVenueServer, type VenueServer } from '../venues/index.ts';
-import { writeNodeFiles, type NodeFilesOptions } from './devnet.ts';
+import type { VenueId } from '../node/sources/index.ts';
+import { startVenueServer, type VenueServer } from '../sim/venues/index.ts';
+import { writeNodeFiles, type NodeFilesOptions } from '../sim/devnet/devnet.ts';
 
 export const BENCH_VENUES: VenueId[] = ['coinbase', 'kraken', 'bitstamp', 'gemini', 'bitfinex'];
 

@@ -3,9 +3,9 @@
  * (`node-workers.ts`): `serveReferenceNodes` starts the nodes of the given indices with the
  * benchmark's price function.
  */
-import { makeReferenceNodes, type PriceSource, type TestCommittee } from './reference-node.ts';
-import { serveReferenceNode, type ReferenceHttpNode } from './reference-http.ts';
-import type { HostedNodes } from './node-workers.ts';
+import { makeReferenceNodes, type PriceSource, type TestCommittee } from './node.ts';
+import { serveReferenceNode, type ReferenceHttpNode } from './http.ts';
+import type { HostedNodes } from '../node-workers.ts';
 
 /** A distinct, deterministic price per (feed, node), close enough across nodes to agree. */
 export const benchPrice: PriceSource = (id, node) => 1_000_000_000n + BigInt(parseInt(id.slice(2, 10), 16) % 1000) * 1000n + BigInt(node);
