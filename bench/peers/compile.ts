@@ -53,7 +53,7 @@ export function compileDataFeedsCache(): Record<string, ForeignArtifact> {
 }
 
 /**
- * Our thin RedStone consumer (`contracts/src/peers/RedstonePeerConsumer.sol`) over the package's
+ * Our thin RedStone consumer (`bench/peers/RedstonePeerConsumer.sol`, outside the product compile) over the package's
  * `RedstoneConsumerNumericBase`. Compiled like RedStone's own hardhat build of its samples
  * (legacy pipeline, optimizer on) with the project's solc and today's EVM.
  */
@@ -61,7 +61,7 @@ export function compileRedstoneConsumer(): Record<string, ForeignArtifact> {
   return compileForeign({
     label: 'redstone',
     solc: 'solc',
-    entries: [{ unit: 'src/peers/RedstonePeerConsumer.sol', content: readFileSync(join(ROOT, 'contracts/src/peers/RedstonePeerConsumer.sol'), 'utf8') }],
+    entries: [{ unit: 'src/peers/RedstonePeerConsumer.sol', content: readFileSync(join(ROOT, 'bench/peers/RedstonePeerConsumer.sol'), 'utf8') }],
     optimizerRuns: 1_000,
     evmVersion: 'prague',
     bareBytecode: true,
