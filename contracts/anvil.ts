@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { JsonRpcProvider, Network, Wallet, type JsonRpcSigner } from 'ethers';
+import { CodedError } from '../runtime/coded-error.ts';
 import { ROOT } from './compile.ts';
 
 export const ANVIL_BIN = join(ROOT, 'node_modules', '@foundry-rs', 'anvil-linux-amd64', 'bin', 'anvil');
@@ -57,9 +58,11 @@ export interface Anvil {
   stop(): Promise<void>;
 }
 
-export class AnvilError extends Error {
+export class AnvilError extends CodedError<'anvil_failed'> {
   override readonly name = 'AnvilError';
-  readonly code = 'anvil_failed';
+  constructor(message: string) {
+    super('anvil_failed', message);
+  }
 }
 
 const running = new Set<ChildProcess>();

@@ -7,6 +7,7 @@
  * one-time, keyless pre-EIP-155 transaction (the same bytes on every chain).
  */
 import { concat, getAddress, getBytes, getCreate2Address, hexlify, keccak256, parseEther, zeroPadValue, type Provider, type Signer, type TransactionReceipt } from 'ethers';
+import { CodedError } from '../../runtime/coded-error.ts';
 import type { Artifact } from '../compile.ts';
 
 export const DETERMINISTIC_DEPLOYER = '0x4e59b44847b379578588920ca78fbf26c0b4956c';
@@ -16,14 +17,8 @@ export const DEPLOYER_TX =
   '0xf8a58085174876e800830186a08080b853604580600e600039806000f350fe7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe03601600081602082378035828234f58015156039578182fd5b8082525050506014600cf31ba02222222222222222222222222222222222222222222222222222222222222222a02222222222222222222222222222222222222222222222222222222222222222';
 export const DEPLOYER_FUNDING = parseEther('0.01');
 
-export class DeployError extends Error {
+export class DeployError extends CodedError<'no_proxy' | 'proxy_deploy_failed' | 'deploy_failed' | 'code_mismatch' | 'address_mismatch'> {
   override readonly name = 'DeployError';
-  constructor(
-    readonly code: 'no_proxy' | 'proxy_deploy_failed' | 'deploy_failed' | 'code_mismatch' | 'address_mismatch',
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /** The CREATE2 address of `initCode` with `salt` through the proxy. */

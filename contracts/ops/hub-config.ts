@@ -23,6 +23,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { describeZodError } from '../../protocol/messages.ts';
 import { feedId } from '../../protocol/report.ts';
+import { CodedError } from '../../runtime/coded-error.ts';
 import type { FeedConfig } from '../hub.ts';
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'expected a 0x-prefixed 20-byte address');
@@ -79,9 +80,11 @@ export interface DesiredHub {
   feeds: DesiredFeed[];
 }
 
-export class HubConfigError extends Error {
+export class HubConfigError extends CodedError<'bad_hub_config'> {
   override readonly name = 'HubConfigError';
-  readonly code = 'bad_hub_config';
+  constructor(message: string) {
+    super('bad_hub_config', message);
+  }
 }
 
 const DEFAULTS = { decimals: 8, minAnswer: '0.00000001', maxAnswer: '1000000000', maxStalenessSec: 3600, heartbeatSec: 3600, historyCapacity: 32, breaker: { deviationPct: 10, confirmations: 2, confirmationTimeSec: 60 } };

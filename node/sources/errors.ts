@@ -5,6 +5,7 @@
  * message, so every message names the source, the feed, the value seen and the consequence:
  * `source binance: HTTP 503 after 2 retries (BTC/USD); excluded from this round`.
  */
+import { CodedError } from '../../runtime/coded-error.ts';
 
 export type SourceErrorKind =
   | 'timeout'
@@ -42,11 +43,10 @@ const CONSEQUENCE: Record<SourceErrorKind, string> = {
   aborted: 'excluded from this round',
 };
 
-export class SourceError extends Error {
+/** `code` is stable for logs and metrics: `source_<kind>`. */
+export class SourceError extends CodedError<`source_${SourceErrorKind}`> {
   override readonly name = 'SourceError';
   readonly kind: SourceErrorKind;
-  /** Stable code for logs and metrics: `source_<kind>`. */
-  readonly code: string;
   readonly source: string;
   readonly feed: string;
   readonly status?: number;
@@ -54,9 +54,8 @@ export class SourceError extends Error {
   readonly retryAfterMs?: number;
 
   constructor(kind: SourceErrorKind, what: string, details: SourceErrorDetails) {
-    super(`source ${details.source}: ${what} (${details.feed}); ${CONSEQUENCE[kind]}`);
+    super(`source_${kind}`, `source ${details.source}: ${what} (${details.feed}); ${CONSEQUENCE[kind]}`);
     this.kind = kind;
-    this.code = `source_${kind}`;
     this.source = details.source;
     this.feed = details.feed;
     if (details.status !== undefined) this.status = details.status;

@@ -8,18 +8,19 @@ import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { CodedError } from '../../runtime/coded-error.ts';
 import { ScenarioSchema, type Scenario } from './schema.ts';
 
 export const LIBRARY_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'scenarios');
 
-export class ScenarioError extends Error {
+export class ScenarioError extends CodedError<'scenario_not_found' | 'scenario_unreadable' | 'scenario_invalid'> {
   override readonly name = 'ScenarioError';
   constructor(
-    readonly code: 'scenario_not_found' | 'scenario_unreadable' | 'scenario_invalid',
+    code: 'scenario_not_found' | 'scenario_unreadable' | 'scenario_invalid',
     message: string,
     readonly issues: string[] = [],
   ) {
-    super(message);
+    super(code, message);
   }
 }
 

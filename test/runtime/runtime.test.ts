@@ -16,6 +16,10 @@ import { readPassword as aggregatorPassword } from '../../aggregator/keys.ts';
 import { NodeError } from '../../node/errors.ts';
 import { KeystoreError, readPassword as nodePassword } from '../../node/keys/index.ts';
 import { DkgRequestError } from '../../node/dkg/approvals.ts';
+import { SourceError } from '../../node/sources/errors.ts';
+import { AnvilError } from '../../contracts/anvil.ts';
+import { HubConfigError } from '../../contracts/ops/hub-config.ts';
+import { ScenarioError } from '../../sim/scenario/load.ts';
 
 describe('CodedError', () => {
   it('carries a code, and appends a fix given apart as "; <fix>"', () => {
@@ -35,6 +39,19 @@ describe('CodedError', () => {
     expect([n.name, a.name, k.name]).toEqual(['NodeError', 'AggregatorError', 'KeystoreError']);
     expect(k.cause).toBe(1);
     expect('cause' in a).toBe(false);
+    const others = [
+      new SourceError('timeout', 'no answer in 2000 ms', { source: 'binance', feed: 'BTC/USD' }),
+      new AnvilError('anvil exited'),
+      new HubConfigError('hub.yaml: feeds: required'),
+      new ScenarioError('scenario_invalid', 'scenario x: bad', ['a']),
+    ];
+    expect(others.map((e) => [e instanceof CodedError, e.name, e.code])).toEqual([
+      [true, 'SourceError', 'source_timeout'],
+      [true, 'AnvilError', 'anvil_failed'],
+      [true, 'HubConfigError', 'bad_hub_config'],
+      [true, 'ScenarioError', 'scenario_invalid'],
+    ]);
+    expect(others[0]!.message).toBe('source binance: no answer in 2000 ms (BTC/USD); excluded from this round');
   });
 
   it('prints as one line, with the code only when there is a string one', () => {
