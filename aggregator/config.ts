@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { describeZodError, feedId, parseCommittee, type Committee } from '../protocol/index.ts';
+import { committeeDeployments, committeeForDeployment, deploymentLabel, describeZodError, feedId, parseCommittee, selectDeployment, type Committee, type CommitteeDeployment } from '../protocol/index.ts';
 import { KeystoreRefSchema, type KeystoreRef } from '../protocol/keystore-ref.ts';
 import { ListenHostSchema, readTlsFiles, TlsFilesSchema } from '../protocol/listen.ts';
 import { AggregatorError } from './errors.ts';
@@ -36,7 +36,13 @@ export const AggregatorConfigSchema = z.strictObject({
   transmitter: Keystore,
   chain: z.strictObject({
     rpcUrl: z.string().url(),
-    /** Default: the committee file's hub. */
+    /**
+     * Which of the committee's hubs this process posts to (docs/design.md §Committee file): a
+     * deployment's `name`, or a chain id. Default: the committee file's primary (top-level) hub.
+     * One process posts to one hub; run one per chain (docs/running-an-aggregator.md).
+     */
+    deployment: z.union([z.string().min(1), z.number().int().positive()]).optional(),
+    /** The hub address, to pick or to check the deployment; default the chosen deployment's hub. */
     hub: z.string().regex(/^0x[0-9a-fA-F]{40}$/).optional(),
     maxFeePerGasGwei: z.number().positive().default(200),
     priorityFeeGwei: z.number().nonnegative().optional(),
@@ -120,7 +126,13 @@ export type AggregatorConfigInput = z.input<typeof AggregatorConfigSchema>;
 
 export interface LoadedConfig {
   config: AggregatorConfig;
+  /**
+   * The committee as the chosen hub sees it (`committeeForDeployment`): that deployment's
+   * chainId, hub and configVersion at the top level, so its config digest is that hub's.
+   */
   committee: Committee;
+  /** The deployment this process posts to. */
+  deployment: CommitteeDeployment;
   /** Node base URLs by index, from the committee file. */
   nodeUrls: Map<number, string>;
   /** Certificate pins of the `https://` nodes by index (CA PEM text read, fingerprint normalized). */
@@ -165,13 +177,27 @@ export function resolveConfig(raw: unknown, baseDir: string, source = 'config'):
   } catch (err) {
     throw new AggregatorError('bad_config', `${source}: ${(err as Error).message}`);
   }
-  let committee: Committee;
+  let file: Committee;
   try {
-    committee = parseCommittee(JSON.parse(readFileSync(config.committee, 'utf8')));
+    file = parseCommittee(JSON.parse(readFileSync(config.committee, 'utf8')));
   } catch (err) {
     const msg = err instanceof z.ZodError ? describeZodError(err) : (err as Error).message;
     throw new AggregatorError('bad_config', `committee file ${config.committee}: ${msg}`);
   }
+  let deployment: CommitteeDeployment;
+  try {
+    const d = config.chain.deployment;
+    const byChain = typeof d === 'number' || (typeof d === 'string' && /^\d+$/.test(d));
+    deployment = selectDeployment(file, { ...(d !== undefined ? (byChain ? { chainId: BigInt(d) } : { name: String(d) }) : {}), ...(config.chain.hub !== undefined ? { hub: config.chain.hub } : {}) });
+  } catch (err) {
+    if (config.chain.deployment === undefined) {
+      const hubs = committeeDeployments(file).map((d) => (file.deployments?.length ? deploymentLabel(d) : d.hub)).join(', ');
+      throw new AggregatorError('bad_config', `${source}: chain.hub ${config.chain.hub} differs from the committee file's hub ${hubs}; the config digest binds the committee to the hubs its file lists (fix chain.hub, or add the hub under "deployments")`);
+    }
+    const fields = [config.chain.deployment !== undefined ? `chain.deployment ${config.chain.deployment}` : '', config.chain.hub !== undefined ? `chain.hub ${config.chain.hub}` : ''].filter(Boolean).join(', ');
+    throw new AggregatorError('bad_config', `${source}: ${fields}: ${(err as Error).message}; each hub has its own config digest, so the aggregator posts to a hub the committee file lists`);
+  }
+  const committee = committeeForDeployment(file, deployment);
   const nodeUrls = new Map<number, string>();
   const nodeTls = new Map<number, NodeTlsPin>();
   for (const n of committee.nodes) {
@@ -186,10 +212,7 @@ export function resolveConfig(raw: unknown, baseDir: string, source = 'config'):
     nodeUrls.set(n.index, n.url);
     if (n.tls) nodeTls.set(n.index, pinOf(n.tls, dirname(config.committee), `${where}: tls`));
   }
-  const hub = config.chain.hub ?? committee.hub;
-  if (hub.toLowerCase() !== committee.hub.toLowerCase()) {
-    throw new AggregatorError('bad_config', `${source}: chain.hub ${hub} differs from the committee file's hub ${committee.hub}; the config digest binds the committee to one hub`);
-  }
+  const hub = committee.hub;
   const seen = new Set<string>();
   const feedIds = config.feeds.map((f) => {
     let id: string;
@@ -202,7 +225,7 @@ export function resolveConfig(raw: unknown, baseDir: string, source = 'config'):
     seen.add(id);
     return id;
   });
-  return { config, committee, nodeUrls, nodeTls, hub, feedIds, warnings };
+  return { config, committee, deployment, nodeUrls, nodeTls, hub, feedIds, warnings };
 }
 
 /** A committee file's `tls` pin, ready for the transport: `ca` read when it is a path, checked as PEM certificates. */

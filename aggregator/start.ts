@@ -124,7 +124,7 @@ export async function startAggregator(
   prune();
   const pruner = setInterval(prune, c.dbRetention.pruneEverySec * 1000);
   pruner.unref();
-  logger.info({ url: http.url, transmitter: wallet.address, hub: loaded.hub, nodes: clients.length, tlsNodes: loaded.nodeTls.size, feeds: c.feeds.map((f) => f.name) }, `aggregator listening on ${http.url}`);
+  logger.info({ url: http.url, transmitter: wallet.address, chainId: String(loaded.committee.chainId), hub: loaded.hub, ...(loaded.deployment.name !== undefined ? { deployment: loaded.deployment.name } : {}), nodes: clients.length, tlsNodes: loaded.nodeTls.size, feeds: c.feeds.map((f) => f.name) }, `aggregator listening on ${http.url}`);
   const exposed = exposureWarning({ what: 'the aggregator API', field: 'listen.host', host: c.listen.host, url: http.url, tls: c.listen.tls !== undefined, peers: "its consumers' addresses" });
   if (exposed) logger.warn({ host: c.listen.host, url: http.url }, exposed);
   let stopped = false;

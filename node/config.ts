@@ -35,6 +35,7 @@ const sourceSchema = z.strictObject({
 });
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'expected a 0x-prefixed 20-byte address');
+const digestPin = z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'expected the 0x-prefixed 32-byte config digest');
 
 /**
  * An on-chain source: Uniswap v3 pools read over JSON-RPC, priced by their TWAP (see
@@ -120,8 +121,12 @@ export const NodeConfigSchema = z.strictObject({
     .prefault({}),
   /** The committee file (JSON, see protocol/committee.ts). */
   committee: z.string().min(1, 'give the path of the committee file'),
-  /** Optional pin: the config digest the hub expects; the node refuses to start on any other. */
-  configDigest: z.string().regex(/^0x[0-9a-fA-F]{64}$/, 'expected the 0x-prefixed 32-byte config digest').optional(),
+  /**
+   * Optional pin: the config digest the hub expects, or a list with one per hub of a committee
+   * that serves several (docs/design.md §Committee file). The node refuses to start unless the
+   * committee file gives exactly the pinned digests (`configDigestPinMismatch`).
+   */
+  configDigest: z.union([digestPin, z.array(digestPin).min(1).max(65)]).optional(),
   keys: z.strictObject({
     /** Ed25519 identity key keystore (signs observations). */
     identity: secretRef,
@@ -386,6 +391,26 @@ export function parseNodeConfig(raw: unknown, file: string): NodeConfig {
     },
     feeds,
   };
+}
+
+/**
+ * The config's `configDigest` pin against the digests the committee file gives (one per hub it
+ * serves): with a pin, the two sets must be equal, so a committee file swapped for another, or
+ * one that grew a hub the operator did not pin, stops the node. Returns the refusal's message,
+ * or undefined when there is no pin or it matches.
+ */
+export function configDigestPinMismatch(config: Pick<NodeConfig, 'configDigest' | 'committee'>, digests: readonly string[]): string | undefined {
+  if (config.configDigest === undefined) return undefined;
+  const pinned = [config.configDigest].flat().map((d) => d.toLowerCase());
+  const given = digests.map((d) => d.toLowerCase());
+  const missing = given.filter((d) => !pinned.includes(d));
+  const extra = pinned.filter((d) => !given.includes(d));
+  if (missing.length === 0 && extra.length === 0) return undefined;
+  const several = pinned.length > 1 || given.length > 1;
+  const fix = given.length > 1
+    ? `pin every hub's digest (configDigest: [${given.join(', ')}]) once you have checked each against its hub, or use the committee file of the deployed hubs`
+    : 'use the committee file of the deployed hub or update configDigest';
+  return `config digest mismatch: expected ${pinned.join(', ')}, got ${given.join(', ')} from committee file ${config.committee}${several && extra.length ? ` (pinned but not in the file: ${extra.join(', ')})` : ''}${several && missing.length ? ` (in the file but not pinned: ${missing.join(', ')})` : ''}; ${fix}`;
 }
 
 /** Where the keystore password of `ref` comes from, in the form `node/keys` reads. */

@@ -4,14 +4,20 @@
  * API (`node/http/`) and any in-memory transport wrap this one object.
  *
  * Start-up checks (fail fast, before serving):
- *  - the config digest is recomputed from the committee file; when the config pins one, they
- *    must agree ("config digest mismatch: expected X, got Y");
+ *  - the config digest of every hub the committee file lists (the primary and `deployments`,
+ *    docs/design.md §Committee file) is recomputed; when the config pins digests, they must be
+ *    exactly those ("config digest mismatch: expected X, got Y");
  *  - the identity key is one of the committee's nodes, which gives this node's index;
  *  - the BLS share's public key is the committee's public share for that index.
  *
  * `observe` answers from the snapshot only (never waits on an exchange) and signs with the
  * identity key; `sign` runs the step-4 checks of `ReportSigner`. Each round action logs one
  * JSON line with its outcome and reason.
+ *
+ * One share, several hubs: a request names its config digest, which picks the deployment; each
+ * digest has its own `ReportSigner` and its own scope in the signing store (epoch floor and
+ * anti-equivocation), so a report signed for one chain at epoch e never blocks another chain's
+ * epoch e, while a second, different report for the same digest and epoch is still refused.
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
@@ -19,7 +25,9 @@ import pino, { type Logger } from 'pino';
 import {
   NodeRefusal,
   ReportError,
-  committeeConfigDigest,
+  committeeDeployments,
+  committeeForDeployment,
+  deploymentLabel,
   epochAheadOfClock,
   feedName,
   publicShareOf,
@@ -27,6 +35,7 @@ import {
   SuspendReason,
   suspendReasonCode,
   type Committee,
+  type CommitteeDeployment,
   type FeedObservation,
   type KeyShare,
   type NodeHandlers,
@@ -36,7 +45,7 @@ import {
   type SignedObservation,
 } from '../protocol/index.ts';
 import type { SigningStore } from './store/index.ts';
-import type { FeedConfig, NodeConfig } from './config.ts';
+import { configDigestPinMismatch, type FeedConfig, type NodeConfig } from './config.ts';
 import { NodeError } from './errors.ts';
 import { NodeMetrics } from './metrics.ts';
 import { SourcePoller, type Snapshot } from './poller.ts';
@@ -68,9 +77,18 @@ export interface FeedStatus {
   sources: { source: string; price?: number; ageMs?: number; used: boolean; status: string; detail?: string }[];
 }
 
+/** One hub this node signs for: the deployment and its own signer (its own store scope). */
+interface Scope {
+  deployment: CommitteeDeployment;
+  signer: ReportSigner;
+}
+
 export class NodeService implements NodeHandlers {
   readonly index: number;
+  /** The primary deployment's config digest (lower-case). */
   readonly configDigest: string;
+  /** Every hub the committee file lists, the primary first. */
+  readonly deployments: readonly CommitteeDeployment[];
   readonly identityPublicKey: string;
   readonly metrics: NodeMetrics;
   readonly logger: Logger;
@@ -79,7 +97,8 @@ export class NodeService implements NodeHandlers {
   readonly poller: SourcePoller;
   readonly #identitySecret: Uint8Array;
   readonly #store: SigningStore;
-  readonly #signer: ReportSigner;
+  /** By config digest (lower-case). */
+  readonly #scopes = new Map<string, Scope>();
   readonly #history = new PriceHistory();
   readonly #views: FeedViewCache;
   readonly #feedsById: Map<string, FeedConfig>;
@@ -95,14 +114,10 @@ export class NodeService implements NodeHandlers {
     this.#store = opts.store;
     this.#identitySecret = opts.identitySecret;
 
-    this.configDigest = committeeConfigDigest(opts.committee).toLowerCase();
-    const pinned = opts.config.configDigest?.toLowerCase();
-    if (pinned !== undefined && pinned !== this.configDigest) {
-      throw new NodeError(
-        'config_digest_mismatch',
-        `config digest mismatch: expected ${pinned}, got ${this.configDigest} from committee file ${opts.config.committee}; use the committee file of the deployed hub or update configDigest`,
-      );
-    }
+    this.deployments = committeeDeployments(opts.committee);
+    this.configDigest = this.deployments[0]!.configDigest;
+    const pinMismatch = configDigestPinMismatch(opts.config, this.deployments.map((d) => d.configDigest));
+    if (pinMismatch) throw new NodeError('config_digest_mismatch', pinMismatch);
     this.identityPublicKey = `0x${bytesToHex(ed25519.getPublicKey(opts.identitySecret))}`;
     const member = opts.committee.nodes.find((n) => n.identityKey.toLowerCase() === this.identityPublicKey);
     if (!member) {
@@ -127,32 +142,47 @@ export class NodeService implements NodeHandlers {
       now: this.#now,
       onSnapshot: (s) => this.#record(s),
     });
-    this.#signer = new ReportSigner({
-      configDigest: this.configDigest,
-      committee: opts.committee,
-      share: opts.share,
-      store: opts.store,
-      maxReportAgeS: opts.config.signer.maxReportAgeS,
-      maxFutureS: opts.config.signer.maxFutureS,
-      maxEpochLeadMs: opts.config.signer.maxEpochLeadMs,
-      now: this.#now,
-      ownViews: () => {
-        const views = this.#answers();
-        return (id) => {
-          const feed = this.#feedsById.get(id);
-          const view = feed && views.get(feed.name);
-          return feed && view && { view, sanityBandBps: feed.sanityBandBps };
-        };
-      },
-    });
-    const highest = opts.store.highestSigned(this.configDigest);
-    if (highest) this.metrics.lastSignedEpoch.set(Number(highest.epoch));
+    const ownViews = () => {
+      const views = this.#answers();
+      return (id: string) => {
+        const feed = this.#feedsById.get(id);
+        const view = feed && views.get(feed.name);
+        return feed && view && { view, sanityBandBps: feed.sanityBandBps };
+      };
+    };
+    for (const deployment of this.deployments) {
+      const signer = new ReportSigner({
+        configDigest: deployment.configDigest,
+        // The committee as this hub sees it; the signer reads only nodes and t from it.
+        committee: committeeForDeployment(opts.committee, deployment),
+        share: opts.share,
+        store: opts.store,
+        maxReportAgeS: opts.config.signer.maxReportAgeS,
+        maxFutureS: opts.config.signer.maxFutureS,
+        maxEpochLeadMs: opts.config.signer.maxEpochLeadMs,
+        now: this.#now,
+        ownViews,
+      });
+      this.#scopes.set(deployment.configDigest, { deployment, signer });
+    }
+    const highest = this.deployments.map((d) => opts.store.highestSigned(d.configDigest)?.epoch ?? -1n).reduce((a, b) => (a > b ? a : b));
+    if (highest >= 0n) this.metrics.lastSignedEpoch.set(Number(highest));
   }
 
   /** Start polling (first pass right away). */
   start(): void {
     this.poller.start();
-    this.logger.info({ action: 'start', node: this.index, configDigest: this.configDigest, feeds: this.config.feeds.length, schedule: this.config.poll.schedule }, 'node service started');
+    this.logger.info(
+      {
+        action: 'start',
+        node: this.index,
+        configDigest: this.configDigest,
+        ...(this.deployments.length > 1 ? { deployments: this.deployments.map((d) => ({ chainId: String(d.chainId), hub: d.hub, configDigest: d.configDigest, ...(d.name !== undefined ? { name: d.name } : {}) })) } : {}),
+        feeds: this.config.feeds.length,
+        schedule: this.config.poll.schedule,
+      },
+      'node service started',
+    );
   }
 
   async stop(): Promise<void> {
@@ -196,15 +226,13 @@ export class NodeService implements NodeHandlers {
     const refuse = (code: string, message: string): never => {
       throw new NodeRefusal(this.index, code, message);
     };
-    if (call.configDigest.toLowerCase() !== this.configDigest) {
-      refuse('config_digest_mismatch', `config digest mismatch: expected ${this.configDigest}, got ${call.configDigest}; the aggregator serves another committee or chain`);
-    }
+    const digest = this.#scopeOf(call.configDigest, refuse).deployment.configDigest;
     if (call.epoch < 0n || call.epoch >= 1n << 64n) {
       refuse('bad_request', `epoch ${call.epoch}: must be a uint64 (the epoch of the report the observation is for)`);
     }
     const ahead = epochAheadOfClock(call.epoch, this.#now(), this.config.signer.maxEpochLeadMs);
     if (ahead) refuse('epoch_ahead_of_clock', ahead);
-    const highest = this.#store.highestSigned(this.configDigest);
+    const highest = this.#store.highestSigned(digest);
     if (highest && call.epoch < highest.epoch) {
       refuse('epoch_regression', `epoch ${call.epoch} is below epoch ${highest.epoch} already signed; observe a newer epoch`);
     }
@@ -239,7 +267,7 @@ export class NodeService implements NodeHandlers {
       }
     }
     const observedAt = BigInt(Math.floor((snapshot?.takenAtMs ?? this.#now()) / 1000));
-    const signed = signObservation({ configDigest: this.configDigest, epoch: call.epoch, nodeIndex: this.index, observedAt, feeds }, this.#identitySecret);
+    const signed = signObservation({ configDigest: digest, epoch: call.epoch, nodeIndex: this.index, observedAt, feeds }, this.#identitySecret);
     this.logger.info(
       { action: 'observe', epoch: String(call.epoch), feeds: ids.length, answered: ids.length - withheld.length, withheld, snapshot: snapshot?.version ?? null },
       'observation served',
@@ -250,10 +278,13 @@ export class NodeService implements NodeHandlers {
   async sign(call: SignCall): Promise<PartialSignature> {
     const epoch = String(call.report.epoch);
     try {
-      const out = this.#signer.sign(call);
+      const scope = this.#scopeOf(call.report.configDigest, (code, message) => {
+        throw new NodeRefusal(this.index, code, message);
+      });
+      const out = scope.signer.sign(call);
       this.metrics.signaturesIssued.inc({ repeat: String(out.repeat) });
       this.metrics.lastSignedEpoch.set(Number(call.report.epoch));
-      this.logger.info({ action: 'sign', epoch, reportHash: out.reportHash, outcome: out.repeat ? 'signed_again' : 'signed', feeds: call.report.feedIds.length }, 'report signed');
+      this.logger.info({ action: 'sign', epoch, ...this.#scopeField(scope), reportHash: out.reportHash, outcome: out.repeat ? 'signed_again' : 'signed', feeds: call.report.feedIds.length }, 'report signed');
       return out.partial;
     } catch (err) {
       const refusal =
@@ -268,11 +299,38 @@ export class NodeService implements NodeHandlers {
     }
   }
 
-  /** For `/v1/status`: identity, store, snapshot, per-feed view with per-source breakdown. */
+  /**
+   * The scope of a request's config digest, or the `config_digest_mismatch` refusal naming the
+   * digests this node signs for.
+   */
+  #scopeOf(configDigest: string, refuse: (code: string, message: string) => never): Scope {
+    const scope = typeof configDigest === 'string' ? this.#scopes.get(configDigest.toLowerCase()) : undefined;
+    if (scope) return scope;
+    const known = this.deployments.length === 1
+      ? `expected ${this.configDigest}`
+      : `expected one of ${this.deployments.map((d) => `${d.configDigest} ${deploymentLabel(d)}`).join(', ')}`;
+    return refuse('config_digest_mismatch', `config digest mismatch: ${known}, got ${String(configDigest)}; the aggregator serves another committee or chain (check its committee file and chain)`);
+  }
+
+  /** The log field naming the hub of a request, when the node serves several. */
+  #scopeField(scope: Scope): Record<string, string> {
+    if (this.deployments.length === 1) return {};
+    const d = scope.deployment;
+    return { chainId: String(d.chainId), ...(d.name !== undefined ? { deployment: d.name } : {}) };
+  }
+
+  /**
+   * For `/v1/status`: identity, store, snapshot, per-feed view with per-source breakdown, and per
+   * hub the committee serves its config digest and highest signed epoch (`lastSigned` and
+   * `configDigest` at the top are the primary's, as before there were several).
+   */
   status(): Record<string, unknown> {
     const snapshot = this.poller.snapshot;
-    const highest = this.#store.highestSigned(this.configDigest);
     const views = this.views();
+    const signed = (digest: string) => {
+      const h = this.#store.highestSigned(digest);
+      return h ? { epoch: h.epoch.toString(), reportHash: h.reportHash, at: new Date(h.signedAtMs).toISOString() } : null;
+    };
     return {
       node: this.index,
       version: NODE_VERSION,
@@ -280,7 +338,16 @@ export class NodeService implements NodeHandlers {
       configDigest: this.configDigest,
       committee: { n: this.committee.nodes.length, t: this.committee.t, chainId: this.committee.chainId.toString(), hub: this.committee.hub },
       uptimeS: Math.floor((this.#now() - this.#startedAtMs) / 1000),
-      lastSigned: highest ? { epoch: highest.epoch.toString(), reportHash: highest.reportHash, at: new Date(highest.signedAtMs).toISOString() } : null,
+      lastSigned: signed(this.configDigest),
+      deployments: this.deployments.map((d) => ({
+        ...(d.name !== undefined ? { name: d.name } : {}),
+        primary: d.primary,
+        chainId: d.chainId.toString(),
+        hub: d.hub,
+        configVersion: d.configVersion.toString(),
+        configDigest: d.configDigest,
+        lastSigned: signed(d.configDigest),
+      })),
       snapshot: snapshot ? { version: snapshot.version, takenAt: new Date(snapshot.takenAtMs).toISOString(), ageMs: this.#now() - snapshot.takenAtMs } : null,
       sources: this.poller.sourcesHealth(),
       feeds: this.config.feeds.map((f) => this.feedStatus(f, views.get(f.name), snapshot)),
