@@ -1,6 +1,7 @@
 /**
  * The import graph keeps the layout of docs/design.md §Components: no circular import anywhere in
- * the product folders, `protocol/` imports nothing outside itself, `node/` and `aggregator/`
+ * the product folders, `protocol/` imports nothing outside itself, `runtime/` (the process
+ * plumbing every part shares) imports only itself and `protocol/`, `node/` and `aggregator/`
  * never import each other (they meet only through `protocol/`), and no product folder imports
  * the benchmarks (`bench/`) or the test kit (`testkit/`). The graph is madge's, built from the
  * TypeScript sources with the repository's tsconfig, type-only imports included.
@@ -11,7 +12,7 @@ import madge from 'madge';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const FOLDERS = ['node', 'aggregator', 'protocol', 'sim', 'contracts', 'scripts', 'bench', 'testkit'];
+const FOLDERS = ['node', 'aggregator', 'protocol', 'runtime', 'sim', 'contracts', 'scripts', 'bench', 'testkit'];
 /** What ships and runs in production; `sim/` (the demo) and `scripts/` may use the test kit. */
 const PRODUCT = ['node', 'aggregator', 'protocol', 'contracts'];
 const NOT_PRODUCT = ['bench', 'testkit'];
@@ -27,6 +28,7 @@ function layoutViolations(graph: Graph): string[] {
       const a = top(from);
       const b = top(to);
       if (a === 'protocol' && b !== 'protocol') out.push(`${from} → ${to}: protocol/ must import nothing outside itself`);
+      if (a === 'runtime' && b !== 'runtime' && b !== 'protocol') out.push(`${from} → ${to}: runtime/ imports only runtime/ and protocol/ (it is plumbing every process shares)`);
       if ((a === 'node' && b === 'aggregator') || (a === 'aggregator' && b === 'node')) {
         out.push(`${from} → ${to}: node/ and aggregator/ never import each other; share it through protocol/`);
       }
@@ -67,7 +69,7 @@ describe('import graph of the product folders', () => {
     expect(circular.map((c) => c.join(' → '))).toEqual([]);
   });
 
-  it('protocol/ imports only protocol/, node/ and aggregator/ never import each other, no product folder imports bench/ or testkit/', () => {
+  it('protocol/ imports only protocol/, runtime/ only runtime/ and protocol/, node/ and aggregator/ never import each other, no product folder imports bench/ or testkit/', () => {
     expect(layoutViolations(graph)).toEqual([]);
   });
 
@@ -78,9 +80,12 @@ describe('import graph of the product folders', () => {
       'node/y.ts': ['aggregator/z.ts', 'protocol/a.ts'],
       'aggregator/z.ts': ['node/y.ts'],
       'sim/s.ts': ['node/y.ts', 'aggregator/z.ts'],
+      'runtime/r.ts': ['runtime/q.ts', 'protocol/a.ts', 'node/y.ts'],
+      'node/w.ts': ['runtime/r.ts'],
     });
-    expect(bad).toHaveLength(3);
+    expect(bad).toHaveLength(4);
     expect(bad[0]).toMatch(/^protocol\/a\.ts → node\/x\.ts: protocol\/ must import nothing outside itself/);
+    expect(bad[3]).toBe('runtime/r.ts → node/y.ts: runtime/ imports only runtime/ and protocol/ (it is plumbing every process shares)');
   });
 
   it('the layout check names a product import of bench/ or testkit/', () => {
