@@ -43,6 +43,8 @@ contract AegisHub is IAegisHub, Multicall {
     uint256 private constant BLOB_KEY = 32;
     uint256 private constant BLOB_META = 288;
     uint256 private constant BLOB_TABLE = 320;
+    /// @notice The most feeds one hub holds: the code-stored feed table takes one word per feed
+    ///         after the blob's header, within the EIP-170 code size limit.
     uint256 public constant MAX_FEEDS = (CodeBlob.MAX_LENGTH - BLOB_TABLE) / 32;
     /// @notice Upper bound of `maxFutureDrift` and `maxReportAge` (one day). observedAt is
     ///         packed into 40 bits; with the drift bounded, every accepted observedAt stays far

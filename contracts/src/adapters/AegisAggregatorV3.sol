@@ -95,12 +95,14 @@ abstract contract AegisAggregatorV3Base is AggregatorV2V3Interface {
     // -- AggregatorV3Interface --
 
     /// @inheritdoc AggregatorV3Interface
+    /// @notice The feed's fixed-point decimals, as the hub reports them.
     function decimals() external view override returns (uint8) {
         (IAegisFeeds h, bytes32 id) = _target();
         return h.decimals(id);
     }
 
     /// @inheritdoc AggregatorV3Interface
+    /// @notice The feed's description, as the hub reports it (e.g. "BTC / USD").
     function description() external view override returns (string memory) {
         (IAegisFeeds h, bytes32 id) = _target();
         return h.description(id);
@@ -110,6 +112,7 @@ abstract contract AegisAggregatorV3Base is AggregatorV2V3Interface {
     /// @dev A historical round is a fact and reads the same in both variants. Reverts with the
     ///      hub's `RoundNotFound(feedId, roundId)` for round 0, a round not served yet, or one
     ///      that left the bounded history (Chainlink's "No data present").
+    /// @param roundId_ The hub's round id of the feed (the adapter's round ids are the hub's).
     function getRoundData(uint80 roundId_)
         external
         view
@@ -164,6 +167,7 @@ abstract contract AegisAggregatorV3Base is AggregatorV2V3Interface {
 
     /// @inheritdoc AggregatorInterface
     /// @dev 0 for a round that does not exist or left the history (never reverts for missing data).
+    /// @param roundId The hub's round id of the feed.
     function getAnswer(uint256 roundId) external view override returns (int256 answer) {
         (IAegisFeeds h, bytes32 id) = _target();
         try h.getRound(id, roundId) returns (int256 a, uint256, uint256) {
@@ -175,6 +179,7 @@ abstract contract AegisAggregatorV3Base is AggregatorV2V3Interface {
 
     /// @inheritdoc AggregatorInterface
     /// @dev 0 for a round that does not exist or left the history (never reverts for missing data).
+    /// @param roundId The hub's round id of the feed.
     function getTimestamp(uint256 roundId) external view override returns (uint256 updatedAt) {
         (IAegisFeeds h, bytes32 id) = _target();
         try h.getRound(id, roundId) returns (int256, uint256 observedAt, uint256) {

@@ -21,12 +21,19 @@ interface IAegisFeeds {
     }
 
     /// @notice The feed id is not configured on this hub.
+    /// @param feedId The feed id asked for.
     error FeedUnknown(bytes32 feedId);
     /// @notice The feed's deviation circuit breaker has tripped; the last served answer is held.
+    /// @param feedId The tripped feed.
     error FeedTripped(bytes32 feedId);
     /// @notice The guardian paused the feed.
+    /// @param feedId The paused feed.
     error FeedPaused(bytes32 feedId);
     /// @notice The latest answer is older than the caller's (or the feed's) maximum age.
+    /// @param feedId The feed.
+    /// @param age Seconds since the latest answer's observedAt.
+    /// @param maxAge The maximum age that applied: the smaller of the caller's and the feed's
+    ///        `maxStaleness`, seconds.
     error FeedStale(bytes32 feedId, uint256 age, uint256 maxAge);
     /// @notice The committee suspended the feed: `t` of its nodes signed that they cannot price it.
     /// @param feedId The feed.
@@ -36,6 +43,8 @@ interface IAegisFeeds {
     /// @param suspendedAt Observation time (unix seconds) of the latest suspension report.
     error FeedSuspended(bytes32 feedId, uint32 reason, uint256 suspendedAt);
     /// @notice No such round in the feed's bounded history (never existed or overwritten).
+    /// @param feedId The feed.
+    /// @param roundId The round asked for.
     error RoundNotFound(bytes32 feedId, uint256 roundId);
 
     /// @notice The latest served answer; reverts with a named error when the feed is unknown,
@@ -45,6 +54,12 @@ interface IAegisFeeds {
     ///         the block (an accepted report may lead the chain's clock by up to
     ///         `maxFutureDrift`); `observedAt` is returned as signed. The Chainlink adapters'
     ///         `updatedAt = min(observedAt, block.timestamp)` gives their consumers the same age.
+    /// @param feedId The feed id: its name as a `bytes32` string, e.g. "ETH/USD".
+    /// @param maxAge The caller's maximum age in seconds; 0 for the feed's `maxStaleness`.
+    /// @return answer The answer, in the feed's `decimals`.
+    /// @return observedAt The observation time the committee signed (unix seconds).
+    /// @return spreadBps The spread of the sources around the answer, in basis points.
+    /// @return roundId The served round's id.
     function read(bytes32 feedId, uint256 maxAge)
         external
         view
@@ -53,12 +68,23 @@ interface IAegisFeeds {
     /// @notice The latest served answer and the feed's status, never reverting. While the feed
     ///         is `Suspended`, the answer, observedAt, spreadBps and roundId are those of the last
     ///         served round (its true observation time, so age-based checks keep working).
+    /// @param feedId The feed id: its name as a `bytes32` string, e.g. "ETH/USD".
+    /// @return answer The latest served answer (0 before the first round).
+    /// @return observedAt Its observation time (unix seconds).
+    /// @return spreadBps Its spread in basis points.
+    /// @return roundId Its round id (0 before the first round).
+    /// @return status The feed's status, `Stale` when the answer is older than `maxStaleness`.
     function tryRead(bytes32 feedId)
         external
         view
         returns (int256 answer, uint256 observedAt, uint256 spreadBps, uint256 roundId, FeedStatus status);
 
     /// @notice A served round from the bounded history; reverts `RoundNotFound` otherwise.
+    /// @param feedId The feed id: its name as a `bytes32` string, e.g. "ETH/USD".
+    /// @param roundId The round, at most `latestRoundId` and within the last `historyCapacity`.
+    /// @return answer The round's answer.
+    /// @return observedAt The round's observation time (unix seconds).
+    /// @return spreadBps The round's spread in basis points.
     function getRound(bytes32 feedId, uint256 roundId)
         external
         view
@@ -66,11 +92,14 @@ interface IAegisFeeds {
 
     /// @notice The id of the latest served round (0 before the first). Round ids are
     ///         continuous per feed: `roundId - 1` is the previous round while in the history.
+    /// @param feedId The feed id: its name as a `bytes32` string, e.g. "ETH/USD".
     function latestRoundId(bytes32 feedId) external view returns (uint256);
 
     /// @notice The feed's fixed-point decimals.
+    /// @param feedId The feed id: its name as a `bytes32` string, e.g. "ETH/USD".
     function decimals(bytes32 feedId) external view returns (uint8);
 
     /// @notice The feed's human-readable description, e.g. "BTC / USD".
+    /// @param feedId The feed id: its name as a `bytes32` string, e.g. "ETH/USD".
     function description(bytes32 feedId) external view returns (string memory);
 }

@@ -29,17 +29,26 @@ library BLS {
     // -- Errors --
 
     /// @notice A signature must be exactly 96 bytes (x‖y, 48-byte big-endian each).
+    /// @param given The signature's length in bytes.
+    /// @param expected The required length (96).
     error BlsSignatureLength(uint256 given, uint256 expected);
     /// @notice The signature is the point at infinity (all zero), which is never valid.
     error BlsSignatureAtInfinity();
     /// @notice A public key must be exactly 256 bytes (EIP-2537 G2 layout).
+    /// @param given The key's length in bytes.
+    /// @param expected The required length (256).
     error BlsPublicKeyLength(uint256 given, uint256 expected);
     /// @notice RFC 9380 expand_message_xmd takes a DST of at most 255 bytes.
+    /// @param given The DST's length in bytes.
+    /// @param max The largest length accepted (255).
     error BlsDstTooLong(uint256 given, uint256 max);
     /// @notice A precompile call failed during hash-to-curve (a chain without EIP-2537).
+    /// @param precompile The address of the precompile that failed.
     error BlsPrecompileFailed(address precompile);
     /// @notice Too little gas left to verify: a precompile starved of gas fails like an invalid
     ///         signature would, so `verify` refuses to start below `VERIFY_GAS`.
+    /// @param gasLeft Gas left before the check.
+    /// @param needed Gas the verification needs (`VERIFY_GAS`).
     error BlsInsufficientGas(uint256 gasLeft, uint256 needed);
 
     // -- Constants --

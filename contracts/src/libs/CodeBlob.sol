@@ -9,6 +9,7 @@ pragma solidity ^0.8.30;
 ///         At most 24,575 data bytes (EIP-170 code size limit).
 library CodeBlob {
     /// @notice CREATE of the blob failed (out of gas, or data longer than the code size limit).
+    /// @param length The data's length in bytes.
     error CodeBlobWriteFailed(uint256 length);
 
     uint256 internal constant MAX_LENGTH = 24_575;

@@ -33,17 +33,25 @@ contract FuturesMarket is IFuturesMarket, SequencerGuard, ReentrancyGuardTransie
 
     // -- Immutables --
 
+    /// @notice The Aegis hub serving the underlying feed (read through `IAegisFeeds` only).
     IAegisFeeds public immutable hub;
+    /// @notice The underlying feed.
     bytes32 public immutable feedId;
+    /// @notice Collateral token of traders and pool.
     IERC20 public immutable collateralToken;
     /// @notice 10^decimals of the feed, read once at deployment.
     uint256 public immutable priceScale;
     /// @notice The only address that funds and defunds the pool (the counterparty to every trader).
     address public immutable poolOwner;
+    /// @notice Largest accepted price age in seconds (the hub's own max staleness also applies).
     uint256 public immutable maxPriceAge;
+    /// @notice Largest accepted node dispersion of a price, in basis points.
     uint256 public immutable maxSpreadBps;
+    /// @notice Margin to open / to withdraw down to, in bps of notional (1000 = 10x max leverage).
     uint256 public immutable initialMarginBps;
+    /// @notice Equity below this share of notional is liquidatable, in bps.
     uint256 public immutable maintenanceMarginBps;
+    /// @notice Liquidator's bounty in bps of notional, paid from the liquidated collateral.
     uint256 public immutable liquidationBountyBps;
     /// @notice Smallest notional to open with, collateral units.
     uint256 public immutable minNotional;

@@ -14,8 +14,11 @@ abstract contract SequencerGuard {
     // -- Errors --
 
     /// @notice The sequencer-uptime feed reports the sequencer down (`answer` != 0).
+    /// @param answer The uptime feed's answer (nonzero: down; Chainlink's feeds answer 1).
     error SequencerDown(int256 answer);
     /// @notice The sequencer is back but only `elapsed` of the `gracePeriod` seconds have passed.
+    /// @param elapsed Seconds since the uptime feed reported the sequencer back up (`startedAt`).
+    /// @param gracePeriod The required seconds.
     error SequencerGracePeriodNotOver(uint256 elapsed, uint256 gracePeriod);
     /// @notice The uptime feed has no round yet (`startedAt == 0`); treat as unknown, not up.
     error SequencerStatusUnknown();
