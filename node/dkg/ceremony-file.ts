@@ -1,12 +1,15 @@
 /**
  * The ceremony file: the protocol's ceremony description plus transport and deployment data
  * the signatures do not cover (a `url` on each participant and previous dealer, and an optional
- * `committee` block — chainId, hub, configVersion, aggregators — for the committee file).
+ * `committee` block — chainId, hub, configVersion, deployments, aggregators — for the committee
+ * file). A resharing carries every hub of the current committee forward (docs/design.md
+ * §Committee file), each at its own configVersion + 1: the version that hub reaches when it
+ * rotates (`aegis dkg rotate --deployment`, once per hub).
  * Building one (`aegis dkg ceremony`), splitting it into the signed description and the
  * transport plan, and the committee file of a finished ceremony.
  */
 import { z } from 'zod';
-import { parseCommittee, type Committee } from '../../protocol/index.ts';
+import { parseCommittee, type Committee, type CommitteeInput } from '../../protocol/index.ts';
 import { parseCeremony, type Ceremony, type TranscriptVerification } from '../../protocol/dkg/index.ts';
 import { fetchCeremonyKeys } from './client.ts';
 import { CoordinatorError } from './coordinator-error.ts';
@@ -19,6 +22,17 @@ export const CommitteeBaseSchema = z.strictObject({
   hub: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
   /** configVersion of the committee this ceremony produces. */
   configVersion: z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/)]),
+  /** Further hubs of the committee this ceremony produces, each with its configVersion after the rotation. */
+  deployments: z
+    .array(
+      z.strictObject({
+        chainId: z.union([z.number().int().positive(), z.string().regex(/^\d+$/)]),
+        hub: z.string().regex(/^0x[0-9a-fA-F]{40}$/),
+        configVersion: z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/)]),
+        name: z.string().optional(),
+      }),
+    )
+    .optional(),
   aggregators: z.array(z.strictObject({ identityKey: hex(32), name: z.string().optional() })).default([]),
 });
 
@@ -94,6 +108,7 @@ export function committeeFileOf(plan: Plan, v: Extract<TranscriptVerification, {
     configVersion: typeof base.configVersion === 'string' ? Number(base.configVersion) : base.configVersion,
     t: v.t,
     groupPublicKey: v.groupPublicKey,
+    ...(base.deployments?.length ? { deployments: base.deployments.map((d) => ({ ...d, configVersion: typeof d.configVersion === 'string' ? Number(d.configVersion) : d.configVersion })) } : {}),
     nodes: v.ceremony.participants.map((p) => ({ index: p.index, identityKey: p.identityKey, publicShare: v.publicShares[p.index - 1]!, url: urlOf.get(p.index)! })),
     aggregators: base.aggregators,
   };
@@ -148,6 +163,10 @@ export async function buildCeremonyFile(o: BuildOptions): Promise<CeremonyFile> 
       chainId: Number(prev.chainId),
       hub: prev.hub,
       configVersion: Number(prev.configVersion + 1n),
+      // Every hub moves to the new committee by its own rotation, each one version up.
+      ...(prev.deployments?.length
+        ? { deployments: prev.deployments.map((d): NonNullable<CommitteeInput['deployments']>[number] => ({ chainId: Number(d.chainId), hub: d.hub, configVersion: Number(d.configVersion + 1n), ...(d.name !== undefined ? { name: d.name } : {}) })) }
+        : {}),
       aggregators: prev.aggregators,
       ...(o.committee ?? {}),
     };

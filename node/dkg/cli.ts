@@ -12,7 +12,7 @@
  *   aegis dkg reshare   --committee CURRENT --id ID --t T --node URL... [--dealer URL...] [--out-dir DIR]   (writes the file)
  *   aegis dkg reshare   --committee CURRENT --ceremony APPROVED_FILE <coordinator key> [--out-dir DIR]
  *                       [--rotate --rpc URL --tx-key-env VAR]                                         (runs it)
- *   aegis dkg rotate    --ceremony RESHARE_FILE --committee CURRENT --rpc URL --tx-key-env VAR <coordinator key>
+ *   aegis dkg rotate    --ceremony RESHARE_FILE --committee CURRENT --rpc URL --tx-key-env VAR [--deployment NAME|CHAIN_ID] <coordinator key>
  *   aegis dkg retire    --share OLD_KEYSTORE --committee ITS_COMMITTEE (--rpc URL | --force)
  *   aegis dkg status    (--node URL... | --ceremony FILE)
  *   aegis dkg committee --ceremony FILE --transcript FILE --chain-id N --hub ADDR [--config-version V] [--aggregator KEY...] -o FILE
@@ -243,8 +243,9 @@ export function registerDkgCommands(program: Command): void {
       .option('--out-dir <dir>', 'where to write ceremony.json, transcript.json, committee.json', '.')
       .option('--rotate', 'then have the current committee sign the hub rotation and send it')
       .option('--rpc <url>', 'with --rotate: JSON-RPC URL of the chain')
-      .option('--tx-key-env <var>', 'with --rotate: environment variable holding the private key that sends the rotation transaction'),
-  ).action(async (o: KeyOpts & { committee: string; id?: string; t?: number; node?: string[]; dealer?: string[]; ceremony?: string; phaseTimeoutS: number; outDir: string; rotate?: boolean; rpc?: string; txKeyEnv?: string }) => {
+      .option('--tx-key-env <var>', 'with --rotate: environment variable holding the private key that sends the rotation transaction')
+      .option('--deployment <name|chainId>', 'with --rotate: which hub of the committee file to rotate (default the primary); rotate the others with aegis dkg rotate --deployment'),
+  ).action(async (o: KeyOpts & { committee: string; id?: string; t?: number; node?: string[]; dealer?: string[]; ceremony?: string; phaseTimeoutS: number; outDir: string; rotate?: boolean; rpc?: string; txKeyEnv?: string; deployment?: string }) => {
     await runOrExit(async () => {
       const current = readJson(o.committee, 'committee file');
       mkdirSync(o.outDir, { recursive: true });
@@ -265,7 +266,7 @@ export function registerDkgCommands(program: Command): void {
       const secret = await coordinatorSecret(o);
       const r = await runCeremony(file, { coordinatorSecret: secret, phaseTimeoutMs: o.phaseTimeoutS * 1000, progress: say, transcriptOut: paths.transcript, committeeOut: paths.committee });
       summary(r, paths.transcript, paths.committee);
-      if (o.rotate) await rotate({ ceremonyFile: file, current, secret, rpc: o.rpc, txKeyEnv: o.txKeyEnv });
+      if (o.rotate) await rotate({ ceremonyFile: file, current, secret, rpc: o.rpc, txKeyEnv: o.txKeyEnv, deployment: o.deployment });
       else console.log(`next: aegis dkg rotate --ceremony ${o.ceremony} --committee ${o.committee} --rpc URL --tx-key-env VAR …`);
     });
   });
@@ -277,10 +278,11 @@ export function registerDkgCommands(program: Command): void {
       .requiredOption('--ceremony <file>', 'ceremony file of the finished resharing')
       .requiredOption('--committee <file>', 'the current committee file (the hub\'s committee now)')
       .requiredOption('--rpc <url>', 'JSON-RPC URL of the chain')
-      .requiredOption('--tx-key-env <var>', 'environment variable holding the private key that sends the transaction'),
-  ).action(async (o: KeyOpts & { ceremony: string; committee: string; rpc: string; txKeyEnv: string }) => {
+      .requiredOption('--tx-key-env <var>', 'environment variable holding the private key that sends the transaction')
+      .option('--deployment <name|chainId>', 'which hub of the committee file to rotate: a deployment name or chain id (default the primary hub); run once per hub, --rpc on that hub\'s chain'),
+  ).action(async (o: KeyOpts & { ceremony: string; committee: string; rpc: string; txKeyEnv: string; deployment?: string }) => {
     await runOrExit(async () => {
-      await rotate({ ceremonyFile: readJson(o.ceremony, 'ceremony file'), current: readJson(o.committee, 'committee file'), secret: await coordinatorSecret(o), rpc: o.rpc, txKeyEnv: o.txKeyEnv });
+      await rotate({ ceremonyFile: readJson(o.ceremony, 'ceremony file'), current: readJson(o.committee, 'committee file'), secret: await coordinatorSecret(o), rpc: o.rpc, txKeyEnv: o.txKeyEnv, deployment: o.deployment });
     });
   });
 
@@ -390,14 +392,16 @@ export function registerDkgCommands(program: Command): void {
     });
 }
 
-async function rotate(o: { ceremonyFile: unknown; current: unknown; secret: Uint8Array; rpc?: string | undefined; txKeyEnv?: string | undefined }): Promise<void> {
+async function rotate(o: { ceremonyFile: unknown; current: unknown; secret: Uint8Array; rpc?: string | undefined; txKeyEnv?: string | undefined; deployment?: string | undefined }): Promise<void> {
   if (!o.rpc || !o.txKeyEnv) throw new Error('rotation needs --rpc URL and --tx-key-env VAR');
   const key = process.env[o.txKeyEnv];
   if (!key) throw new Error(`--tx-key-env ${o.txKeyEnv}: the variable is not set`);
   const provider = new JsonRpcProvider(o.rpc);
   try {
     const signer = new Wallet(key, provider);
-    const r = await rotateHub({ ceremonyFile: o.ceremonyFile, current: o.current, signer, coordinatorSecret: o.secret, progress: say });
+    const r = await rotateHub({ ceremonyFile: o.ceremonyFile, current: o.current, signer, coordinatorSecret: o.secret, progress: say, deployment: o.deployment });
+    const hubs = 1 + (parseCommittee(o.current).deployments?.length ?? 0);
+    if (hubs > 1) say(`rotation: the committee file lists ${hubs} hubs; rotate each one (aegis dkg rotate --deployment NAME|CHAIN_ID --rpc <its chain>) before the nodes switch to the new committee file`);
     console.log(`rotated: tx ${r.txHash}, signed by current members ${r.signers.join(', ')}. Switch every node to the new committee file and share keystore, then erase the old share keystores on every old member: aegis dkg retire --share OLD_KEYSTORE --committee <this current committee file> --rpc URL.`);
   } finally {
     provider.destroy();

@@ -1,10 +1,12 @@
 /**
  * Moving the hub to the committee a resharing produced: the current committee's partial
  * signatures over the hub's rotation message, checked and combined, then `rotateCommittee`
- * (docs/key-ceremony.md).
+ * (docs/key-ceremony.md). A committee that serves several hubs (docs/design.md §Committee file)
+ * rotates each of them this way, one call per hub (`deployment`), before its nodes switch to the
+ * new committee file and share.
  */
 import { Contract, getBytes, hexlify, type Signer } from 'ethers';
-import { combinePartials, g2ToEip2537, parseCommittee, rotationTo, signatureToEvm, verifyPartial } from '../../protocol/index.ts';
+import { combinePartials, committeeForDeployment, g2ToEip2537, parseCommittee, rotationTo, selectDeployment, signatureToEvm, verifyPartial } from '../../protocol/index.ts';
 import { planOf } from './ceremony-file.ts';
 import { callNodeAs, RotationSignAnswerSchema } from './client.ts';
 import { CoordinatorError } from './coordinator-error.ts';
@@ -20,6 +22,11 @@ export interface RotateOptions {
   ceremonyFile: unknown;
   /** The current committee (the one the hub has now). */
   current: unknown;
+  /**
+   * Which of the current committee's hubs to rotate: a deployment's name or its chain id
+   * (`signer` must be on that chain). Default: the primary hub.
+   */
+  deployment?: string | number | undefined;
   /** A signer that sends the rotation transaction (anyone may; the signature authorises it). */
   signer: Signer;
   coordinatorSecret: Uint8Array;
@@ -38,7 +45,16 @@ export async function rotateHub(o: RotateOptions): Promise<{ txHash: string; mes
   const plan = planOf(o.ceremonyFile);
   const prev = plan.ceremony.previous;
   if (!prev) throw new CoordinatorError('rotation_failed', 'rotation: the ceremony file is not a resharing (no "previous")');
-  const current = parseCommittee(o.current);
+  const file = parseCommittee(o.current);
+  let current = file;
+  if (o.deployment !== undefined) {
+    const byChain = typeof o.deployment === 'number' || /^\d+$/.test(o.deployment);
+    try {
+      current = committeeForDeployment(file, selectDeployment(file, byChain ? { chainId: BigInt(o.deployment) } : { name: String(o.deployment) }));
+    } catch (err) {
+      throw new CoordinatorError('rotation_failed', `rotation: --deployment ${o.deployment}: ${(err as Error).message}`);
+    }
+  }
   const say = o.progress ?? (() => undefined);
   const hub = new Contract(current.hub, ROTATION_ABI, o.signer);
   const key = g2ToEip2537(getBytes(prev.groupPublicKey));

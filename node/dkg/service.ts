@@ -28,7 +28,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import type { Logger } from 'pino';
 import pino from 'pino';
-import { g2ToEip2537, partialSign, rotationTo, scalarToBytes, type Committee, type KeyShare } from '../../protocol/index.ts';
+import { committeeDeployments, committeeForDeployment, g2ToEip2537, partialSign, rotationTo, scalarToBytes, type Committee, type KeyShare } from '../../protocol/index.ts';
 import { CeremonyIdSchema } from '../../protocol/dkg/messages.ts';
 import {
   DkgError,
@@ -261,17 +261,22 @@ export class DkgNodeService {
    * the hub's rotation message from the current committee to the committee the ceremony
    * produced (configVersion + 1). Chain, hub and config version come from the node's committee
    * file (the committee whose config digest the hub holds now), read again here and still equal
-   * to the ceremony's previous committee; the request's values must equal them, else nothing
-   * is signed (`rotation_target_mismatch`).
+   * to the ceremony's previous committee; the request's values must equal those of one of the
+   * hubs that file lists (the primary or a `deployments` entry, docs/design.md §Committee file:
+   * each hub rotates by its own request), else nothing is signed (`rotation_target_mismatch`).
    */
   rotationSign(ceremonyId: string, req: { chainId: bigint; hub: string; configVersion: bigint }): { index: number; signature: string; message: string } {
     const s = this.#state(ceremonyId, 'rotation');
     const prev = s.ceremony.previous;
     if (!prev || !s.currentShare) throw new DkgRequestError(409, 'not_a_dealer', `rotation ${ceremonyId}: this node did not deal its current share in this ceremony (not a resharing, or not a current member)`);
     if (!s.output) throw new DkgRequestError(409, 'not_finalized', `rotation ${ceremonyId}: the ceremony is in phase "${s.phase}" here; it signs a rotation only to a committee it finalized`);
-    const committee = this.#committee(`rotation ${ceremonyId}`);
-    checkPreviousCommittee(s.ceremony, committee, this.#opts.committeeFile ?? 'committee file');
+    const all = this.#committee(`rotation ${ceremonyId}`);
+    checkPreviousCommittee(s.ceremony, all, this.#opts.committeeFile ?? 'committee file');
     const file = this.#opts.committeeFile ?? 'committee file';
+    // The hub the request names, when the file lists it; otherwise the primary, so the refusal
+    // below names the primary's values as before.
+    const target = committeeDeployments(all).find((d) => d.chainId === req.chainId && d.hub.toLowerCase() === req.hub.toLowerCase()) ?? committeeDeployments(all)[0]!;
+    const committee = committeeForDeployment(all, target);
     const diffs: string[] = [];
     if (req.chainId !== committee.chainId) diffs.push(`chainId ${req.chainId} (file: ${committee.chainId})`);
     if (req.hub.toLowerCase() !== committee.hub.toLowerCase()) diffs.push(`hub ${req.hub} (file: ${committee.hub})`);
