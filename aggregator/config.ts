@@ -190,7 +190,7 @@ export function resolveConfig(raw: unknown, baseDir: string, source = 'config'):
     const byChain = typeof d === 'number' || (typeof d === 'string' && /^\d+$/.test(d));
     deployment = selectDeployment(file, { ...(d !== undefined ? (byChain ? { chainId: BigInt(d) } : { name: String(d) }) : {}), ...(config.chain.hub !== undefined ? { hub: config.chain.hub } : {}) });
   } catch (err) {
-    if (config.chain.deployment === undefined) {
+    if (config.chain.deployment === undefined && !committeeDeployments(file).some((d) => d.hub.toLowerCase() === config.chain.hub?.toLowerCase())) {
       const hubs = committeeDeployments(file).map((d) => (file.deployments?.length ? deploymentLabel(d) : d.hub)).join(', ');
       throw new AggregatorError('bad_config', `${source}: chain.hub ${config.chain.hub} differs from the committee file's hub ${hubs}; the config digest binds the committee to the hubs its file lists (fix chain.hub, or add the hub under "deployments")`);
     }
