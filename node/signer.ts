@@ -3,7 +3,8 @@
  * the node re-checks everything it can, and refuses with a typed `NodeRefusal` otherwise.
  *
  * Checks, in order, each with its own refusal code:
- *  1. `config_digest_mismatch`  the report's digest is this node's (recomputed from the committee file);
+ *  1. `config_digest_mismatch`  the report's digest is this signer's (recomputed from the committee file;
+ *     a node serving several hubs has one signer per hub, docs/design.md §Committee file);
  *  2. `epoch_ahead_of_clock`  the epoch (unix ms at most) does not lead this node's clock by more
  *     than `maxEpochLeadMs` (one far-ahead epoch would halt the hub, which only accepts higher);
  *     `epoch_regression` / `conflicting_report`  against the anti-equivocation store, early, so
