@@ -1,11 +1,11 @@
 /**
  * The simulated chain: anvil from a fixed genesis, a provider without request batching, the
- * block clock, and the hub deployed for the run's committee (docs/design.md §Simulation, §Hub).
+ * run's accounts in their roles, the hub deployed for the run's committee, and a call helper
+ * that names a refused call's contract error (docs/design.md §Simulation, §Hub). Block time is
+ * the runner's (clock.ts, `BlockClock`).
  *
- * Chain time is the runner's: every block is mined at the step's timestamp (`evm_mine`) and
- * every transaction gets the next second (`evm_setNextBlockTimestamp`), so a seed fixes every
- * block time. Anvils started here are registered until stopped, so `stopSimChains()` can stop
- * what an abandoned run left behind (signal handlers, test hooks).
+ * Anvils started here are registered until stopped, so `stopSimChains()` can stop what an
+ * abandoned run left behind (signal handlers, test hooks).
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { JsonRpcProvider, Network, hexlify, type Contract, type Interface, type JsonRpcSigner } from 'ethers';
