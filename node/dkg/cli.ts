@@ -291,18 +291,19 @@ export function registerDkgCommands(program: Command): void {
     .description('after the hub rotated: erase an old share keystore (overwrite with random bytes, fsync, unlink), once the hub is past its configuration')
     .requiredOption('--share <keystore>', 'the old share keystore')
     .requiredOption('--committee <file>', 'the committee file that share belongs to (the committee before the rotation)')
-    .option('--rpc <url>', 'JSON-RPC URL of the hub\'s chain, to check that the hub rotated past that committee')
+    .option('--rpc <url>', 'JSON-RPC URL of the hub\'s chain, to check that the hub rotated past that committee; repeat it once per chain when the committee file lists several hubs', collect)
     .option('--force', 'erase without asking the hub (the keystore must still match the committee file)')
-    .action(async (o: { share: string; committee: string; rpc?: string; force?: boolean }) => {
+    .action(async (o: { share: string; committee: string; rpc?: string[]; force?: boolean }) => {
       await runOrExit(async () => {
-        const provider = o.rpc ? new JsonRpcProvider(o.rpc, undefined, { staticNetwork: true }) : undefined;
+        const providers = (o.rpc ?? []).map((u) => new JsonRpcProvider(u, undefined, { staticNetwork: true }));
         try {
-          const r = await retireShare({ shareFile: o.share, committee: readJson(o.committee, 'committee file'), committeeName: o.committee, ...(provider ? { provider } : {}), ...(o.force ? { force: true } : {}) });
+          const r = await retireShare({ shareFile: o.share, committee: readJson(o.committee, 'committee file'), committeeName: o.committee, providers, ...(o.force ? { force: true } : {}) });
           console.log(`retired ${r.file}: share ${r.share.index} (public share ${r.share.publicShare.slice(0, 18)}…) of configVersion ${r.configVersion}, config digest ${r.configDigest}, n=${r.share.n} t=${r.share.t}`);
-          console.log(r.hub ? `  hub ${r.hub.hub} is at configVersion ${r.hub.configVersion}, config digest ${r.hub.configDigest}` : '  hub not asked (--force)');
+          if (!r.hubs) console.log('  hub not asked (--force)');
+          for (const h of r.hubs ?? []) console.log(`  hub ${h.hub} is at configVersion ${h.configVersion}, config digest ${h.configDigest}`);
           console.log(`  overwrote ${r.bytes} bytes with random bytes, fsynced, unlinked. Delete any backup of this keystore too.`);
         } finally {
-          provider?.destroy();
+          for (const p of providers) p.destroy();
         }
       });
     });

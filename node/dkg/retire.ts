@@ -9,7 +9,9 @@
  *  2. the hub at the file's address, on the RPC's chain, computes the file's config digest for
  *     that configuration, so the file describes this hub on this chain;
  *  3. the hub's current configVersion is above the file's: it rotated away, its digest differs.
- * `force` skips 2 and 3 (a hub that is gone or unreachable); 1 always holds.
+ * `force` skips 2 and 3 (a hub that is gone or unreachable); 1 always holds. A committee file that
+ * lists several hubs (docs/design.md §Committee file) needs an RPC of every hub's chain, and 2 and
+ * 3 must hold for every hub: the share stays live while any hub still uses it.
  *
  * Erasing overwrites the file's bytes in place with random bytes, fsyncs, unlinks and fsyncs the
  * directory. On SSDs and copy-on-write file systems the overwrite is best effort, and backups
@@ -19,7 +21,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, fsyncSync, lstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Contract, getBytes, type Provider } from 'ethers';
-import { committeeConfigDigest, g2ToEip2537, parseCommittee, type Committee } from '../../protocol/index.ts';
+import { committeeConfigDigest, committeeDeployments, committeeForDeployment, deploymentLabel, g2ToEip2537, parseCommittee, type Committee } from '../../protocol/index.ts';
 import { CodedError } from '../../runtime/coded-error.ts';
 import { inspectBlsShare, type BlsSharePublic } from '../keys/index.ts';
 
@@ -48,7 +50,10 @@ export interface RetireResult {
   /** The configuration the share belonged to. */
   configVersion: bigint;
   configDigest: string;
+  /** The primary hub's check. */
   hub?: HubCheck;
+  /** Every hub's check, the primary first (absent with `force`). */
+  hubs?: HubCheck[];
 }
 
 /** Check 1: the keystore is share `index` of `committee`; throws naming every difference. */
@@ -126,6 +131,8 @@ export interface RetireOptions {
   committeeName: string;
   /** The hub's chain; required unless `force`. */
   provider?: Provider;
+  /** More chains, for a committee file that lists several hubs: one provider per chain (matched by chain id). */
+  providers?: Provider[];
   /** Erase without asking the hub (checks 2 and 3). */
   force?: boolean;
 }
@@ -135,11 +142,27 @@ export async function retireShare(o: RetireOptions): Promise<RetireResult> {
   const share = inspectBlsShare(o.shareFile);
   const committee = parseCommittee(o.committee);
   assertShareOf(share, committee, o.committeeName);
-  let hub: HubCheck | undefined;
+  let hubs: HubCheck[] | undefined;
   if (!o.force) {
-    if (!o.provider) throw new RetireError('no_rpc', 'retire: pass --rpc URL of the hub\'s chain (or --force to erase without asking the hub)');
-    hub = await assertRotatedPast(committee, o.committeeName, o.provider);
+    const providers = [...(o.provider ? [o.provider] : []), ...(o.providers ?? [])];
+    if (providers.length === 0) throw new RetireError('no_rpc', 'retire: pass --rpc URL of the hub\'s chain (or --force to erase without asking the hub)');
+    const deployments = committeeDeployments(committee);
+    if (deployments.length === 1) {
+      hubs = [await assertRotatedPast(committee, o.committeeName, providers[0]!)];
+    } else {
+      const byChain = new Map<bigint, Provider>();
+      for (const p of providers) byChain.set((await p.getNetwork()).chainId, p);
+      const missing = deployments.filter((d) => !byChain.has(d.chainId));
+      if (missing.length > 0) {
+        throw new RetireError(
+          'no_rpc',
+          `retire: committee file ${o.committeeName} lists ${deployments.length} hubs and the share stays live while any of them uses it; no --rpc for ${missing.map(deploymentLabel).join(', ')}: pass one --rpc per chain (or --force to erase without asking the hubs)`,
+        );
+      }
+      hubs = [];
+      for (const d of deployments) hubs.push(await assertRotatedPast(committeeForDeployment(committee, d), o.committeeName, byChain.get(d.chainId)!));
+    }
   }
   const bytes = eraseFile(o.shareFile);
-  return { file: o.shareFile, bytes, share, configVersion: committee.configVersion, configDigest: committeeConfigDigest(committee), ...(hub ? { hub } : {}) };
+  return { file: o.shareFile, bytes, share, configVersion: committee.configVersion, configDigest: committeeConfigDigest(committee), ...(hubs ? { hub: hubs[0]!, hubs } : {}) };
 }

@@ -4,14 +4,16 @@
  * listing the second under `deployments`. The resharing's committee file carries both hubs,
  * each one version up; the current committee signs each hub's rotation by its own request
  * (`rotateHub` with `deployment`), and afterwards each hub holds the digest the new committee
- * file gives for it.
+ * file gives for it. An old share is retired only once every hub has rotated past it.
  */
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getBytes, type Contract } from 'ethers';
 import { startAnvil, type Anvil } from '../../contracts/anvil.ts';
 import { deployHub } from '../../contracts/hub.ts';
 import { committeeDeployments, parseCommittee } from '../../protocol/index.ts';
 import { buildCeremonyFile, rotateHub, runCeremony } from '../../node/dkg/coordinator.ts';
+import { retireShare } from '../../node/dkg/retire.ts';
 import { setupDkgNodes, type DkgFixture } from '../../sim/devnet/dkg-nodes.ts';
 
 describe('resharing a committee of two hubs', () => {
@@ -68,11 +70,20 @@ describe('resharing a committee of two hubs', () => {
     // The primary by default, the other by name; each with a signer on its own chain.
     await rotateHub({ ceremonyFile: file, current, signer: await anvils[0]!.signer(1), coordinatorSecret: fx.coordinatorSecret });
     await expect(rotateHub({ ceremonyFile: file, current, signer: await anvils[1]!.signer(1), coordinatorSecret: fx.coordinatorSecret, deployment: 'chain-c' })).rejects.toThrow(/--deployment chain-c: .*none is name chain-c/);
+    // The old share is live while any hub uses it: retiring it needs every hub's chain, and every hub rotated.
+    const oldShare = fx.nodes[0]!.shareFile;
+    const retire = (providers: Anvil[]) => retireShare({ shareFile: oldShare, committee: current, committeeName: 'committee v1', providers: providers.map((a) => a.provider) });
+    await expect(retire([anvils[0]!])).rejects.toThrow(/lists 2 hubs .*no --rpc for chain-b \(chain 31338, hub 0x/);
+    await expect(retire(anvils)).rejects.toMatchObject({ code: 'not_rotated' });
+    expect(existsSync(oldShare)).toBe(true);
     await rotateHub({ ceremonyFile: file, current, signer: await anvils[1]!.signer(1), coordinatorSecret: fx.coordinatorSecret, deployment: 'chain-b' });
     for (const [k, hub] of hubs.entries()) {
       const c = await hub.committee!();
       expect(c.configVersion).toBe(2n);
       expect(String(c.configDigest).toLowerCase()).toBe(after[k]!.configDigest);
     }
+    const retired = await retire(anvils);
+    expect(retired.hubs?.map((h) => [h.configVersion, h.configDigest.toLowerCase()])).toEqual(after.map((d) => [2n, d.configDigest]));
+    expect(existsSync(oldShare)).toBe(false);
   });
 });
