@@ -43,13 +43,14 @@ export function registerHubCommands(program: Command): void {
     .option('--max-report-age <s>', 'seconds after which a signed report is no longer accepted', positive('--max-report-age'), 300)
     .option('--confirmations <n>', 'blocks to wait for after each transaction', positive('--confirmations'), 2)
     .option('--salt <hex>', 'CREATE2 salt (same salt and committee: same address on every chain)')
+    .option('--deployment <name|chainId>', 'deploy the hub of this further deployment of the committee file on --rpc\'s chain: a listed one must be on that chain and at the address the file gives; one not listed is added to "deployments" (a name becomes its name)')
     .option('--keystore <file>', 'transaction key: Ethereum JSON keystore')
     .option('--password-file <file>', 'password of --keystore')
     .option('--password-env <VAR>', 'password of --keystore from the environment')
     .option('--key-env <VAR>', 'transaction key: a 0x private key in this environment variable')
     .option('--json', 'print the result as JSON')
     .action(
-      cliAction(async (o: { rpc: string; committee: string; guardian?: string; maxFutureDrift: number; maxReportAge: number; confirmations: number; salt?: string; keystore?: string; passwordFile?: string; passwordEnv?: string; keyEnv?: string; json?: boolean }) => {
+      cliAction(async (o: { rpc: string; committee: string; guardian?: string; maxFutureDrift: number; maxReportAge: number; confirmations: number; salt?: string; deployment?: string; keystore?: string; passwordFile?: string; passwordEnv?: string; keyEnv?: string; json?: boolean }) => {
         const { loadTxKey } = await import('./ops/tx-key.ts');
         const { deployHub } = await import('./ops/deploy-hub.ts');
         const provider = await providerOf(o.rpc);
@@ -66,8 +67,10 @@ export function registerHubCommands(program: Command): void {
             say,
             ...(o.guardian ? { guardian: o.guardian } : {}),
             ...(o.salt ? { salt: o.salt } : {}),
+            ...(o.deployment !== undefined ? { deployment: o.deployment } : {}),
           });
           if (o.json) process.stdout.write(`${JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`);
+          else if (r.deployment) say(`done: hub ${r.hub}, adapter factory ${r.factory}; next: aegis hub apply --config hub.yaml (this hub's), then an aggregator with chain.deployment: ${r.deployment.name ?? r.deployment.chainId}`);
           else say(`done: hub ${r.hub}, adapter factory ${r.factory}; next: aegis hub apply --config hub.yaml`);
         } finally {
           provider.destroy();
