@@ -15,7 +15,7 @@
  *   aegis dkg rotate    --ceremony RESHARE_FILE --committee CURRENT --rpc URL --tx-key-env VAR [--deployment NAME|CHAIN_ID] <coordinator key>
  *   aegis dkg retire    --share OLD_KEYSTORE --committee ITS_COMMITTEE (--rpc URL | --force)
  *   aegis dkg status    (--node URL... | --ceremony FILE)
- *   aegis dkg committee --ceremony FILE --transcript FILE --chain-id N --hub ADDR [--config-version V] [--aggregator KEY...] -o FILE
+ *   aegis dkg committee --ceremony FILE --transcript FILE --chain-id N --hub ADDR [--config-version V] [--deployment CHAIN_ID:HUB[:NAME]...] [--aggregator KEY...] -o FILE
  *   aegis dkg verify    TRANSCRIPT [--committee FILE]
  *
  * <coordinator key>: --key KEYSTORE (--password-file F | --password-env V), an EIP-2335
@@ -33,7 +33,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import type { Command } from 'commander';
 import { JsonRpcProvider, Wallet } from 'ethers';
-import { parseCommittee } from '../../protocol/index.ts';
+import { deploymentLabel, parseCommittee } from '../../protocol/index.ts';
 import { runOrExit } from '../../runtime/cli-action.ts';
 import { verifyTranscript } from '../../protocol/dkg/index.ts';
 import { readPassword } from '../keys/index.ts';
@@ -45,6 +45,19 @@ import { retireShare } from './retire.ts';
 import { approvalFileOf, approveCeremonyFile, startDkgServer } from './server.ts';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/**
+ * `--deployment CHAIN_ID:HUB[:NAME]` of `aegis dkg committee`: a further hub of the committee
+ * (docs/design.md §Committee file), at the committee's config version. Duplicates and bad
+ * names are refused afterwards by the committee schema, naming the entry.
+ */
+export function parseDeploymentOption(v: string, configVersion: number): { chainId: number; hub: string; configVersion: number; name?: string } {
+  const m = /^(\d+):(0x[0-9a-fA-F]{40})(?::(.+))?$/.exec(v.trim());
+  if (!m || !Number.isSafeInteger(Number(m[1])) || Number(m[1]) < 1) {
+    throw new Error(`--deployment ${v}: expected CHAIN_ID:HUB[:NAME], such as 8453:0x<hub address>:base (a positive chain id, the hub's 20-byte 0x address, an optional short name)`);
+  }
+  return { chainId: Number(m[1]), hub: m[2]!, configVersion, ...(m[3] !== undefined ? { name: m[3] } : {}) };
+}
 const int = (name: string) => (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name} ${v}: expected a non-negative integer`);
@@ -344,12 +357,14 @@ export function registerDkgCommands(program: Command): void {
     .requiredOption('--chain-id <n>', 'chain id of the hub', int('--chain-id'))
     .requiredOption('--hub <address>', 'hub address')
     .option('--config-version <v>', 'config version the hub will have for this committee', int('--config-version'), 1)
+    .option('--deployment <chainId:hub[:name]>', 'a further hub of this committee on another chain (or another hub on one chain), at --config-version; repeatable (docs/launching-a-feed-network.md, several chains)', collect)
     .option('--aggregator <key>', 'aggregator identity key; repeatable', collect)
     .requiredOption('-o, --out <file>', 'committee file to write')
-    .action(async (o: { ceremony: string; transcript: string; chainId: number; hub: string; configVersion: number; aggregator?: string[]; out: string }) => {
+    .action(async (o: { ceremony: string; transcript: string; chainId: number; hub: string; configVersion: number; deployment?: string[]; aggregator?: string[]; out: string }) => {
       await runOrExit(async () => {
         const ceremonyFile = readJson(o.ceremony, 'ceremony file') as Record<string, unknown>;
-        const plan = planOf({ ...ceremonyFile, committee: { chainId: o.chainId, hub: o.hub, configVersion: o.configVersion, aggregators: (o.aggregator ?? []).map((identityKey) => ({ identityKey })) } });
+        const deployments = (o.deployment ?? []).map((d) => parseDeploymentOption(d, o.configVersion));
+        const plan = planOf({ ...ceremonyFile, committee: { chainId: o.chainId, hub: o.hub, configVersion: o.configVersion, ...(deployments.length ? { deployments } : {}), aggregators: (o.aggregator ?? []).map((identityKey) => ({ identityKey })) } });
         const v = verifyTranscript(readJson(o.transcript, 'transcript'));
         if (!v.ok) throw new CoordinatorError('bad_transcript', `transcript ${o.transcript} does not verify: ${v.reason}`);
         if (v.ceremony.ceremonyId !== plan.ceremony.ceremonyId) {
@@ -359,6 +374,7 @@ export function registerDkgCommands(program: Command): void {
         const committee = parseCommittee(file);
         writeJson(o.out, file);
         console.log(`committee file ${o.out}: n=${committee.nodes.length} t=${committee.t}, chain ${committee.chainId}, hub ${committee.hub}, configVersion ${committee.configVersion}, ${committee.aggregators.length} aggregator(s)`);
+        for (const d of committee.deployments ?? []) console.log(`  also ${deploymentLabel(d)}, configVersion ${d.configVersion}`);
         if (committee.aggregators.length === 0) console.log('  no aggregator listed: nodes refuse every request until one is added under "aggregators"');
       });
     });
