@@ -61,6 +61,11 @@ export interface DevnetOptions {
   hubFeed: Partial<FeedConfig>;
   /** Progress lines (start-up phases). */
   progress?: (line: string) => void;
+  /**
+   * Standby aggregators the caller runs itself: listed in the committee file (identity keys)
+   * and counted in the started aggregator's `schedule.of`, which stays position 0.
+   */
+  standbys?: { identityKey: string; name: string }[];
 }
 
 interface ManagedProcess {
@@ -90,6 +95,8 @@ export interface Devnet {
    */
   makeByzantine(i: number, factor: number): Promise<void>;
   byzantine(): number[];
+  /** PID of a process the devnet started (`node1`…`node<n>`, `aggregator`), while it runs: drills kill it by PID. */
+  pid(name: string): number | undefined;
   close(): Promise<void>;
 }
 
@@ -285,7 +292,7 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
       dealer,
       identities,
       nodeUrls,
-      aggregators: [{ identityKey: agg.publicKey, name: 'demo aggregator' }],
+      aggregators: [{ identityKey: agg.publicKey, name: 'demo aggregator' }, ...(o.standbys ?? [])],
     });
     const onchain = String(await hub.configDigest!()).toLowerCase();
     if (digest !== onchain) throw new Error(`devnet: config digest mismatch: expected ${onchain} (hub), got ${digest} (committee file)`);
@@ -327,7 +334,7 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
         transmitter: { path: join(dir, 'agg-transmitter.json'), passwordFile },
         chain: { rpcUrl: anvil.url, maxFeePerGasGwei: 100, replaceAfterSec: 10 },
         feeds: o.feeds.map((f) => ({ name: f.name, deviationPct: o.deviationPct, heartbeatSec: o.heartbeatSec })),
-        schedule: { intervalMs: o.roundIntervalMs, slotMs: 800, position: 0, of: 1 },
+        schedule: { intervalMs: o.roundIntervalMs, slotMs: 800, position: 0, of: 1 + (o.standbys?.length ?? 0) },
         round: { observeTimeoutMs: 3000, signTimeoutMs: 4000, graceMs: 300, maxObservationAgeSec: 30 },
         listen: { port: aggPort },
         db: join(dir, 'aggregator.sqlite'),
@@ -387,6 +394,10 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
         inProcess.push({ close: async () => { await http.close(); await real.stop(); } });
       },
       byzantine: () => [...byzantine.keys()],
+      pid: (name) => {
+        const c = procs.get(name)?.child;
+        return c && c.exitCode === null && c.signalCode === null ? c.pid : undefined;
+      },
       close,
     };
   } catch (err) {
