@@ -4,11 +4,27 @@
  * `_total` (libocr `metrics.go` style). `GET /metrics` serves `registry.metrics()`.
  *
  * Label values are bounded: source ids and feed names come from the config, reasons from the
- * typed codes (`RefusalCode`, `SourceErrorKind`, observation reasons), never from requests.
+ * typed codes (`RefusalCode`, `SourceErrorKind`, observation reasons), never from requests;
+ * `deployment` from the committee file's hubs (`deploymentMetricLabel`).
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { CommitteeDeployment } from '../protocol/committee.ts';
 
 export const METRIC_PREFIX = 'aegis_node_';
+
+type DeploymentKey = Pick<CommitteeDeployment, 'chainId' | 'hub' | 'name'>;
+
+/**
+ * The `deployment` label of a hub the node signs for (docs/design.md §Committee file): its
+ * name in the committee file, else its chain id, the two ways an operator names a hub
+ * (`chain.deployment`, `--deployment`); `<chainId>:<hub>` for an unnamed hub on a chain that
+ * holds another hub of the committee. One value per hub listed, so the committee file bounds it.
+ */
+export function deploymentMetricLabel(d: DeploymentKey, all: readonly DeploymentKey[]): string {
+  if (d.name !== undefined) return d.name;
+  const shared = all.some((o) => o.chainId === d.chainId && o.hub.toLowerCase() !== d.hub.toLowerCase());
+  return shared ? `${d.chainId}:${d.hub.toLowerCase()}` : String(d.chainId);
+}
 
 export class NodeMetrics {
   readonly registry = new Registry();
@@ -22,7 +38,8 @@ export class NodeMetrics {
   readonly signaturesIssued: Counter<'repeat'>;
   readonly signaturesRefused: Counter<'reason'>;
   readonly requestsRejected: Counter<'endpoint' | 'reason'>;
-  readonly lastSignedEpoch: Gauge;
+  /** Per hub: `deployment` is `deploymentMetricLabel` of it. */
+  readonly lastSignedEpoch: Gauge<'deployment'>;
   /**
    * Answers served per feed since `observationsServed` was last read. An observe request answers
    * every feed, and one labelled `inc` per feed (prom-client hashes and validates the labels each
@@ -88,7 +105,12 @@ export class NodeMetrics {
       labelNames: ['endpoint', 'reason'],
       registers,
     });
-    this.lastSignedEpoch = new Gauge({ name: `${p}last_signed_epoch`, help: 'Highest epoch this node has signed for its config digest', registers });
+    this.lastSignedEpoch = new Gauge({
+      name: `${p}last_signed_epoch`,
+      help: 'Highest epoch this node has signed, per hub of its committee file (deployment: the hub\'s name there, else its chain id; 0 before the first signature)',
+      labelNames: ['deployment'],
+      registers,
+    });
   }
 
   /**

@@ -47,7 +47,7 @@ import {
 import type { SigningStore } from './store/index.ts';
 import { configDigestPinMismatch, type FeedConfig, type NodeConfig } from './config.ts';
 import { NodeError } from './errors.ts';
-import { NodeMetrics } from './metrics.ts';
+import { deploymentMetricLabel, NodeMetrics } from './metrics.ts';
 import { SourcePoller, type Snapshot } from './poller.ts';
 import { FeedViewCache, PriceHistory, priceFeeds, type FeedAnswer, type FeedView } from './pricing.ts';
 import { ReportSigner } from './signer.ts';
@@ -165,8 +165,7 @@ export class NodeService implements NodeHandlers {
       });
       this.#scopes.set(deployment.configDigest, { deployment, signer });
     }
-    const highest = this.deployments.map((d) => opts.store.highestSigned(d.configDigest)?.epoch ?? -1n).reduce((a, b) => (a > b ? a : b));
-    if (highest >= 0n) this.metrics.lastSignedEpoch.set(Number(highest));
+    for (const d of this.deployments) this.metrics.lastSignedEpoch.set({ deployment: deploymentMetricLabel(d, this.deployments) }, Number(opts.store.highestSigned(d.configDigest)?.epoch ?? 0n));
   }
 
   /** Start polling (first pass right away). */
@@ -283,7 +282,7 @@ export class NodeService implements NodeHandlers {
       });
       const out = scope.signer.sign(call);
       this.metrics.signaturesIssued.inc({ repeat: String(out.repeat) });
-      this.metrics.lastSignedEpoch.set(Number(call.report.epoch));
+      this.metrics.lastSignedEpoch.set({ deployment: deploymentMetricLabel(scope.deployment, this.deployments) }, Number(call.report.epoch));
       this.logger.info({ action: 'sign', epoch, ...this.#scopeField(scope), reportHash: out.reportHash, outcome: out.repeat ? 'signed_again' : 'signed', feeds: call.report.feedIds.length }, 'report signed');
       return out.partial;
     } catch (err) {

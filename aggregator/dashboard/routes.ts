@@ -129,7 +129,7 @@ async function getJson(url: string): Promise<{ ok: boolean; status: number; body
   }
 }
 
-/** The few node metrics the nodes page shows, from Prometheus text (sums over labels). */
+/** The few node metrics the nodes page shows, from Prometheus text (sums over labels; the highest signed epoch over hubs). */
 export function pickNodeMetrics(text: string): Record<string, number> {
   const want = ['aegis_node_snapshot_age_seconds', 'aegis_node_source_errors_total', 'aegis_node_signatures_refused_total', 'aegis_node_signatures_issued_total', 'aegis_node_last_signed_epoch', 'aegis_node_observations_withheld_total'];
   const out: Record<string, number> = {};
@@ -138,7 +138,8 @@ export function pickNodeMetrics(text: string): Record<string, number> {
     const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
     if (!m || !want.includes(m[1]!)) continue;
     const v = Number(m[3]);
-    if (Number.isFinite(v)) out[m[1]!] = (out[m[1]!] ?? 0) + v;
+    // last_signed_epoch has one series per hub (deployment label): an epoch, so the highest, not a sum.
+    if (Number.isFinite(v)) out[m[1]!] = m[1] === 'aegis_node_last_signed_epoch' ? Math.max(out[m[1]!] ?? v, v) : (out[m[1]!] ?? 0) + v;
   }
   return out;
 }
