@@ -2,12 +2,13 @@
  * `aegis_node_last_signed_epoch{deployment}`: one series per hub the committee file lists
  * (docs/design.md §Committee file), labelled by the name an operator gives the hub, else its
  * chain id; a node restarted on its signing store shows each hub's own highest signed epoch,
- * and the aggregator's nodes page reads the highest of them.
+ * a signature moves its hub's series, and the aggregator's nodes page reads the highest of them.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import pino from 'pino';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { hexlify } from 'ethers';
 import { pickNodeMetrics } from '../../aggregator/dashboard/routes.ts';
@@ -15,7 +16,10 @@ import { parseNodeConfig } from '../../node/config.ts';
 import { deploymentMetricLabel } from '../../node/metrics.ts';
 import { NodeService } from '../../node/service.ts';
 import { SigningStore } from '../../node/store/index.ts';
+import { startNode } from '../../node/start.ts';
+import { HttpNodeClient } from '../../protocol/http-node-client.ts';
 import { committeeDeployments, dealerKeygen, parseCommittee } from '../../protocol/index.ts';
+import { FEEDS, observationBy, reportOf, setupFixture, waitReady } from './harness.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'aegis-metrics-deployment-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -71,6 +75,25 @@ describe('last_signed_epoch per hub', () => {
     } finally {
       service.metrics.close();
       store.close();
+    }
+  });
+
+  it('moves the series of the hub a report is signed for (a one-hub file: deployment is its chain id)', async () => {
+    const fx = await setupFixture();
+    const node = await startNode(fx.configFile, { logger: pino({ level: 'silent' }), port: 0 });
+    try {
+      await waitReady(node.http.url);
+      const client = new HttpNodeClient({ index: 1, url: node.http.url, identitySecret: fx.aggregatorSecret, timeoutMs: 10_000 });
+      const e = BigInt(Date.now());
+      const own = await client.observe({ configDigest: fx.digest, epoch: e, feedIds: [FEEDS.BTC] });
+      const feeds = own.observation.feeds.map((f) => ({ feedId: f.feedId, answer: f.answer }));
+      const observations = [own, observationBy(fx, 2, e, feeds), observationBy(fx, 3, e, feeds)];
+      await client.sign({ report: reportOf(fx, e, observations, [FEEDS.BTC]), observations });
+      const text = await (await fetch(`${node.http.url}/metrics`)).text();
+      expect(text.split('\n').filter((l) => l.startsWith('aegis_node_last_signed_epoch'))).toEqual([`aegis_node_last_signed_epoch{deployment="${fx.committee.chainId}"} ${e}`]);
+    } finally {
+      await node.stop();
+      await fx.close();
     }
   });
 });
