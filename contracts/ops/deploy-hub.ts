@@ -16,7 +16,7 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { AbiCoder, Contract, concat, getAddress, getBytes, hexlify, id, type Signer } from 'ethers';
 import { g2ToEip2537 } from '../../protocol/bls/index.ts';
-import { committeeConfigDigest, committeeForDeployment, committeeDeployments, deploymentLabel, parseCommittee, selectDeployment, type Committee } from '../../protocol/committee.ts';
+import { committeeConfigDigest, committeeForDeployment, committeeDeployments, deploymentLabel, parseCommittee, selectDeployment, type Committee, type CommitteeDeployment } from '../../protocol/committee.ts';
 import { artifact, compileContracts, type CompileOutput } from '../compile.ts';
 import { deployDeterministic, DeployError, deterministicAddress, ensureDeployer, verifyDeployedCode } from './create2.ts';
 
@@ -87,7 +87,7 @@ function targetOf(committee: Committee, file: string, chainId: number, selector:
     }
     return { chainId: BigInt(chainId), configVersion: 1n, ...(byChain ? {} : { name: selector }), kind: 'new', label: `new deployment ${byChain ? '' : `${selector} `}(chain ${chainId})` };
   }
-  let d;
+  let d: CommitteeDeployment;
   try {
     d = selectDeployment(committee, byChain ? { chainId: BigInt(selector) } : { name: selector });
   } catch (err) {
