@@ -186,7 +186,7 @@ async function aggregatorUpdate(chromium: string, samples: number, progress: (m:
     await page.waitForSelector('tr[data-feed="BTC/USD"]');
     await page.evaluate(WATCH_ROUNDS('BTC/USD'));
     const hub = await net.hub.getAddress();
-    const topic = hubAbi.getEvent('FeedUpdated')!.topicHash;
+    const topic = hubAbi().getEvent('FeedUpdated')!.topicHash;
     let from = await net.anvil.provider.getBlockNumber();
     const out: number[] = [];
     while (out.length < samples) {

@@ -13,7 +13,7 @@ import { encodeBytes32String } from 'ethers';
 import { render } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { HubClient, formatAnswer, type Consumer, type FeedView, type HubView } from './chain.ts';
-import { FeedChart } from './chart.tsx';
+import type { FeedChart as FeedChartType } from './chart.tsx';
 import './style.css';
 
 interface Config {
@@ -168,12 +168,19 @@ function ErrorLine({ error }: { error: string | null }) {
 
 // -- Feeds --
 
-function useHub(client: HubClient, tick: number): { view: HubView | null; error: string | null } {
+/**
+ * The hub's feeds, read again on every live tick. The first read is the one started at boot
+ * (`first`), before the page's first render: an effect would start it only after that render is
+ * painted, a frame or more later on a busy machine.
+ */
+function useHub(client: HubClient, tick: number, first: Promise<HubView>): { view: HubView | null; error: string | null } {
   const [state, setState] = useState<{ view: HubView | null; error: string | null }>({ view: null, error: null });
+  const firstUsed = useRef(false);
   useEffect(() => {
     let live = true;
-    client
-      .hubView()
+    const read = firstUsed.current ? client.hubView() : first;
+    firstUsed.current = true;
+    read
       .then((view) => live && setState({ view, error: null }))
       .catch((err: Error) => live && setState((s) => ({ view: s.view, error: err.message })));
     return () => {
@@ -298,6 +305,38 @@ function Consumers({ client, feed, tick }: { client: HubClient; feed: FeedView; 
   );
 }
 
+type ChartProps = Parameters<typeof FeedChartType>[0];
+let chartModule: Promise<typeof import('./chart.tsx')> | undefined;
+
+/**
+ * The chart module (lightweight-charts is most of the page's code) is fetched on first use, so
+ * the feeds table paints without downloading or parsing it; a feed's page starts the fetch
+ * beside its history query (docs/dashboard.md §Tests and numbers).
+ */
+function loadChart(): Promise<typeof import('./chart.tsx')> {
+  chartModule ??= import('./chart.tsx').catch((err: Error) => {
+    chartModule = undefined;
+    throw new Error(`the chart's code did not load (${err.message}); reload the page`);
+  });
+  return chartModule;
+}
+
+function LazyFeedChart(props: ChartProps) {
+  const [chart, setChart] = useState<{ FeedChart: typeof FeedChartType } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    let live = true;
+    loadChart()
+      .then((m) => live && setChart({ FeedChart: m.FeedChart }))
+      .catch((err: Error) => live && setError(err.message));
+    return () => {
+      live = false;
+    };
+  }, []);
+  if (error) return <ErrorLine error={error} />;
+  return chart ? <chart.FeedChart {...props} /> : <p aria-busy="true">loading the chart…</p>;
+}
+
 function FeedPage({ cfg, client, name, hub, tick }: { cfg: Config; client: HubClient; name: string; hub: { view: HubView | null; error: string | null }; tick: number }) {
   const feed = hub.view?.feeds.find((f) => f.name === name);
   const [hist, setHist] = useState<Awaited<ReturnType<HubClient['history']>> | null>(null);
@@ -311,6 +350,8 @@ function FeedPage({ cfg, client, name, hub, tick }: { cfg: Config; client: HubCl
       return null;
     }
   }, [name]);
+  // The chart's code downloads while the history is read.
+  useEffect(() => void loadChart().catch(() => undefined), []);
   const fetchedFor = useRef<{ seq: number; rounds: bigint | null; status: string | undefined }>({ seq: 0, rounds: null, status: undefined });
   useEffect(() => {
     if (!id) return;
@@ -346,7 +387,7 @@ function FeedPage({ cfg, client, name, hub, tick }: { cfg: Config; client: HubCl
   const chart = (
     <>
       <h2>History (hub events)</h2>
-      {hist ? <FeedChart name={name} decimals={hist.decimals} points={hist.points} marks={hist.marks} /> : <p aria-busy="true">reading events…</p>}
+      {hist ? <LazyFeedChart name={name} decimals={hist.decimals} points={hist.points} marks={hist.marks} /> : <p aria-busy="true">reading events…</p>}
       {hist ? (
         <p class="muted small">
           {hist.points.length} rounds from FeedUpdated events; breaker events: {hist.marks.length ? hist.marks.map((m) => `${m.kind} (block ${m.block})`).join(', ') : 'none'}
@@ -818,11 +859,10 @@ function NodesPage({ cfg, tick }: { cfg: Config; tick: number }) {
 
 // -- Shell --
 
-function App({ cfg }: { cfg: Config }) {
-  const client = useMemo(() => new HubClient(cfg.rpcUrl, cfg.hub), [cfg]);
+function App({ cfg, client, firstView }: { cfg: Config; client: HubClient; firstView: Promise<HubView> }) {
   const route = useRoute();
   const live = useLive(cfg, client);
-  const hub = useHub(client, live.tick);
+  const hub = useHub(client, live.tick, firstView);
   const main = useRef<HTMLElement>(null);
   useEffect(() => main.current?.focus(), [route[0]]);
   const links: [string, string][] = [
@@ -891,5 +931,11 @@ function Connect({ error }: { error: string }) {
 
 const root = document.getElementById('app')!;
 loadConfig()
-  .then((cfg) => render(<App cfg={cfg} />, root))
+  .then((cfg) => {
+    const client = new HubClient(cfg.rpcUrl, cfg.hub);
+    // Every page shows the hub's feeds: the read starts now, beside the first render.
+    const firstView = client.hubView();
+    firstView.catch(() => undefined); // reported by useHub; this only keeps it from counting as unhandled
+    render(<App cfg={cfg} client={client} firstView={firstView} />, root);
+  })
   .catch((err: Error) => render(<Connect error={err.message} />, root));
