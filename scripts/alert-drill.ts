@@ -40,10 +40,10 @@ try {
   } else if (opts.markdown) {
     console.log('| alert | fired | after action | bound | for (rule → drill) | action | labels |');
     console.log('| --- | --- | --- | --- | --- | --- | --- |');
-    for (const r of rows) console.log(`| \`${r.alert}\` | ${r.fired ? 'yes' : '**no**'} | ${secs(r.firedAfterS)} | ${r.boundS} s | ${forCol(r)} | ${r.action} | ${labels(r)} |`);
+    for (const r of rows) console.log(`| \`${r.alert}\` | ${r.fired ? 'yes' : r.firingBeforeAction ? '**firing before its action**' : '**no**'} | ${secs(r.firedAfterS)} | ${r.boundS} s | ${forCol(r)} | ${r.action} | ${labels(r)} |`);
   } else {
     const table = new Table({ head: ['alert', 'fired', 'after action', 'bound', 'for (rule → drill)', 'action', 'labels'], colWidths: [28, 7, 8, 7, 12, 50, 36], wordWrap: true, ...plainWhenPiped() });
-    for (const r of rows) table.push([r.alert, r.fired ? 'yes' : 'NO', secs(r.firedAfterS), `${r.boundS} s`, forCol(r), r.action, labels(r)]);
+    for (const r of rows) table.push([r.alert, r.fired ? 'yes' : r.firingBeforeAction ? 'BEFORE' : 'NO', secs(r.firedAfterS), `${r.boundS} s`, forCol(r), r.action, labels(r)]);
     console.log(table.toString());
     console.log(`for: durations shortened to ${opts.for}s in the drill's copy of monitoring/aegis-alerts.yml (expressions unchanged).`);
   }

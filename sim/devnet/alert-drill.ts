@@ -62,6 +62,8 @@ export interface DrillRow {
   firedAfterS?: number;
   /** Labels of that firing alert (alertname and severity left out). */
   labels?: Record<string, string>;
+  /** It was firing already when the action ran: the drill cannot credit the action, the row counts as not fired. */
+  firingBeforeAction?: boolean;
   /** Seconds after the action by which it must fire. */
   boundS: number;
   fired: boolean;
@@ -139,18 +141,32 @@ export async function runAlertDrill(o: AlertDrillOptions, signal?: AbortSignal):
   const own: OwnProcess[] = [];
   let net: Devnet | undefined;
   let prom: PrometheusServer | undefined;
+  let keep = true;
   const t0 = Date.now();
   const since = () => (Date.now() - t0) / 1000;
   const aborted = () => {
     if (signal?.aborted) throw new Error('alert drill interrupted');
   };
 
+  // Last resort if the drill's process exits without its cleanup (a second Ctrl-C): kill by PID.
+  const killOwn = () => {
+    for (const p of own) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    if (prom && prom.pid) {
+      try {
+        process.kill(prom.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  };
+  process.once('exit', killOwn);
   const cleanup = async () => {
     net?.venues.setBehaviour(SLOW_VENUE, { kind: 'normal' });
     await Promise.all(own.map((p) => stopOwn(p)));
     await prom?.stop().catch(() => undefined);
     // A venue answer held for 90 s must not hold the exit: the devnet's close is bounded.
     await Promise.race([net?.close(), sleep(20_000)]).catch(() => undefined);
+    process.removeListener('exit', killOwn);
   };
 
   try {
@@ -171,7 +187,9 @@ export async function runAlertDrill(o: AlertDrillOptions, signal?: AbortSignal):
       venues: VENUES,
       seed: 11,
       durationSec: 1200,
-      roundIntervalMs: 2000,
+      // 3 s ticks and the standby 2 s into each: longer than the active's round plus a 1 s
+      // block, so the standby sees the active's post and skips (docs/design.md §Several aggregators).
+      roundIntervalMs: 3000,
       deviationPct: 0.5,
       heartbeatSec: 10,
       hubFeed: { deviationBps: 1000, confirmations: 2, confirmationTime: 10, maxStaleness: MAX_STALENESS_S, heartbeat: 3600 },
@@ -193,7 +211,7 @@ export async function runAlertDrill(o: AlertDrillOptions, signal?: AbortSignal):
         name: 'drill-standby',
         identity: { path: join(dir, 'standby-identity.json'), passwordFile },
         transmitter: { path: join(dir, 'standby-transmitter.json'), passwordFile },
-        schedule: { ...active.schedule, position: 1, of: 2 },
+        schedule: { ...active.schedule, slotMs: 2000, position: 1, of: 2 },
         listen: { port: standbyPort },
         db: join(dir, 'standby.sqlite'),
       }),
@@ -242,10 +260,15 @@ export async function runAlertDrill(o: AlertDrillOptions, signal?: AbortSignal):
     const standbyHost = hostOf(standbyUrl);
     const rows = new Map<string, DrillRow>();
     const expectations = new Map<string, Expectation>();
-    const expect = (e: Expectation) => {
+    const expect = async (e: Expectation) => {
       expectations.set(e.alert, e);
       const row = rows.get(e.alert)!;
       Object.assign(row, { action: e.action, boundS: e.boundS, actionAtS: since() });
+      const before = await prom!.firing().catch(() => [] as PromAlert[]);
+      if (before.some((a) => a.labels.alertname === e.alert && e.match(a.labels))) {
+        row.firingBeforeAction = true;
+        log(`${e.alert} was firing before its action: not credited to it`);
+      }
     };
     for (const [alert, f] of original) rows.set(alert, { alert, action: 'not induced', ruleFor: f, drillFor: f === '0s' ? '0s' : `${o.forSec}s`, boundS: 0, fired: false });
     const started = new Map<string, number>();
@@ -264,12 +287,12 @@ export async function runAlertDrill(o: AlertDrillOptions, signal?: AbortSignal):
         for (const a of alerts) {
           const e = expectations.get(a.labels.alertname ?? '');
           const row = e && rows.get(e.alert);
-          if (!e || !row || row.fired || !started.has(e.alert) || !e.match(a.labels)) continue;
+          if (!e || !row || row.fired || row.firingBeforeAction || !started.has(e.alert) || !e.match(a.labels)) continue;
           const { alertname: _n, severity: _s, ...labels } = a.labels;
           Object.assign(row, { fired: true, firedAfterS: (Date.now() - started.get(e.alert)!) / 1000, labels });
           log(`FIRED ${e.alert} ${row.firedAfterS!.toFixed(0)} s after: ${e.action} (${Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(', ')})`);
         }
-        const open = names.filter((n) => !rows.get(n)!.fired);
+        const open = names.filter((n) => !rows.get(n)!.fired && !rows.get(n)!.firingBeforeAction);
         if (open.length === 0) return;
         const late = open.filter((n) => Date.now() - started.get(n)! > expectations.get(n)!.boundS * 1000);
         if (late.length === open.length) {
@@ -281,53 +304,28 @@ export async function runAlertDrill(o: AlertDrillOptions, signal?: AbortSignal):
     };
 
     // Phase 1: conditions that leave t nodes and the active aggregator able to post.
-    log('phase 1: clone of the active aggregator, drained transmitter, guardian pause, 30 % move, disagreeing venues, a hung venue');
-    const cloneFile = join(dir, 'clone.yaml');
-    writeFileSync(
-      cloneFile,
-      stringify({
-        ...active,
-        name: 'drill-clone',
-        transmitter: { path: join(dir, 'clone-transmitter.json'), passwordFile },
-        // A stale copy of the active's config on a second host: same identity and schedule
-        // slot, one feed, a 2 s heartbeat, so it asks for a different report at the active's epochs.
-        feeds: [{ ...active.feeds.find((f) => f.name === 'LINK/USD'), heartbeatSec: 2 }],
-        listen: { port: await freePort() },
-        db: join(dir, 'clone.sqlite'),
-      }),
-    );
-    const clone = spawnCli('clone aggregator', ['aggregator', 'start', '--config', cloneFile], join(dir, 'clone.log'));
-    own.push(clone);
-    expect({ alert: 'AegisSigningStoreRefused', action: "a second aggregator started from a copy of the active's config (same identity and schedule slot, other feeds) asks for a different report at the active's epochs", boundS: 60, match: () => true });
-
+    log('phase 1: drained transmitter, guardian pause, 30 % move, disagreeing venues, a hung venue');
     const transmitter = new Wallet(ANVIL_KEYS[1]!).address;
     await net.anvil.provider.send('anvil_setBalance', [transmitter, '0xb1a2bc2ec50000']); // 0.05 ETH
-    expect({ alert: 'AegisTransmitterBalanceLow', action: `active aggregator's transmitter ${transmitter} set to 0.05 ETH (anvil_setBalance)`, boundS: 40, match: (l) => l.instance === activeHost });
+    await expect({ alert: 'AegisTransmitterBalanceLow', action: `active aggregator's transmitter ${transmitter} set to 0.05 ETH (anvil_setBalance)`, boundS: 40, match: (l) => l.instance === activeHost });
 
     await (await net.hub.setFeedPaused!(feedId('SOL/USD'), true)).wait();
-    expect({ alert: 'AegisFeedPaused', action: 'guardian: hub.setFeedPaused(SOL/USD, true)', boundS: 40, match: (l) => l.feed === 'SOL/USD' });
+    await expect({ alert: 'AegisFeedPaused', action: 'guardian: hub.setFeedPaused(SOL/USD, true)', boundS: 40, match: (l) => l.feed === 'SOL/USD' });
 
     for (const v of VENUES) net.pump(v, 'ETH/USD', 1.3);
-    expect({ alert: 'AegisBreakerTripped', action: 'every venue moves ETH/USD +30 % (hub breaker 10 %)', boundS: 60, match: (l) => l.feed === 'ETH/USD' });
+    await expect({ alert: 'AegisBreakerTripped', action: 'every venue moves ETH/USD +30 % (hub breaker 10 %)', boundS: 60, match: (l) => l.feed === 'ETH/USD' });
 
     // Five venues 50 % apart: no three agree, every node withholds BTC/USD (sources_disagree
     // or too_few_sources), t nodes sign that they cannot price it.
     [0.5, 0.75, 1, 1.5, 2.25].forEach((f, k) => net!.pump(VENUES[k]!, 'BTC/USD', f));
-    expect({ alert: 'AegisFeedSuspended', action: 'the five venues quote BTC/USD ×0.5, ×0.75, ×1, ×1.5, ×2.25: no three agree', boundS: 60, match: (l) => l.feed === 'BTC/USD' });
+    await expect({ alert: 'AegisFeedSuspended', action: 'the five venues quote BTC/USD ×0.5, ×0.75, ×1, ×1.5, ×2.25: no three agree', boundS: 60, match: (l) => l.feed === 'BTC/USD' });
 
     net.venues.setBehaviour(SLOW_VENUE, { kind: 'slow', delayMs: 90_000 });
-    expect({ alert: 'AegisSourceCircuitOpen', action: `venue ${SLOW_VENUE} stops answering (requests hang 90 s; nodes time out after 2 s)`, boundS: 60, match: (l) => l.source === SLOW_VENUE });
-    expect({ alert: 'AegisNodeSnapshotStale', action: `same hung venue; node ${PATIENT_NODE} waits 60 s per request to it, so its poll pass outlasts 30 s`, boundS: 75, match: (l) => l.instance === nodeHost(PATIENT_NODE) });
+    await expect({ alert: 'AegisSourceCircuitOpen', action: `venue ${SLOW_VENUE} stops answering (requests hang 90 s; nodes time out after 2 s)`, boundS: 60, match: (l) => l.source === SLOW_VENUE });
+    await expect({ alert: 'AegisNodeSnapshotStale', action: `same hung venue; node ${PATIENT_NODE} waits 60 s per request to it, so its poll pass outlasts 30 s`, boundS: 75, match: (l) => l.instance === nodeHost(PATIENT_NODE) });
 
-    const phase1 = ['AegisSigningStoreRefused', 'AegisTransmitterBalanceLow', 'AegisFeedPaused', 'AegisBreakerTripped', 'AegisFeedSuspended', 'AegisSourceCircuitOpen', 'AegisNodeSnapshotStale'];
-    const cloneStop = (async () => {
-      // The clone goes as soon as the refusal fired (or its bound passed): it costs the active rounds.
-      const end = Date.now() + 60_000;
-      while (!rows.get('AegisSigningStoreRefused')!.fired && Date.now() < end && !signal?.aborted) await sleep(500);
-      await stopOwn(clone);
-    })();
+    const phase1 = ['AegisTransmitterBalanceLow', 'AegisFeedPaused', 'AegisBreakerTripped', 'AegisFeedSuspended', 'AegisSourceCircuitOpen', 'AegisNodeSnapshotStale'];
     await watch(phase1);
-    await cloneStop;
 
     // Phase 2: a node and the active aggregator killed by PID; the standby takes over.
     log('phase 2: kill node 5 and the active aggregator by PID');
@@ -335,24 +333,49 @@ export async function runAlertDrill(o: AlertDrillOptions, signal?: AbortSignal):
     const pidAgg = net.pid('aggregator');
     if (pid5 === undefined || pidAgg === undefined) throw new Error(`alert drill: node 5 or the aggregator of the devnet is not running; see ${net.dir}`);
     process.kill(pid5, 'SIGKILL');
-    expect({ alert: 'AegisNodeDown', action: `kill -9 node 5 (pid ${pid5})`, boundS: 40, match: (l) => l.instance === nodeHost(5) });
+    await expect({ alert: 'AegisNodeDown', action: `kill -9 node 5 (pid ${pid5})`, boundS: 40, match: (l) => l.instance === nodeHost(5) });
     process.kill(pidAgg, 'SIGKILL');
-    expect({ alert: 'AegisAggregatorDown', action: `kill -9 the active aggregator (pid ${pidAgg})`, boundS: 40, match: (l) => l.instance === activeHost });
-    expect({ alert: 'AegisStandbyTookOver', action: 'same kill; the standby (position 1 of 2) posts', boundS: 60, match: (l) => l.instance === standbyHost });
+    await expect({ alert: 'AegisAggregatorDown', action: `kill -9 the active aggregator (pid ${pidAgg})`, boundS: 40, match: (l) => l.instance === activeHost });
+    await expect({ alert: 'AegisStandbyTookOver', action: 'same kill; the standby (position 1 of 2) posts', boundS: 60, match: (l) => l.instance === standbyHost });
     await watch(['AegisNodeDown', 'AegisAggregatorDown', 'AegisStandbyTookOver']);
+
+    // Phase 2b: a second copy of the now-posting standby's config, started on another host: the
+    // same identity and schedule slot, its own database, one feed with a 2 s heartbeat. At the
+    // ticks both run they ask the nodes for different reports at one epoch.
+    log("phase 2b: start a copy of the standby's config as a second aggregator");
+    const cloneFile = join(dir, 'clone.yaml');
+    const standbyCfg = parse(readFileSync(standbyFile, 'utf8')) as typeof active;
+    writeFileSync(
+      cloneFile,
+      stringify({
+        ...standbyCfg,
+        name: 'drill-clone',
+        transmitter: { path: join(dir, 'clone-transmitter.json'), passwordFile },
+        feeds: [{ ...standbyCfg.feeds.find((f) => f.name === 'LINK/USD'), heartbeatSec: 2 }],
+        listen: { port: await freePort() },
+        db: join(dir, 'clone.sqlite'),
+      }),
+    );
+    const clone = spawnCli('clone aggregator', ['aggregator', 'start', '--config', cloneFile], join(dir, 'clone.log'));
+    own.push(clone);
+    await expect({ alert: 'AegisSigningStoreRefused', action: "a second aggregator started from a copy of the standby's config (same identity and schedule slot, one feed) asks for a different report at the standby's epochs", boundS: 60, match: () => true });
+    await watch(['AegisSigningStoreRefused']);
+    await stopOwn(clone);
 
     // Phase 3: two more nodes killed — one node answers, t = 3: no round can succeed.
     log('phase 3: kill nodes 1 and 2 by PID: fewer than t nodes answer');
     const pids = [1, 2].map((i) => net!.pid(`node${i}`));
     for (const p of pids) if (p !== undefined) process.kill(p, 'SIGKILL');
-    expect({ alert: 'AegisQuorumLost', action: `kill -9 nodes 1 and 2 (pids ${pids.join(', ')}): node 3 answers, node ${PATIENT_NODE} withholds, t = 3`, boundS: 180, match: (l) => l.instance === standbyHost });
-    expect({ alert: 'AegisFeedStale', action: `same kill; nothing is posted for the hub's maxStaleness (${MAX_STALENESS_S} s in the drill)`, boundS: 90, match: () => true });
+    await expect({ alert: 'AegisQuorumLost', action: `kill -9 nodes 1 and 2 (pids ${pids.join(', ')}): node 3 answers, node ${PATIENT_NODE} withholds, t = 3`, boundS: 180, match: (l) => l.instance === standbyHost });
+    await expect({ alert: 'AegisFeedStale', action: `same kill; nothing is posted for the hub's maxStaleness (${MAX_STALENESS_S} s in the drill)`, boundS: 90, match: () => true });
     await watch(['AegisQuorumLost', 'AegisFeedStale']);
 
+    keep = [...rows.values()].some((r) => !r.fired);
     return [...rows.values()];
   } finally {
     log('stopping everything the drill started');
     await cleanup();
-    rmSync(dir, { recursive: true, force: true });
+    if (keep) log(`the drill's own configs and logs (standby, clone, node ${PATIENT_NODE}) stay in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
