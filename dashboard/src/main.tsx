@@ -11,8 +11,8 @@
  */
 import { encodeBytes32String } from 'ethers';
 import { render } from 'preact';
-import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { HubClient, formatAnswer, type Consumer, type FeedView, type HubView } from './chain.ts';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { HubClient, formatAnswer, warmFormatter, type Consumer, type FeedView, type HubView } from './chain.ts';
 import type { FeedChart as FeedChartType } from './chart.tsx';
 import './style.css';
 
@@ -307,6 +307,8 @@ function Consumers({ client, feed, tick }: { client: HubClient; feed: FeedView; 
 
 type ChartProps = Parameters<typeof FeedChartType>[0];
 let chartModule: Promise<typeof import('./chart.tsx')> | undefined;
+/** The chart module once loaded: a chart drawn after it renders at once, without waiting a frame for an effect. */
+let chartLoaded: typeof import('./chart.tsx') | undefined;
 
 /**
  * The chart module (lightweight-charts is most of the page's code) is fetched on first use, so
@@ -314,17 +316,21 @@ let chartModule: Promise<typeof import('./chart.tsx')> | undefined;
  * beside its history query (docs/dashboard.md §Tests and numbers).
  */
 function loadChart(): Promise<typeof import('./chart.tsx')> {
-  chartModule ??= import('./chart.tsx').catch((err: Error) => {
-    chartModule = undefined;
-    throw new Error(`the chart's code did not load (${err.message}); reload the page`);
-  });
+  chartModule ??= import('./chart.tsx').then(
+    (m) => (chartLoaded = m),
+    (err: Error) => {
+      chartModule = undefined;
+      throw new Error(`the chart's code did not load (${err.message}); reload the page`);
+    },
+  );
   return chartModule;
 }
 
 function LazyFeedChart(props: ChartProps) {
-  const [chart, setChart] = useState<{ FeedChart: typeof FeedChartType } | null>(null);
+  const [chart, setChart] = useState<{ FeedChart: typeof FeedChartType } | null>(chartLoaded ? { FeedChart: chartLoaded.FeedChart } : null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
+    if (chart) return;
     let live = true;
     loadChart()
       .then((m) => live && setChart({ FeedChart: m.FeedChart }))
@@ -350,10 +356,11 @@ function FeedPage({ cfg, client, name, hub, tick }: { cfg: Config; client: HubCl
       return null;
     }
   }, [name]);
-  // The chart's code downloads while the history is read.
-  useEffect(() => void loadChart().catch(() => undefined), []);
+  // The chart's code downloads while the history is read. Both start in layout effects, as the
+  // page is committed, not after its first paint.
+  useLayoutEffect(() => void loadChart().catch(() => undefined), []);
   const fetchedFor = useRef<{ seq: number; rounds: bigint | null; status: string | undefined }>({ seq: 0, rounds: null, status: undefined });
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (!id) return;
     const f = fetchedFor.current;
     // Skip when a fetch is in flight (rounds null after start) or the history already has every round.
@@ -937,5 +944,7 @@ loadConfig()
     const firstView = client.hubView();
     firstView.catch(() => undefined); // reported by useHub; this only keeps it from counting as unhandled
     render(<App cfg={cfg} client={client} firstView={firstView} />, root);
+    // While the read is in flight: the number formatter's one-time set-up (chain.ts).
+    setTimeout(warmFormatter, 0);
   })
   .catch((err: Error) => render(<Connect error={err.message} />, root));
