@@ -298,6 +298,9 @@ export function dashboardRoutes(deps: { service: AggregatorService; store: Round
     sendError(res, 404, 'not_found', `${req.method} /dashboard/api${req.path}: no such endpoint; see /dashboard/api/config, rpc, rounds, rounds/:epoch, nodes, events`);
   });
 
+  // Vite names every built asset by its content hash: a browser may keep them for good and
+  // revalidates only index.html, so a reload fetches no script again (docs/dashboard.md).
+  router.use('/assets', express.static(join(dist, 'assets'), { index: false, immutable: true, maxAge: '365d' }));
   router.use(express.static(dist, { index: 'index.html', maxAge: 0 }));
   router.use((_req, res) => {
     const index = join(dist, 'index.html');
