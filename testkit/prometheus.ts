@@ -30,6 +30,8 @@ export interface PrometheusServer {
   firing(): Promise<PromAlert[]>;
   /** Alerts pending or firing now. */
   alerts(): Promise<PromAlert[]>;
+  /** Replaces the scrape targets (config rewritten, SIGHUP) and resolves once every target was scraped up. */
+  setTargets(targets: ScrapeTargets): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -38,18 +40,22 @@ export interface PrometheusOptions {
   rulesFile?: string;
 }
 
-export async function startPrometheus(targets: { job: string; urls: string[] }[], o: PrometheusOptions = {}): Promise<PrometheusServer> {
+export type ScrapeTargets = { job: string; urls: string[] }[];
+
+export async function startPrometheus(targets: ScrapeTargets, o: PrometheusOptions = {}): Promise<PrometheusServer> {
   if (!PROMETHEUS) throw new Error('prometheus not found at /usr/bin/prometheus (or $AEGIS_PROMETHEUS): apt-get install -y prometheus');
   const dir = mkdtempSync(join(tmpdir(), 'aegis-prometheus-'));
   const port = await freePort();
-  writeFileSync(
-    join(dir, 'prometheus.yml'),
-    stringify({
-      global: { scrape_interval: '1s', evaluation_interval: '1s', scrape_timeout: '900ms' },
-      rule_files: [o.rulesFile ?? ALERT_RULES],
-      scrape_configs: targets.map((t) => ({ job_name: t.job, static_configs: [{ targets: t.urls.map((u) => new URL(u).host) }] })),
-    }),
-  );
+  const writeConfig = (ts: ScrapeTargets) =>
+    writeFileSync(
+      join(dir, 'prometheus.yml'),
+      stringify({
+        global: { scrape_interval: '1s', evaluation_interval: '1s', scrape_timeout: '900ms' },
+        rule_files: [o.rulesFile ?? ALERT_RULES],
+        scrape_configs: ts.map((t) => ({ job_name: t.job, static_configs: [{ targets: t.urls.map((u) => new URL(u).host) }] })),
+      }),
+    );
+  writeConfig(targets);
   const child = spawn(PROMETHEUS, [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-4000)));
@@ -82,10 +88,24 @@ export async function startPrometheus(targets: { job: string; urls: string[] }[]
     const body = (await (await fetch(`${url}/api/v1/alerts`, { signal: AbortSignal.timeout(3000) })).json()) as { data: { alerts: PromAlert[] } };
     return body.data.alerts;
   };
+  const setTargets = async (ts: ScrapeTargets) => {
+    writeConfig(ts);
+    child.kill('SIGHUP');
+    const hosts = ts.flatMap((t) => t.urls.map((u) => new URL(u).host));
+    const end = Date.now() + 20_000;
+    for (;;) {
+      const body = (await (await fetch(`${url}/api/v1/targets`, { signal: AbortSignal.timeout(3000) })).json()) as { data: { activeTargets: { labels: Record<string, string>; health: string }[] } };
+      const up = new Set(body.data.activeTargets.filter((t) => t.health === 'up').map((t) => t.labels.instance));
+      if (hosts.every((h) => up.has(h))) return;
+      if (Date.now() > end) throw new Error(`prometheus at ${url}: targets ${hosts.filter((h) => !up.has(h)).join(', ')} not scraped up within 20 s of the reload: ${stderr}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  };
   return {
     url,
     pid: child.pid!,
     alerts,
+    setTargets,
     firing: async () => (await alerts()).filter((a) => a.state === 'firing'),
     stop,
   };

@@ -216,10 +216,6 @@ export async function runAlertDrill(o: AlertDrillOptions, signal?: AbortSignal):
         db: join(dir, 'standby.sqlite'),
       }),
     );
-    const standby = spawnCli('standby aggregator', ['aggregator', 'start', '--config', standbyFile], join(dir, 'standby.log'));
-    own.push(standby);
-    await waitHealthy(standbyUrl, 'standby aggregator', standby, 60_000);
-    log(`standby aggregator up at ${standbyUrl} (pid ${standby.child.pid})`);
 
     // Node PATIENT_NODE restarted with a 60 s request timeout for SLOW_VENUE: an operator's
     // over-long timeout, which lets one hung venue hold the node's whole poll pass.
@@ -237,12 +233,12 @@ export async function runAlertDrill(o: AlertDrillOptions, signal?: AbortSignal):
 
     prom = await startPrometheus(
       [
-        { job: 'aegis-aggregator', urls: [net.aggregatorUrl, standbyUrl] },
+        { job: 'aegis-aggregator', urls: [net.aggregatorUrl] },
         { job: 'aegis-node', urls: net.nodeUrls },
       ],
       { rulesFile },
     );
-    log(`prometheus at ${prom.url} (pid ${prom.pid}) scraping ${net.nodeUrls.length} nodes and 2 aggregators every second`);
+    log(`prometheus at ${prom.url} (pid ${prom.pid}) scraping ${net.nodeUrls.length} nodes and the active aggregator every second`);
 
     // A priced round for every feed first, so each alert below starts from a healthy network.
     const until = Date.now() + 90_000;
@@ -327,7 +323,18 @@ export async function runAlertDrill(o: AlertDrillOptions, signal?: AbortSignal):
     const phase1 = ['AegisTransmitterBalanceLow', 'AegisFeedPaused', 'AegisBreakerTripped', 'AegisFeedSuspended', 'AegisSourceCircuitOpen', 'AegisNodeSnapshotStale'];
     await watch(phase1);
 
-    // Phase 2: a node and the active aggregator killed by PID; the standby takes over.
+    // Phase 2: a node and the active aggregator killed by PID; the standby takes over. The
+    // standby starts only now: a standby also posts, validly, when a post falls due between the
+    // active's slot and its own (docs/design.md §Several aggregators), and such an extra post
+    // would fire AegisStandbyTookOver before the kill.
+    const standby = spawnCli('standby aggregator', ['aggregator', 'start', '--config', standbyFile], join(dir, 'standby.log'));
+    own.push(standby);
+    await waitHealthy(standbyUrl, 'standby aggregator', standby, 60_000);
+    await prom.setTargets([
+      { job: 'aegis-aggregator', urls: [net.aggregatorUrl, standbyUrl] },
+      { job: 'aegis-node', urls: net.nodeUrls },
+    ]);
+    log(`standby aggregator up at ${standbyUrl} (pid ${standby.child.pid}), scraped by prometheus`);
     log('phase 2: kill node 5 and the active aggregator by PID');
     const pid5 = net.pid('node5');
     const pidAgg = net.pid('aggregator');
