@@ -318,6 +318,9 @@ describe('a venue outage', () => {
     for (const v of ['coinbase', 'kraken', 'gemini'] as const) fx.venues.setBehaviour(v, { kind: 'outage' });
     // A quote survives for maxAgeMs (30 s default); force the filter's view with a fresh epoch after it ages out
     // would take too long, so check the source status instead: errors are reported per source.
+    // refresh() joins a pass already running, which may have started before the outage (a
+    // scheduled poll on a busy machine): the second call is a pass that started after it.
+    await node.service.poller.refresh();
     await node.service.poller.refresh();
     const status = node.service.status() as any;
     const eth = status.feeds.find((f: any) => f.feed === 'ETH/USD');
