@@ -22,12 +22,17 @@ const opts = new Command('alert-drill')
   .opts<{ for: number; json?: boolean; markdown?: boolean }>();
 
 const controller = new AbortController();
+// tsx relays the terminal's Ctrl-C, so one keypress can arrive twice: the third signal exits
+// at once (the drill's exit handlers still kill what it started, by PID).
+let signals = 0;
 const onSignal = () => {
-  console.error('[alert-drill] interrupted: stopping everything it started');
+  signals++;
+  if (signals === 1) console.error('[alert-drill] interrupted: stopping everything it started');
+  if (signals >= 3) process.exit(130);
   controller.abort();
 };
-process.once('SIGINT', onSignal);
-process.once('SIGTERM', onSignal);
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
 
 const secs = (x: number | undefined) => (x === undefined ? '—' : `${x.toFixed(0)} s`);
 const labels = (r: DrillRow) => (r.labels ? Object.entries(r.labels).map(([k, v]) => `${k}=${v}`).join(' ') : '');
