@@ -79,8 +79,9 @@ function pct(ppb: bigint | null): string {
 }
 
 /**
- * @param nowSec the round's clock (unix s; the aggregator passes its tick's start so all aggregators
- *   of a schedule decide alike); omitted, the candidate's observation time stands in for it.
+ * @param nowSec the round's clock (unix s; the aggregator passes its tick's start, so every aggregator
+ *   of a schedule decides a heartbeat alike, whatever the freshness of its quotes); omitted, the
+ *   candidate's observation time stands in for it.
  */
 export function shouldPost(c: Candidate, chain: OnchainFeedState, policy: FeedPolicy = DEFAULT_POLICY, nowSec?: bigint): Decision {
   const no = (reason: HoldReason, why: string): Decision => ({ post: false, reason, log: `shouldPost ${c.feed}: no, because ${why}` });
@@ -98,8 +99,9 @@ export function shouldPost(c: Candidate, chain: OnchainFeedState, policy: FeedPo
   if (c.observedAt <= chain.observedAt) return no('not_newer', `observation time ${c.observedAt} is not after the on-chain ${chain.observedAt}`);
   if (chain.status === 'suspended') return yes('resume', 'the hub serves it as suspended and the committee prices it again (the hub\'s breaker still applies)');
   if (chain.status === 'tripped') return yes('tripped', 'the deviation breaker is tripped; later reports confirm the new level');
-  const now = nowSec !== undefined && nowSec > c.observedAt ? nowSec : c.observedAt;
-  const age = now - chain.observedAt;
+  // Only the tick clock when given, never the later of it and the observation: a standby acting
+  // later in the tick holds fresher quotes and would otherwise cross the heartbeat first.
+  const age = (nowSec ?? c.observedAt) - chain.observedAt;
   if (age >= BigInt(policy.heartbeatSec)) return yes('heartbeat', `heartbeat: the on-chain observation is ${age} s old ≥ ${policy.heartbeatSec} s`);
   const dev = deviationPpb(chain.answer, c.answer);
   const threshold = BigInt(Math.round(policy.deviationPct * 1e7));

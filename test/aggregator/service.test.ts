@@ -155,25 +155,30 @@ describe('aggregator service', () => {
     const hub = new FakeHub(tc.configDigest);
     const active = make(tc, hub, join(tmp(), 'a.db'), 0, 2);
     const standby = make(tc, hub, join(tmp(), 'b.db'), 1, 2);
-    const setHeartbeat = () => (clock += 4000); // every tick is a heartbeat post
-    for (const tick of [300, 301, 302]) {
-      setHeartbeat();
+    // Every tick is a heartbeat post: the clock moves 4000 s, and the tick is the clock's (1 s
+    // ticks), since the heartbeat is judged at the tick's start.
+    const nextTick = () => (clock += 4000);
+    const ticks: number[] = [];
+    for (let k = 0; k < 3; k++) {
+      const tick = nextTick();
+      ticks.push(tick);
       expect((await active.service.tick(tick)).kind).toBe('round');
       expect((await standby.service.tick(tick)).kind).toBe('standby_skip');
     }
     // The active aggregator dies: the standby sees no movement at its next check and posts.
-    setHeartbeat();
-    const t1 = await standby.service.tick(303);
-    expect(t1.kind === 'round' && t1.transmission?.status).toBe('accepted');
-    setHeartbeat();
-    const t2 = await standby.service.tick(304);
-    expect(t2.kind === 'round' && t2.transmission?.status).toBe('accepted');
+    for (let k = 0; k < 2; k++) {
+      const tick = nextTick();
+      ticks.push(tick);
+      const t = await standby.service.tick(tick);
+      expect(t.kind === 'round' && t.transmission?.status).toBe('accepted');
+    }
+    const ms = (tick: number, k: number) => BigInt(tick) * 1000n + BigInt(k);
     expect(hub.accepted.map((x) => [x.epoch, x.by])).toEqual([
-      [300_000n, 'agg0'],
-      [301_000n, 'agg0'],
-      [302_000n, 'agg0'],
-      [303_001n, 'agg1'],
-      [304_001n, 'agg1'],
+      [ms(ticks[0]!, 0), 'agg0'],
+      [ms(ticks[1]!, 0), 'agg0'],
+      [ms(ticks[2]!, 0), 'agg0'],
+      [ms(ticks[3]!, 1), 'agg1'],
+      [ms(ticks[4]!, 1), 'agg1'],
     ]);
     for (const s of [active, standby]) s.store.close();
   });
