@@ -36,6 +36,9 @@ describe('ticks needed and posted', () => {
       [503, false],
     ]);
     expect(ticks.find((t) => t.tick === 503)!.reasons[0]).toBe('agg1 decided: deviation');
+    // The same decision in a round that yielded (its feeds were on the hub already, as new) is no need.
+    const yielded = computeTicks({ ...w, endMs: T0 + 5 * I }, [feed], posts, flat, { decisions: [{ epoch: BigInt(503 * I + 1), postingReason: 'deviation', aggregator: 'agg1', txStatus: 'yielded' }] });
+    expect(yielded.filter((t) => t.needed).map((t) => t.tick)).toEqual([]);
   });
 
   it('a move beyond deviation + margin needs a post; inside the margin it does not', () => {

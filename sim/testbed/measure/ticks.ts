@@ -9,7 +9,8 @@
  *   *needed* a post when either
  *   (a) an aggregator's round of that tick decided to post (its round record carries a
  *       posting reason: the policy said yes on real observations, whatever became of the
- *       round afterwards — a failed signing or a lost transaction is then a miss), or
+ *       round afterwards — a failed signing or a lost transaction is then a miss — except a
+ *       round that yielded: it read the hub and found its feeds there already, as new), or
  *   (b) replaying the policy on the TRUE price says so: against the on-chain state the
  *       previous ticks' accepted reports left (ordered by epoch: "if every earlier report
  *       landed"), the true price at the tick's start deviates by ≥ deviationPct + margin, or
@@ -73,7 +74,7 @@ export interface TickInfo {
 
 export interface TickOptions {
   /** The aggregators' round decisions (round databases): epoch and posting reason (null: hold). */
-  decisions?: { epoch: bigint; postingReason: string | null; aggregator?: string }[];
+  decisions?: { epoch: bigint; postingReason: string | null; aggregator?: string; txStatus?: string | null }[];
   excused?: { fromMs: number; toMs: number }[];
   marginPct?: (deviationPct: number) => number;
   heartbeatSlackSec?: number;
@@ -97,6 +98,9 @@ export function computeTicks(w: Window, feeds: readonly TickFeed[], posts: reado
   const decided = new Map<number, string[]>();
   for (const d of o.decisions ?? []) {
     if (d.postingReason === null || d.postingReason === 'pull') continue;
+    // A round that yielded found, on the hub, every feed it would post already there at an
+    // observation as new (another aggregator's report): the data was posted, not missed.
+    if (d.txStatus === 'yielded') continue;
     const k = tickOfEpoch(d.epoch, w.intervalMs);
     decided.set(k, [...(decided.get(k) ?? []), `${d.aggregator ?? 'aggregator'} decided: ${d.postingReason}`]);
   }
