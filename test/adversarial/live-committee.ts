@@ -308,7 +308,7 @@ export async function startLiveCommittee(opts: LiveCommitteeOptions): Promise<Li
             transmitter: { path: join(dir, 'agg-transmitter.json'), passwordFile: join(dir, 'password') },
             chain: { rpcUrl: anvil!.url, maxFeePerGasGwei: 100, replaceAfterSec: 10 },
             feeds: FEEDS.map((name) => ({ name, deviationPct: 0.5, heartbeatSec: 1 })),
-            schedule: { intervalMs: 2000, slotMs: 800, position: 0, of: 1 },
+            schedule: { intervalMs: 1000, slotMs: 800, position: 0, of: 1 },
             round: { observeTimeoutMs: 1500, signTimeoutMs: 1500, graceMs: 200, maxObservationAgeSec: 30 },
             listen: { port: 0 },
             db: join(dir, 'agg.db'),

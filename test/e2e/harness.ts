@@ -232,7 +232,7 @@ export async function setupNetwork(opts: { n: number; t: number; listen?: (i: nu
             transmitter: { path: join(dir, `agg${k}-transmitter.json`), passwordFile: join(dir, 'password') },
             chain: { rpcUrl: anvil!.url, maxFeePerGasGwei: 100, replaceAfterSec: 10 },
             feeds: FEEDS.map((name) => ({ name, deviationPct: 0.5, heartbeatSec: 1 })),
-            schedule: { intervalMs: 2000, slotMs: 800, position: 0, of: 1 },
+            schedule: { intervalMs: 1000, slotMs: 800, position: 0, of: 1 },
             round: { observeTimeoutMs: 1500, signTimeoutMs: 1500, graceMs: 200, maxObservationAgeSec: 30 },
             listen: { port: 0 },
             db: join(dir, `agg${k}.db`),
