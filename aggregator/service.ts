@@ -219,7 +219,8 @@ export class AggregatorService {
         return { kind: 'round', tick, round: r, postingReason };
       }
     }
-    if (this.o.schedule.of > 1 && (await this.alreadyPostedByAnother(r.signed!.report, latestAtStart))) {
+    // A standby has yielded above whenever the hub moved; the active one of several checks here.
+    if (this.o.schedule.position === 0 && this.o.schedule.of > 1 && (await this.alreadyPostedByAnother(r.signed!.report, latestAtStart))) {
       // Another aggregator's report landed while this round ran and carries observations at least
       // as new for every feed here: the hub would skip them all (a transaction that changes nothing).
       this.o.store.recordTransmission(epoch, { status: 'yielded', detail: 'another aggregator posted these feeds, as new or newer, while this round ran; not posting' });
