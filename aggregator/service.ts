@@ -134,6 +134,8 @@ export class AggregatorService {
       const epoch = epochFor(tick, await this.epochFloor(latest), this.o.schedule);
       this.o.store.reserveEpoch(epoch);
       outcome = await this.round(tick, epoch, latest, log);
+      // After the transaction went out: the stragglers of a sign phase that ended on its first t.
+      if (outcome.kind === 'round' && outcome.round.rest) await this.settleRest(outcome.round, log);
     } catch (err) {
       const message = describeError(err);
       log.error({ err: message }, 'tick failed');
@@ -230,6 +232,21 @@ export class AggregatorService {
     const t = await this.o.transmitter.transmit(r.signed!);
     this.recordTransmission(r, t, postReasons);
     return { kind: 'round', tick, round: r, postingReason, transmission: t };
+  }
+
+  /** Names the sign phase's late faults and stores who signed, once the stragglers are in. */
+  private async settleRest(r: RoundResult, log: Logger): Promise<void> {
+    try {
+      const late = await r.rest!;
+      for (const e of late) {
+        this.o.metrics.exclusions.inc({ node: String(e.index), code: e.code });
+        log.warn({ epoch: r.epoch.toString(), node: e.index, phase: e.phase, code: e.code }, e.reason);
+      }
+      this.o.metrics.participants.set({ phase: 'sign' }, r.participants.signed.length);
+      this.o.store.recordParticipation(r.epoch, r.participants, r.excluded);
+    } catch (err) {
+      log.error({ epoch: r.epoch.toString(), err: describeError(err) }, 'sign phase: the partials that came after the signature could not be checked');
+    }
   }
 
   /** True when the hub moved past `latestAtStart` and every feed of `report` is on-chain at an observation at least as new. */

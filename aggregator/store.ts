@@ -142,6 +142,11 @@ export class RoundStore {
       });
   }
 
+  /** Who signed and who was excluded, once a sign phase that ended on its first t partials heard from the rest. */
+  recordParticipation(epoch: bigint, participants: RoundResult['participants'], excluded: RoundResult['excluded']): void {
+    this.db.prepare(`UPDATE rounds SET participants = ?, excluded = ? WHERE epoch = ?`).run(JSON.stringify(participants), JSON.stringify(excluded), epoch.toString());
+  }
+
   recordTransmission(epoch: bigint, t: TransmissionRecord): void {
     this.db
       .prepare(`UPDATE rounds SET tx_hash = ?, tx_status = ?, tx_detail = ?, gas_used = ?, fee_wei = ? WHERE epoch = ?`)

@@ -179,6 +179,14 @@ export class RoundEngine {
     result.timings.combineMs = signed.combineMs;
     result.excluded.push(...signed.excluded);
     result.participants.signed = signed.signers;
+    if (signed.ok && signed.rest) {
+      result.rest = signed.rest.then((p) => {
+        result.participants.signed = p.signers;
+        result.excluded.push(...p.excluded);
+        result.timings.verifyMs = p.verifyMs;
+        return p.excluded;
+      });
+    }
     if (!signed.ok) {
       result.failure = { code: signed.code, message: signed.message };
       return finish();

@@ -20,9 +20,9 @@ export interface RoundTimings {
   observeMs: number;
   /** Medians, policy, report encoding. */
   buildMs: number;
-  /** Partials requested → all answers in (or cut off). */
+  /** Partials requested → a verified group signature from the first t (or, when one of those was bad, all answers in or cut off). */
   signMs: number;
-  /** Batch verification of the partials (with bisection when a batch fails). */
+  /** Batch verification of every partial that came in (with bisection when a batch fails); off the latency path when the first t verified. */
   verifyMs: number;
   /** Lagrange combination and the group-signature check. */
   combineMs: number;
@@ -65,4 +65,11 @@ export interface RoundResult {
   signed?: SignedReport;
   timings: RoundTimings;
   startedAt: number;
+  /**
+   * Set when the sign phase ended on the first t partials (docs/design.md §Round protocol):
+   * settles once the other nodes answered or were cut off, having set `participants.signed`
+   * to every valid partial and added the sign phase's exclusions (which it returns) to
+   * `excluded`.
+   */
+  rest?: Promise<Exclusion[]>;
 }

@@ -77,6 +77,8 @@ export class SimAggregator {
       const d = decideBatch(aggregate.feeds.map((f) => ({ feed: s.feed.name, feedId: f.feedId, answer: f.answer, observedAt, ...(f.suspendReason !== undefined ? { suspendReason: f.suspendReason } : {}) })), states, this.#policies);
       return { feedIds: d.post.map((p) => p.feedId), skipped: d.hold.map((h) => ({ feedId: h.feedId, reason: h.decision.log })) };
     });
+    // The simulator's clock waits for every node: its event log names late bad partials too.
+    await result.rest;
     for (const e of result.excluded) log.fired(tSec, e.phase === 'observe' ? 'aggregator excluded observation' : 'aggregator excluded partial', `node ${e.index}: ${e.code}`);
     if (result.status === 'failed') log.fired(tSec, 'round failed', result.failure?.code ?? 'failed');
     const suppress = attacker.suppressing(tSec);

@@ -19,6 +19,7 @@ describe('round engine with in-memory nodes', () => {
   it('signs a report every node agrees with and the group key verifies', async () => {
     const { tc, engine } = setup();
     const r = await engine.run(1n, [BTC, ETH]);
+    await r.rest;
     expect(r.status).toBe('signed');
     expect(r.participants.observed).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(r.participants.signed).toEqual([1, 2, 3, 4, 5, 6, 7]);
@@ -36,6 +37,7 @@ describe('round engine with in-memory nodes', () => {
     const { nodes, engine } = setup();
     nodes[2]!.fault = { kind: 'down' };
     const r = await engine.run(2n, [BTC]);
+    await r.rest;
     expect(r.status).toBe('signed');
     expect(r.participants.observed).toEqual([1, 2, 4, 5, 6, 7]);
     expect(r.excluded.map((e) => [e.index, e.phase, e.code])).toEqual([
@@ -49,6 +51,7 @@ describe('round engine with in-memory nodes', () => {
     const { nodes, engine, tc } = setup();
     nodes[4]!.fault = { kind: 'bad_partial' };
     const r = await engine.run(3n, [BTC, ETH]);
+    await r.rest;
     expect(r.status).toBe('signed');
     expect(r.participants.signed).toEqual([1, 2, 3, 4, 6, 7]);
     const bad = r.excluded.filter((e) => e.code === 'bad_partial');
@@ -63,6 +66,7 @@ describe('round engine with in-memory nodes', () => {
       const { nodes, engine, tc } = setup();
       nodes[bad - 1]!.fault = { kind: 'bad_partial' };
       const r = await engine.run(3n, [BTC]);
+      await r.rest;
       expect(r.status).toBe('signed');
       expect(r.excluded.map((e) => [e.index, e.code])).toEqual([[bad, 'bad_partial']]);
       expect(r.participants.signed).toEqual([1, 2, 3, 4, 5, 6, 7].filter((i) => i !== bad));
@@ -70,10 +74,36 @@ describe('round engine with in-memory nodes', () => {
     }
   });
 
+  it('returns the signature on the first t partials; late partials are checked and named afterwards (rest)', async () => {
+    const { nodes, engine, tc } = setup();
+    // Nodes 6 and 7 sign 30 ms late with partials that do not verify: the phase returns on the
+    // first t = 5 without waiting for them, and names them once they are in.
+    nodes[5]!.fault = { kind: 'bad_partial', ms: 30 };
+    nodes[6]!.fault = { kind: 'bad_partial', ms: 30 };
+    const r = await engine.run(3n, [BTC]);
+    expect(r.status).toBe('signed');
+    expect(verifyGroupSignature(getBytes(r.signed!.signature), reportMessage(r.signed!.report), getBytes(tc.committee.groupPublicKey))).toBe(true);
+    // Returned before nodes 6 and 7 answered: only the first five signed, nobody named yet.
+    expect(r.participants.signed).toEqual([1, 2, 3, 4, 5]);
+    expect(r.excluded).toEqual([]);
+    expect(r.rest).toBeDefined();
+    const late = await r.rest;
+    expect(late!.map((e) => [e.index, e.phase, e.code])).toEqual([
+      [6, 'sign', 'bad_partial'],
+      [7, 'sign', 'bad_partial'],
+    ]);
+    expect(r.excluded.map((e) => [e.index, e.code])).toEqual([
+      [6, 'bad_partial'],
+      [7, 'bad_partial'],
+    ]);
+    expect(r.participants.signed).toEqual([1, 2, 3, 4, 5]);
+  });
+
   it('excludes an observation with a bad identity signature', async () => {
     const { nodes, engine } = setup();
     nodes[0]!.fault = { kind: 'bad_observation_signature' };
     const r = await engine.run(4n, [BTC]);
+    await r.rest;
     expect(r.status).toBe('signed');
     expect(r.excluded).toContainEqual(expect.objectContaining({ index: 1, phase: 'observe', code: 'bad_observation_signature' }));
     expect(r.participants.observed).not.toContain(1);
@@ -83,6 +113,7 @@ describe('round engine with in-memory nodes', () => {
     const { nodes, engine } = setup();
     for (const k of [0, 1, 2]) nodes[k]!.fault = { kind: 'down' }; // n=7, t=5: 4 left
     const r = await engine.run(5n, [BTC]);
+    await r.rest;
     expect(r.status).toBe('failed');
     expect(r.signed).toBeUndefined();
     expect(r.failure?.code).toBe('too_few_observations');
@@ -95,6 +126,7 @@ describe('round engine with in-memory nodes', () => {
     nodes[1]!.fault = { kind: 'bad_partial' };
     nodes[2]!.fault = { kind: 'bad_partial' };
     const r = await engine.run(6n, [BTC]);
+    await r.rest;
     expect(r.status).toBe('failed');
     expect(r.failure?.code).toBe('too_few_partials');
     expect(r.excluded.filter((e) => e.code === 'bad_partial').map((e) => e.index)).toEqual([1, 2, 3]);
@@ -104,6 +136,7 @@ describe('round engine with in-memory nodes', () => {
     const { nodes, engine } = setup();
     nodes[6]!.fault = { kind: 'slow', ms: 5000 };
     const r = await engine.run(7n, [BTC]);
+    await r.rest;
     expect(r.status).toBe('signed');
     expect(r.excluded).toContainEqual(expect.objectContaining({ index: 7, phase: 'observe', code: 'timeout' }));
   });
@@ -114,6 +147,7 @@ describe('round engine with in-memory nodes', () => {
     const { clients } = makeReferenceNodes(tc, sparse);
     const engine = new RoundEngine({ committee: tc.committee, clients });
     const r = await engine.run(8n, [BTC, ETH]);
+    await r.rest;
     expect(r.status).toBe('signed');
     expect(r.signed!.report.feedIds).toEqual([BTC.toLowerCase()]);
     expect(r.skipped).toEqual([{ feedId: ETH.toLowerCase(), reason: 'ETH/USD: 2 node(s) observed it, need t=3' }]);
@@ -125,6 +159,7 @@ describe('round engine with in-memory nodes', () => {
     const { clients } = makeReferenceNodes(tc, dark);
     const engine = new RoundEngine({ committee: tc.committee, clients });
     const r = await engine.run(10n, [BTC, ETH]);
+    await r.rest;
     expect(r.status).toBe('signed');
     expect(r.signed!.report.feedIds).toEqual([BTC.toLowerCase(), ETH.toLowerCase()]);
     expect(r.signed!.report.answers[1]).toBe(SUSPENDED_ANSWER);
@@ -135,9 +170,11 @@ describe('round engine with in-memory nodes', () => {
   it('asks for partials only on the feeds the selector keeps; none → no sign phase', async () => {
     const { engine } = setup();
     const only = await engine.run(9n, [BTC, ETH], (agg) => ({ feedIds: [ETH], skipped: agg.feeds.filter((f) => f.feedId !== ETH.toLowerCase()).map((f) => ({ feedId: f.feedId, reason: 'no deviation' })) }));
+    await only.rest;
     expect(only.signed!.report.feedIds).toEqual([ETH.toLowerCase()]);
     expect(only.candidates).toHaveLength(2);
     const none = await engine.run(10n, [BTC, ETH], () => ({ feedIds: [], skipped: [] }));
+    await none.rest;
     expect(none.status).toBe('nothing_to_post');
     expect(none.participants.signed).toEqual([]);
   });

@@ -72,8 +72,8 @@ export type Fault =
   | { kind: 'down' }
   /** Every call takes `ms` before answering. */
   | { kind: 'slow'; ms: number }
-  /** Returns a well-formed partial signature that does not verify (a Byzantine signer). */
-  | { kind: 'bad_partial' }
+  /** Returns a well-formed partial signature that does not verify (a Byzantine signer), `ms` late. */
+  | { kind: 'bad_partial'; ms?: number }
   /** Signs observations with a key that is not its identity key. */
   | { kind: 'bad_observation_signature' }
   /** Reports `factor` × the true price (a lying observer). */
@@ -136,7 +136,10 @@ export class ReferenceNode implements NodeHandlers {
     const prior = this.signedByEpoch.get(report.epoch);
     if (prior !== undefined && prior !== hash) refuse('conflicting_report', `already signed another report for epoch ${report.epoch}`);
     this.signedByEpoch.set(report.epoch, hash);
-    if (this.fault.kind === 'bad_partial') return { index: this.index, signature: G1.BASE.multiply(12345n + BigInt(this.index)).toBytes() };
+    if (this.fault.kind === 'bad_partial') {
+      if (this.fault.ms) await new Promise((r) => setTimeout(r, (this.fault as { ms: number }).ms));
+      return { index: this.index, signature: G1.BASE.multiply(12345n + BigInt(this.index)).toBytes() };
+    }
     return partialSign(this.share, message);
   }
 }
