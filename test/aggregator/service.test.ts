@@ -28,6 +28,8 @@ class FakeHub implements HubReader {
     [BTC, { configured: true, status: 'active', answer: 0n, observedAt: 0n, roundId: 0n }],
     [ETH, { configured: true, status: 'active', answer: 0n, observedAt: 0n, roundId: 0n }],
   ]);
+  /** Called with each report as it is sent, before the hub judges it. */
+  onTransmit?: (s: SignedReport) => void;
   constructor(readonly digest: string) {}
   async latestEpoch() {
     return this.epoch;
@@ -42,6 +44,7 @@ class FakeHub implements HubReader {
     return {
       address: name,
       transmit: async (s: SignedReport): Promise<TransmitOutcome> => {
+        this.onTransmit?.(s);
         if (s.report.epoch <= this.epoch) {
           return { status: 'superseded', stage: 'simulation', error: { name: 'EpochNotAboveLast', args: {}, text: `EpochNotAboveLast(given=${s.report.epoch}, last=${this.epoch})` }, message: 'another aggregator already posted' };
         }
@@ -121,6 +124,35 @@ describe('aggregator service', () => {
     expect(text).toMatch(/aegis_aggregator_feed_posts_total\{reason="deviation"\} 1/);
     expect(text).toMatch(/aegis_aggregator_feed_posts_total\{reason="initial"\} 2/);
     expect(text).toMatch(/aegis_aggregator_gas_used_total 200000/);
+    a.store.close();
+    a.metrics.close();
+  });
+
+  it('posts on the first t partials, then stores and counts the late ones: bad partials after the signature are still named', async () => {
+    const tc = makeTestCommittee({ n: 7 });
+    const hub = new FakeHub(tc.configDigest);
+    const a = make(tc, hub, join(tmp(), 'a.db'));
+    // Nodes 6 and 7 sign 50 ms late with partials that do not verify; t = 5.
+    a.nodes[5]!.fault = { kind: 'bad_partial', ms: 50 };
+    a.nodes[6]!.fault = { kind: 'bad_partial', ms: 50 };
+    // What the round's record said when the transaction went out.
+    let sentWith: { signed: number[]; excluded: number } | undefined;
+    hub.onTransmit = (s) => {
+      const row = a.store.get(s.report.epoch)!;
+      sentWith = { signed: [...row.participants.signed], excluded: row.excluded.length };
+    };
+    const out = await a.service.tick(100);
+    expect(out.kind === 'round' && out.transmission?.status).toBe('accepted');
+    expect(sentWith).toEqual({ signed: [1, 2, 3, 4, 5], excluded: 0 });
+    const stored = a.store.get(hub.epoch)!;
+    expect(stored.participants.signed).toEqual([1, 2, 3, 4, 5]);
+    expect(stored.excluded.map((e) => [e.index, e.phase, e.code])).toEqual([
+      [6, 'sign', 'bad_partial'],
+      [7, 'sign', 'bad_partial'],
+    ]);
+    const text = await a.metrics.metrics();
+    expect(text).toMatch(/aegis_aggregator_node_exclusions_total\{node="6",code="bad_partial"\} 1/);
+    expect(text).toMatch(/aegis_aggregator_node_exclusions_total\{node="7",code="bad_partial"\} 1/);
     a.store.close();
     a.metrics.close();
   });
