@@ -186,6 +186,9 @@ export class RoundEngine {
         result.timings.verifyMs = p.verifyMs;
         return p.excluded;
       });
+      // Handled here so a caller that never awaits it (a tick that failed at transmit) cannot
+      // crash the process with an unhandled rejection; whoever awaits it still sees the error.
+      result.rest.catch(() => undefined);
     }
     if (!signed.ok) {
       result.failure = { code: signed.code, message: signed.message };
