@@ -252,17 +252,31 @@ const pct = (base: number | null, last: number | null): number | null => (base =
 const mib = (b: number | null) => (b === null ? null : Math.round((b / 2 ** 20) * 10) / 10);
 const kib = (b: number | null) => (b === null ? null : Math.round(b / 1024));
 
-/** Per-process growth from the warm-up sample to the last one (pure). */
+const medianOf = (xs: readonly number[]): number => {
+  const a = [...xs].sort((x, y) => x - y);
+  return a.length % 2 ? a[(a.length - 1) / 2]! : (a[a.length / 2 - 1]! + a[a.length / 2]!) / 2;
+};
+
+/** Per-process growth from the first samples after the warm-up to the last ones (pure). */
 export function judge(samples: readonly Sample[], warmupMin: number, boundPct = GROWTH_BOUND_PCT): { processes: ProcessVerdict[]; fixtures: ProcessVerdict[] } {
   const hosts = [...new Set(samples.map((s) => s.host))];
   const verdicts = hosts.map((host): ProcessVerdict & { kind: Sample['kind'] } => {
     const mine = samples.filter((s) => s.host === host).sort((a, b) => a.tMin - b.tMin);
     const kind = mine[0]!.kind;
-    // Base: the first sample at or after the warm-up with a value; last: the last with a value.
+    // Base: the median of the first samples at or after the warm-up; last: the median of the
+    // last ones (a window of max(3, 10 % of them)). A leak keeps growing, so it moves the window's
+    // median; one sample caught while a process holds a connection for a round (a standby's
+    // seven node sockets in the one tick it takes over) does not decide the verdict.
     const pick = (f: (s: Sample) => number | null) => {
-      const after = mine.filter((s) => s.tMin >= warmupMin - 1e-6 && f(s) !== null);
+      const after = (mine.filter((s) => s.tMin >= warmupMin - 1e-6 && f(s) !== null).map(f) as number[]);
       const all = mine.filter((s) => f(s) !== null).map(f) as number[];
-      return { base: after.length ? f(after[0]!) : null, last: after.length > 1 ? f(after[after.length - 1]!) : null, max: all.length ? Math.max(...all) : null };
+      const w = Math.max(3, Math.round(after.length / 10));
+      const windowed = after.length >= 2 * w;
+      return {
+        base: after.length ? (windowed ? medianOf(after.slice(0, w)) : after[0]!) : null,
+        last: after.length > 1 ? (windowed ? medianOf(after.slice(-w)) : after[after.length - 1]!) : null,
+        max: all.length ? Math.max(...all) : null,
+      };
     };
     const rss = pick((s) => s.rssBytes);
     const fds = pick((s) => s.fds);
